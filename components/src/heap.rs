@@ -1,0 +1,406 @@
+//! The heap: one arena of 64-bit words per ship, holding indirect atoms and cells.
+//!
+//! Box layouts (offsets in words; a [`Noun`] handle holds the offset of its box):
+//!
+//! | box | words |
+//! |---|---|
+//! | cell | `head`, `tail`, `mug` (0 until computed) |
+//! | indirect atom | `len | mug << 32`, then `len` little-endian limbs, the top one non-zero |
+//!
+//! An indirect atom always needs more than 63 bits (smaller values are direct), so every value has exactly
+//! one representation and atoms compare by their limbs. Boxes never change once built, except the mug slot,
+//! which is filled once.
+
+use crate::noun::{DIRECT_MAX, Noun};
+use dashu_int::UBig;
+use std::fmt;
+
+/// The limit on one atom's size, in 64-bit limbs (2^32 limbs = 32 GiB), as in Vere's `0xffffffff` bytes.
+pub const ATOM_LIMBS_MAX: usize = u32::MAX as usize;
+
+/// An atom seen through the heap: its value as little-endian 64-bit limbs.
+#[derive(Clone, Copy, Debug)]
+pub enum AtomRef<'a> {
+    /// A value below 2^63.
+    Direct(u64),
+    /// The limbs of a value of at least 2^63 (the top limb is non-zero).
+    Indirect(&'a [u64]),
+}
+
+impl<'a> AtomRef<'a> {
+    /// The limbs, least significant first, with no high zero limb (0 has none).
+    #[inline]
+    pub fn limbs(&self) -> &[u64] {
+        match self {
+            AtomRef::Direct(0) => &[],
+            AtomRef::Direct(v) => std::slice::from_ref(v),
+            AtomRef::Indirect(limbs) => limbs,
+        }
+    }
+
+    /// The value if it fits in 64 bits.
+    #[inline]
+    pub fn as_u64(&self) -> Option<u64> {
+        match *self {
+            AtomRef::Direct(v) => Some(v),
+            AtomRef::Indirect([v]) => Some(*v),
+            AtomRef::Indirect(_) => None,
+        }
+    }
+
+    /// `met(0, a)`: the number of significant bits.
+    #[inline]
+    pub fn bit_len(&self) -> u64 {
+        let limbs = self.limbs();
+        match limbs.last() {
+            None => 0,
+            Some(top) => (limbs.len() as u64 - 1) * 64 + (64 - top.leading_zeros() as u64),
+        }
+    }
+
+    /// `met(3, a)`: the number of significant bytes.
+    #[inline]
+    pub fn byte_len(&self) -> u64 {
+        self.bit_len().div_ceil(8)
+    }
+
+    /// Bit `i` of the value.
+    #[inline]
+    pub fn bit(&self, i: u64) -> bool {
+        let limbs = self.limbs();
+        let word = (i / 64) as usize;
+        word < limbs.len() && (limbs[word] >> (i % 64)) & 1 == 1
+    }
+
+    /// The canonical little-endian bytes (`met(3, a)` of them; none for 0).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let byte_len = self.byte_len() as usize;
+        let mut bytes: Vec<u8> = self.limbs().iter().flat_map(|l| l.to_le_bytes()).collect();
+        bytes.truncate(byte_len);
+        bytes
+    }
+
+    /// The value as a bignum.
+    pub fn to_ubig(&self) -> UBig {
+        UBig::from_words(self.limbs())
+    }
+}
+
+/// A cell or an atom, as [`Heap::view`] sees it.
+#[derive(Clone, Copy, Debug)]
+pub enum NounRef<'a> {
+    Atom(AtomRef<'a>),
+    Cell(Noun, Noun),
+}
+
+/// A noun arena. Cells and indirect atoms are bump-allocated; handles are offsets into it.
+#[derive(Default, Clone)]
+pub struct Heap {
+    words: Vec<u64>,
+}
+
+impl fmt::Debug for Heap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Heap")
+            .field("words_used", &self.words.len())
+            .finish()
+    }
+}
+
+impl Heap {
+    /// An empty heap.
+    pub fn new() -> Heap {
+        Heap { words: Vec::new() }
+    }
+
+    /// An empty heap with room for `words` words before it grows.
+    pub fn with_capacity(words: usize) -> Heap {
+        Heap {
+            words: Vec::with_capacity(words),
+        }
+    }
+
+    /// Words allocated so far (cells take 3, an atom of n limbs takes n + 1).
+    #[inline]
+    pub fn words_used(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Words the heap can hold before its next reallocation.
+    #[inline]
+    pub fn words_capacity(&self) -> usize {
+        self.words.capacity()
+    }
+
+    /// Drops every box allocated after `mark` (a [`Heap::words_used`] reading). Only for undoing work
+    /// whose handles are all discarded, such as a failed cue.
+    pub(crate) fn truncate_words(&mut self, mark: usize) {
+        self.words.truncate(mark);
+    }
+
+    // ---- cells -------------------------------------------------------------------------------------
+
+    /// A new cell `[head tail]`.
+    #[inline]
+    pub fn cell(&mut self, head: Noun, tail: Noun) -> Noun {
+        let offset = self.words.len();
+        self.words.extend_from_slice(&[head.raw(), tail.raw(), 0]);
+        Noun::cell_at(offset)
+    }
+
+    /// The right-nested tuple of `items`: `[a b c]` is `[a [b c]]`. Panics on an empty slice.
+    pub fn tuple(&mut self, items: &[Noun]) -> Noun {
+        let (last, init) = items.split_last().expect("a tuple has at least one item");
+        init.iter()
+            .rev()
+            .fold(*last, |tail, &head| self.cell(head, tail))
+    }
+
+    /// The null-terminated list of `items`: `[a b c 0]`.
+    pub fn list(&mut self, items: &[Noun]) -> Noun {
+        items
+            .iter()
+            .rev()
+            .fold(Noun::ZERO, |tail, &head| self.cell(head, tail))
+    }
+
+    /// Head and tail of a cell, or `None` for an atom.
+    #[inline]
+    pub fn cell_parts(&self, noun: Noun) -> Option<(Noun, Noun)> {
+        if noun.is_cell() {
+            let o = noun.offset();
+            Some((
+                Noun::from_raw(self.words[o]),
+                Noun::from_raw(self.words[o + 1]),
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// The head of a cell, or `None` for an atom.
+    #[inline]
+    pub fn head(&self, noun: Noun) -> Option<Noun> {
+        self.cell_parts(noun).map(|(h, _)| h)
+    }
+
+    /// The tail of a cell, or `None` for an atom.
+    #[inline]
+    pub fn tail(&self, noun: Noun) -> Option<Noun> {
+        self.cell_parts(noun).map(|(_, t)| t)
+    }
+
+    // ---- atoms -------------------------------------------------------------------------------------
+
+    /// The atom `value` (direct when it fits in 63 bits).
+    #[inline]
+    pub fn atom_u64(&mut self, value: u64) -> Noun {
+        match Noun::direct(value) {
+            Some(noun) => noun,
+            None => self.atom_from_limbs(&[value]),
+        }
+    }
+
+    /// The atom whose little-endian limbs are `limbs` (high zero limbs allowed).
+    pub fn atom_from_limbs(&mut self, limbs: &[u64]) -> Noun {
+        let len = limbs.iter().rposition(|&l| l != 0).map_or(0, |i| i + 1);
+        match len {
+            0 => Noun::ZERO,
+            1 if limbs[0] <= DIRECT_MAX => Noun::from_raw(limbs[0]),
+            _ => {
+                let offset = self.words.len();
+                self.words.push(len as u64);
+                self.words.extend_from_slice(&limbs[..len]);
+                Noun::indirect(offset)
+            }
+        }
+    }
+
+    /// The atom whose little-endian bytes are `bytes` (high zero bytes allowed).
+    pub fn atom_from_bytes(&mut self, bytes: &[u8]) -> Noun {
+        self.atom_with_limbs(bytes.len().div_ceil(8), |limbs| {
+            for (limb, chunk) in limbs.iter_mut().zip(bytes.chunks(8)) {
+                let mut word = [0u8; 8];
+                word[..chunk.len()].copy_from_slice(chunk);
+                *limb = u64::from_le_bytes(word);
+            }
+        })
+    }
+
+    /// The atom of a bignum.
+    pub fn atom_from_ubig(&mut self, value: &UBig) -> Noun {
+        self.atom_from_limbs(value.as_words())
+    }
+
+    /// Builds an atom in place: `fill` writes `len` little-endian limbs (zeroed beforehand; high zeros are
+    /// fine), and the result is normalised (direct if it fits, trimmed otherwise). This is how atoms from
+    /// cue and from arithmetic avoid a copy. Panics if `len` exceeds [`ATOM_LIMBS_MAX`].
+    pub fn atom_with_limbs(&mut self, len: usize, fill: impl FnOnce(&mut [u64])) -> Noun {
+        assert!(
+            len <= ATOM_LIMBS_MAX,
+            "atom of {len} limbs is over the limit"
+        );
+        let offset = self.words.len();
+        self.words.resize(offset + 1 + len, 0);
+        fill(&mut self.words[offset + 1..]);
+        let used = self.words[offset + 1..]
+            .iter()
+            .rposition(|&l| l != 0)
+            .map_or(0, |i| i + 1);
+        if used == 0 || (used == 1 && self.words[offset + 1] <= DIRECT_MAX) {
+            let value = if used == 0 { 0 } else { self.words[offset + 1] };
+            self.words.truncate(offset);
+            return Noun::from_raw(value);
+        }
+        self.words.truncate(offset + 1 + used);
+        self.words[offset] = used as u64;
+        Noun::indirect(offset)
+    }
+
+    /// The atom behind a handle, or `None` for a cell.
+    #[inline]
+    pub fn atom(&self, noun: Noun) -> Option<AtomRef<'_>> {
+        if let Some(v) = noun.as_direct() {
+            Some(AtomRef::Direct(v))
+        } else if noun.is_indirect() {
+            let o = noun.offset();
+            let len = (self.words[o] & 0xffff_ffff) as usize;
+            Some(AtomRef::Indirect(&self.words[o + 1..o + 1 + len]))
+        } else {
+            None
+        }
+    }
+
+    /// The value of an atom that fits in 64 bits.
+    #[inline]
+    pub fn as_u64(&self, noun: Noun) -> Option<u64> {
+        match noun.as_direct() {
+            Some(v) => Some(v),
+            None => self.atom(noun)?.as_u64(),
+        }
+    }
+
+    /// The value of an atom as a bignum, or `None` for a cell.
+    pub fn ubig(&self, noun: Noun) -> Option<UBig> {
+        self.atom(noun).map(|a| a.to_ubig())
+    }
+
+    /// A cell's parts or an atom's value.
+    #[inline]
+    pub fn view(&self, noun: Noun) -> NounRef<'_> {
+        match self.cell_parts(noun) {
+            Some((h, t)) => NounRef::Cell(h, t),
+            None => NounRef::Atom(self.atom(noun).expect("a handle is an atom or a cell")),
+        }
+    }
+
+    // ---- mug slots (used by mug.rs) ----------------------------------------------------------------
+
+    /// The cached mug of an indirect atom or a cell (0 if not yet computed, or for a direct atom).
+    #[inline]
+    pub(crate) fn mug_slot(&self, noun: Noun) -> u32 {
+        if noun.is_cell() {
+            self.words[noun.offset() + 2] as u32
+        } else if noun.is_indirect() {
+            (self.words[noun.offset()] >> 32) as u32
+        } else {
+            0
+        }
+    }
+
+    #[inline]
+    pub(crate) fn set_mug_slot(&mut self, noun: Noun, mug: u32) {
+        if noun.is_cell() {
+            self.words[noun.offset() + 2] = mug as u64;
+        } else if noun.is_indirect() {
+            let w = &mut self.words[noun.offset()];
+            *w = (*w & 0xffff_ffff) | (mug as u64) << 32;
+        }
+    }
+
+    // ---- equality ----------------------------------------------------------------------------------
+
+    /// Structural equality, without recursion. Identical handles and differing cached mugs decide early.
+    ///
+    /// ```
+    /// use components::Heap;
+    /// let mut heap = Heap::new();
+    /// let a = heap.parse("[1 [2 3] 4]").unwrap();
+    /// let b = heap.parse("[1 [2 3] 4]").unwrap();
+    /// assert!(heap.eq(a, b));
+    /// ```
+    pub fn eq(&self, a: Noun, b: Noun) -> bool {
+        let mut pending: Vec<(Noun, Noun)> = Vec::new();
+        let (mut a, mut b) = (a, b);
+        loop {
+            if !a.same_handle(b) {
+                let (mug_a, mug_b) = (self.mug_slot(a), self.mug_slot(b));
+                if mug_a != 0 && mug_b != 0 && mug_a != mug_b {
+                    return false;
+                }
+                match (self.cell_parts(a), self.cell_parts(b)) {
+                    (Some((ha, ta)), Some((hb, tb))) => {
+                        pending.push((ta, tb));
+                        (a, b) = (ha, hb);
+                        continue;
+                    }
+                    (None, None) => {
+                        if a.is_direct() || b.is_direct() {
+                            return false; // different handles, and direct atoms are unique values
+                        }
+                        if self.atom(a).unwrap().limbs() != self.atom(b).unwrap().limbs() {
+                            return false;
+                        }
+                    }
+                    _ => return false,
+                }
+            }
+            match pending.pop() {
+                Some(next) => (a, b) = next,
+                None => return true,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atoms_normalise_to_one_representation() {
+        let mut heap = Heap::new();
+        assert!(
+            heap.atom_from_limbs(&[5, 0, 0])
+                .same_handle(Noun::direct(5).unwrap())
+        );
+        assert!(heap.atom_from_bytes(&[]).same_handle(Noun::ZERO));
+        let big = heap.atom_u64(u64::MAX);
+        assert!(big.is_indirect());
+        assert_eq!(heap.as_u64(big), Some(u64::MAX));
+        let via_fill = heap.atom_with_limbs(3, |l| l[0] = 1 << 63);
+        let direct_built = heap.atom_from_limbs(&[1 << 63]);
+        assert!(heap.eq(via_fill, direct_built));
+        let used = heap.words_used();
+        let small = heap.atom_with_limbs(4, |l| l[0] = 7);
+        assert!(small.same_handle(Noun::direct(7).unwrap()));
+        assert_eq!(
+            heap.words_used(),
+            used,
+            "a fill that ends direct gives its words back"
+        );
+    }
+
+    #[test]
+    fn eq_tells_cells_from_atoms_and_compares_limbs() {
+        let mut heap = Heap::new();
+        let x = heap.atom_from_limbs(&[0, 1]);
+        let y = heap.atom_from_limbs(&[0, 1]);
+        let z = heap.atom_from_limbs(&[1, 1]);
+        assert!(heap.eq(x, y));
+        assert!(!heap.eq(x, z));
+        let c = heap.cell(x, Noun::ZERO);
+        assert!(!heap.eq(c, x));
+        assert!(!heap.eq(Noun::ZERO, c));
+    }
+}

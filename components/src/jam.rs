@@ -1,0 +1,218 @@
+//! Jam: a noun to a bit stream, byte for byte as Vere writes it (see spec/nouns.md §3).
+//!
+//! Pre-order walk with an explicit stack; a table from noun (by structural equality) to the bit position
+//! of its first encoding; repeated cells are always written as backreferences, repeated atoms only when
+//! the atom is wider than the position (`met0(a) > met0(pos)`).
+
+use crate::hash::{U64Map, mix64};
+use crate::heap::{AtomRef, Heap};
+use crate::noun::Noun;
+use hashbrown::HashTable;
+
+/// An append-only bit stream, least significant bit first.
+#[derive(Default)]
+pub struct BitWriter {
+    words: Vec<u64>,
+    bit_len: u64,
+}
+
+impl BitWriter {
+    /// An empty stream.
+    pub fn new() -> BitWriter {
+        BitWriter::default()
+    }
+
+    /// Bits written so far.
+    #[inline]
+    pub fn bit_len(&self) -> u64 {
+        self.bit_len
+    }
+
+    /// Appends the low `count` bits of `value` (`count` ≤ 64; higher bits of `value` must be 0).
+    #[inline]
+    pub fn push(&mut self, value: u64, count: u32) {
+        debug_assert!(count <= 64 && (count == 64 || value >> count == 0));
+        if count == 0 {
+            return;
+        }
+        let offset = (self.bit_len % 64) as u32;
+        if offset == 0 {
+            self.words.push(value);
+        } else {
+            *self.words.last_mut().expect("a partial word exists") |= value << offset;
+            if offset + count > 64 {
+                self.words.push(value >> (64 - offset));
+            }
+        }
+        self.bit_len += count as u64;
+    }
+
+    /// Appends `count` zero bits.
+    pub fn push_zeros(&mut self, count: u64) {
+        let mut left = count;
+        while left > 0 {
+            let n = left.min(64) as u32;
+            self.push(0, n);
+            left -= n as u64;
+        }
+    }
+
+    /// Appends the low `count` bits of the number whose limbs are `limbs` (bits past the limbs are 0).
+    pub fn push_limbs(&mut self, limbs: &[u64], count: u64) {
+        let full = (count / 64) as usize;
+        for i in 0..full {
+            self.push(limbs.get(i).copied().unwrap_or(0), 64);
+        }
+        let rest = (count % 64) as u32;
+        if rest > 0 {
+            let top = limbs.get(full).copied().unwrap_or(0) & ((1u64 << rest) - 1);
+            self.push(top, rest);
+        }
+    }
+
+    /// Appends `mat(a)`: the length-prefixed encoding of an atom.
+    pub fn push_mat(&mut self, atom: AtomRef<'_>) {
+        let b = atom.bit_len();
+        if b == 0 {
+            self.push(1, 1);
+            return;
+        }
+        let c = 64 - b.leading_zeros();
+        self.push_zeros(c as u64);
+        self.push(1, 1);
+        self.push(b & ((1u64 << (c - 1)) - 1), c - 1);
+        self.push_limbs(atom.limbs(), b);
+    }
+
+    /// The stream as little-endian bytes, without high zero bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        let byte_len = self.bit_len.div_ceil(8) as usize;
+        let mut bytes: Vec<u8> = Vec::with_capacity(self.words.len() * 8);
+        for w in &self.words {
+            bytes.extend_from_slice(&w.to_le_bytes());
+        }
+        bytes.truncate(byte_len);
+        while bytes.last() == Some(&0) {
+            bytes.pop();
+        }
+        bytes
+    }
+
+    /// The stream as 64-bit limbs (the jam atom's limbs).
+    pub fn into_limbs(self) -> Vec<u64> {
+        self.words
+    }
+}
+
+const TAG_CELL: (u64, u32) = (0b01, 2);
+const TAG_BACKREF: (u64, u32) = (0b11, 2);
+
+impl Heap {
+    /// Jams a noun to bytes (the jam atom's little-endian bytes), identical to Vere's output.
+    ///
+    /// ```
+    /// use components::Heap;
+    /// let mut heap = Heap::new();
+    /// let n = heap.parse("[5 5]").unwrap();
+    /// assert_eq!(heap.jam(n), vec![0xe1, 0x4e, 0x02]);
+    /// ```
+    pub fn jam(&mut self, noun: Noun) -> Vec<u8> {
+        self.jam_bits(noun).into_bytes()
+    }
+
+    /// Jams a noun to an atom in this heap.
+    pub fn jam_atom(&mut self, noun: Noun) -> Noun {
+        let limbs = self.jam_bits(noun).into_limbs();
+        self.atom_from_limbs(&limbs)
+    }
+
+    fn jam_bits(&mut self, noun: Noun) -> BitWriter {
+        // Hashing by mug needs every box's mug: fill the caches once, up front.
+        self.mug(noun);
+        let heap: &Heap = self;
+        let mut out = BitWriter::new();
+        let mut direct_seen: U64Map<u64> = U64Map::default();
+        let mut boxed_seen: HashTable<(Noun, u64)> = HashTable::new();
+        let mut pending = vec![noun];
+        while let Some(n) = pending.pop() {
+            let position = out.bit_len();
+            let earlier = match n.as_direct() {
+                Some(v) => *direct_seen.entry(v).or_insert(position),
+                None => {
+                    let hash = mix64(heap.mug_slot(n) as u64);
+                    let entry = boxed_seen.entry(
+                        hash,
+                        |&(m, _)| heap.eq(m, n),
+                        |&(m, _)| mix64(heap.mug_slot(m) as u64),
+                    );
+                    entry.or_insert((n, position)).get().1
+                }
+            };
+            let atom = heap.atom(n);
+            if earlier != position {
+                let wider = atom.is_none_or(|a| a.bit_len() > 64 - earlier.leading_zeros() as u64);
+                if wider {
+                    out.push(TAG_BACKREF.0, TAG_BACKREF.1);
+                    out.push_mat(AtomRef::Direct(earlier));
+                    continue;
+                }
+            }
+            match atom {
+                Some(a) => {
+                    out.push(0, 1);
+                    out.push_mat(a);
+                }
+                None => {
+                    let (head, tail) = heap.cell_parts(n).expect("a cell");
+                    out.push(TAG_CELL.0, TAG_CELL.1);
+                    pending.push(tail);
+                    pending.push(head);
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn jam_matches_the_worked_examples() {
+        let mut heap = Heap::new();
+        for (text, expected) in [
+            ("0", "02"),
+            ("1", "0c"),
+            ("2", "48"),
+            ("[1 2]", "3112"),
+            ("[[1 2] [1 2] 1 2]", "c5c8262701"),
+            ("[5 5]", "e14e02"),
+            ("[2 2]", "2191"), // the second 2 is as wide as its position: written again
+        ] {
+            let n = heap.parse(text).unwrap();
+            assert_eq!(hex(&heap.jam(n)), expected, "jam {text}");
+        }
+    }
+
+    #[test]
+    fn repeated_cells_are_backreferences_even_when_longer() {
+        let mut heap = Heap::new();
+        let n = heap.parse("[[0 0] [0 0]]").unwrap();
+        assert_eq!(hex(&heap.jam(n)), "a593");
+    }
+
+    #[test]
+    fn bit_writer_spans_word_boundaries() {
+        let mut w = BitWriter::new();
+        w.push(0x7f, 7);
+        w.push(u64::MAX, 64);
+        w.push(1, 1);
+        assert_eq!(w.bit_len(), 72);
+        assert_eq!(w.into_bytes(), vec![0xff; 9]);
+    }
+}

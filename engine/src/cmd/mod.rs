@@ -1,0 +1,3 @@
+//! One module per subcommand. Each `run` returns `Err(one-line reason)` for bad input.
+
+pub mod cue;
