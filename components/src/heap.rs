@@ -271,6 +271,15 @@ impl Heap {
         }
     }
 
+    /// The limbs of an indirect atom (`None` for a direct atom or a cell).
+    #[inline]
+    pub fn indirect_limbs(&self, noun: Noun) -> Option<&[u64]> {
+        match self.atom(noun)? {
+            AtomRef::Indirect(limbs) => Some(limbs),
+            AtomRef::Direct(_) => None,
+        }
+    }
+
     /// The value of an atom that fits in 64 bits.
     #[inline]
     pub fn as_u64(&self, noun: Noun) -> Option<u64> {

@@ -4,10 +4,11 @@
 //! of its first encoding; repeated cells are always written as backreferences, repeated atoms only when
 //! the atom is wider than the position (`met0(a) > met0(pos)`).
 
-use crate::hash::{U64Map, mix64};
+use crate::hash::{U64Hasher, U64Map, mix64};
 use crate::heap::{AtomRef, Heap};
 use crate::noun::Noun;
 use hashbrown::HashTable;
+use std::hash::BuildHasherDefault;
 
 /// An append-only bit stream, least significant bit first.
 #[derive(Default)]
@@ -116,7 +117,7 @@ impl Heap {
     /// let n = heap.parse("[5 5]").unwrap();
     /// assert_eq!(heap.jam(n), vec![0xe1, 0x4e, 0x02]);
     /// ```
-    pub fn jam(&mut self, noun: Noun) -> Vec<u8> {
+    pub fn jam(&self, noun: Noun) -> Vec<u8> {
         self.jam_bits(noun).into_bytes()
     }
 
@@ -126,29 +127,23 @@ impl Heap {
         self.atom_from_limbs(&limbs)
     }
 
-    fn jam_bits(&mut self, noun: Noun) -> BitWriter {
-        // Hashing by mug needs every box's mug: fill the caches once, up front.
-        self.mug(noun);
-        let heap: &Heap = self;
+    fn jam_bits(&self, noun: Noun) -> BitWriter {
+        let ids = StructureIds::of(self, noun);
         let mut out = BitWriter::new();
-        let mut direct_seen: U64Map<u64> = U64Map::default();
-        let mut boxed_seen: HashTable<(Noun, u64)> = HashTable::new();
+        let mut direct_position: U64Map<u64> = U64Map::default();
+        let mut box_position: Vec<u64> = vec![u64::MAX; ids.count as usize];
         let mut pending = vec![noun];
         while let Some(n) = pending.pop() {
             let position = out.bit_len();
-            let earlier = match n.as_direct() {
-                Some(v) => *direct_seen.entry(v).or_insert(position),
-                None => {
-                    let hash = mix64(heap.mug_slot(n) as u64);
-                    let entry = boxed_seen.entry(
-                        hash,
-                        |&(m, _)| heap.eq(m, n),
-                        |&(m, _)| mix64(heap.mug_slot(m) as u64),
-                    );
-                    entry.or_insert((n, position)).get().1
-                }
+            let slot = match n.as_direct() {
+                Some(v) => direct_position.entry(v).or_insert(position),
+                None => &mut box_position[ids.of_box[&n.raw()] as usize],
             };
-            let atom = heap.atom(n);
+            if *slot == u64::MAX {
+                *slot = position;
+            }
+            let earlier = *slot;
+            let atom = self.atom(n);
             if earlier != position {
                 let wider = atom.is_none_or(|a| a.bit_len() > 64 - earlier.leading_zeros() as u64);
                 if wider {
@@ -163,7 +158,7 @@ impl Heap {
                     out.push_mat(a);
                 }
                 None => {
-                    let (head, tail) = heap.cell_parts(n).expect("a cell");
+                    let (head, tail) = self.cell_parts(n).expect("a cell");
                     out.push(TAG_CELL.0, TAG_CELL.1);
                     pending.push(tail);
                     pending.push(head);
@@ -171,6 +166,73 @@ impl Heap {
             }
         }
         out
+    }
+}
+
+/// Numbers every distinct box structure in a noun (hash-consing, bottom-up): two subtrees are equal nouns iff
+/// they get the same id. This makes jam's "seen before?" question exact and O(1) per node, where hashing by
+/// mug and confirming by deep comparison can go quadratic (mug chains of long nouns cycle, so many distinct
+/// deep nouns share a mug).
+struct StructureIds {
+    /// Box handle → id, dense from 0. (Direct atoms are their own id, with the top bit set.)
+    of_box: U64Map<u64>,
+    /// How many distinct box structures there are.
+    count: u64,
+}
+
+const DIRECT_ID: u64 = 1 << 63;
+
+impl StructureIds {
+    fn of(heap: &Heap, root: Noun) -> StructureIds {
+        let mut of_box: U64Map<u64> = U64Map::default();
+        let mut cells: hashbrown::HashMap<(u64, u64), u64, BuildHasherDefault<U64Hasher>> =
+            Default::default();
+        let mut atoms: HashTable<(Noun, u64)> = HashTable::new();
+        let mut next_id = 0u64;
+        let known = |of_box: &U64Map<u64>, n: Noun| match n.as_direct() {
+            Some(v) => Some(v | DIRECT_ID),
+            None => of_box.get(&n.raw()).copied(),
+        };
+        let mut stack = vec![root];
+        while let Some(&n) = stack.last() {
+            if known(&of_box, n).is_some() {
+                stack.pop();
+                continue;
+            }
+            let id = match heap.cell_parts(n) {
+                None => {
+                    let limbs_of = |m: Noun| heap.indirect_limbs(m).expect("an indirect atom");
+                    let hash_of = |m: Noun| mix64(crate::mug::mug_limbs(limbs_of(m)) as u64);
+                    let entry = atoms.entry(
+                        hash_of(n),
+                        |&(m, _)| limbs_of(m) == limbs_of(n),
+                        |&(m, _)| hash_of(m),
+                    );
+                    entry.or_insert_with(|| (n, next_id)).get().1
+                }
+                Some((head, tail)) => match (known(&of_box, head), known(&of_box, tail)) {
+                    (Some(h), Some(t)) => *cells.entry((h, t)).or_insert(next_id),
+                    (h, t) => {
+                        if t.is_none() {
+                            stack.push(tail);
+                        }
+                        if h.is_none() {
+                            stack.push(head);
+                        }
+                        continue;
+                    }
+                },
+            };
+            if id == next_id {
+                next_id += 1;
+            }
+            of_box.insert(n.raw(), id);
+            stack.pop();
+        }
+        StructureIds {
+            of_box,
+            count: next_id,
+        }
     }
 }
 

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod axis;
+pub mod copy;
 pub mod cue;
 pub mod hash;
 pub mod heap;

@@ -90,6 +90,18 @@ pub fn mug_both(head_mug: u32, tail_mug: u32) -> u32 {
     mum(SEED_CELL, FALLBACK_CELL, &[key], byte_len_of(&[key]))
 }
 
+/// Hoon's `+muk`: MurmurHash3_x86_32 of exactly `len` bytes of the atom `key` (little-endian, zero-padded
+/// past its own bytes). `None` if `key` has more than `len` significant bytes (the arm crashes then).
+///
+/// ```
+/// use components::mug::muk;
+/// assert_eq!(muk(1234, 0, &[]), Some(0x0f2cc00b));
+/// assert_eq!(muk(1234, 0, &[1]), None);
+/// ```
+pub fn muk(seed: u32, len: usize, key: &[u64]) -> Option<u32> {
+    (byte_len_of(key) <= len).then(|| murmur3_limbs(key, len, seed))
+}
+
 impl Heap {
     /// The mug of a noun, computed once per box and cached; no recursion over depth.
     ///

@@ -1,1 +1,107 @@
-//! Helpers for engine's tests and benches: where the shared data lives (pills, vectors, jam programs).
+//! Helpers for engine's tests and benches: where the shared data lives (pills, vectors, jam programs), and
+//! reading the vectors' notation.
+//!
+//! The data is kept outside the repository, in `../shared` beside the project root. Pills are looked up in
+//! `$ENGINE_PILLS` first. When `CI=true`, a missing file is a failure, never a silent skip: every lookup
+//! here panics with a message naming what is missing and where it looked.
+
+use components::{Heap, Noun};
+use std::path::{Path, PathBuf};
+
+/// The project root (the workspace holding this crate).
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the project root")
+        .to_path_buf()
+}
+
+/// `../shared` beside the project root (or `$ENGINE_SHARED`).
+pub fn shared_dir() -> PathBuf {
+    match std::env::var_os("ENGINE_SHARED") {
+        Some(dir) => PathBuf::from(dir),
+        None => project_root().join("../shared"),
+    }
+}
+
+fn must_exist(path: PathBuf, what: &str) -> PathBuf {
+    assert!(
+        path.exists(),
+        "{what} not found at {} (the shared data lives in ../shared beside the project root; pills may also \
+         be in $ENGINE_PILLS)",
+        path.display()
+    );
+    path
+}
+
+/// The directory pills are read from: `$ENGINE_PILLS` if set, else `../shared/pills`.
+pub fn pills_dir() -> PathBuf {
+    match std::env::var_os("ENGINE_PILLS") {
+        Some(dir) => PathBuf::from(dir),
+        None => shared_dir().join("pills"),
+    }
+}
+
+/// The path of a pill by file name (`"ivory.pill"`); panics if it is missing.
+pub fn pill_path(name: &str) -> PathBuf {
+    must_exist(pills_dir().join(name), &format!("pill {name}"))
+}
+
+/// The bytes of a pill by file name; panics if it is missing.
+pub fn pill_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(pill_path(name)).expect("pill is readable")
+}
+
+/// The path of a file under `../shared` (`"jam/decrement.jam"`); panics if it is missing.
+pub fn shared_path(relative: &str) -> PathBuf {
+    must_exist(shared_dir().join(relative), relative)
+}
+
+/// A vectors file (`"jam.json"`) parsed as JSON; panics if it is missing or malformed.
+pub fn vectors(name: &str) -> serde_json::Value {
+    let path = must_exist(
+        shared_dir().join("vectors").join(name),
+        &format!("vectors file {name}"),
+    );
+    let text = std::fs::read_to_string(&path).expect("vectors file is readable");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Decodes the vectors' lowercase hex bytes.
+pub fn hex_bytes(hex: &str) -> Vec<u8> {
+    assert!(hex.len().is_multiple_of(2), "odd-length hex {hex:?}");
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digit"))
+        .collect()
+}
+
+/// Encodes bytes as the vectors' lowercase hex.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses a vectors mug or hash string `0x…`.
+pub fn hex_u32(text: &str) -> u32 {
+    u32::from_str_radix(text.trim_start_matches("0x"), 16)
+        .unwrap_or_else(|e| panic!("{text:?}: {e}"))
+}
+
+/// Reads a noun in the vectors' notation, panicking with the text on failure.
+pub fn noun(heap: &mut Heap, text: &str) -> Noun {
+    heap.parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
+}
+
+/// The string field `key` of a vectors case.
+pub fn field<'a>(case: &'a serde_json::Value, key: &str) -> &'a str {
+    case[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("case has no string {key:?}: {case}"))
+}
+
+/// The array `key` of a vectors file.
+pub fn cases<'a>(file: &'a serde_json::Value, key: &str) -> &'a [serde_json::Value] {
+    file[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("vectors have no array {key:?}"))
+}
