@@ -65,11 +65,7 @@ impl Heap {
         let mut built = value;
         for (cell, right) in path.into_iter().rev() {
             let (head, tail) = self.cell_parts(cell).expect("a cell on the path");
-            built = if right {
-                self.cell(head, built)
-            } else {
-                self.cell(built, tail)
-            };
+            built = if right { self.cell(head, built) } else { self.cell(built, tail) };
         }
         Some(built)
     }
@@ -83,10 +79,7 @@ mod tests {
     fn slot_follows_the_bits_of_the_axis() {
         let mut heap = Heap::new();
         let n = heap.parse("[[4 5] 6 14 15]").unwrap();
-        let at = |heap: &Heap, a: u64| {
-            heap.slot(n, Noun::direct(a).unwrap())
-                .map(|x| heap.print(x))
-        };
+        let at = |heap: &Heap, a: u64| heap.slot(n, Noun::direct(a).unwrap()).map(|x| heap.print(x));
         assert_eq!(at(&heap, 1).unwrap(), "[[4 5] 6 14 15]");
         assert_eq!(at(&heap, 5).unwrap(), "5");
         assert_eq!(at(&heap, 15).unwrap(), "15");
@@ -100,9 +93,7 @@ mod tests {
     fn edit_rebuilds_the_path_and_shares_the_rest() {
         let mut heap = Heap::new();
         let n = heap.parse("[[4 5] 6 14 15]").unwrap();
-        let edited = heap
-            .edit(n, Noun::direct(14).unwrap(), Noun::direct(99).unwrap())
-            .unwrap();
+        let edited = heap.edit(n, Noun::direct(14).unwrap(), Noun::direct(99).unwrap()).unwrap();
         assert_eq!(heap.print(edited), "[[4 5] 6 99 15]");
         let whole = heap.edit(n, Noun::ONE, Noun::ZERO).unwrap();
         assert_eq!(heap.print(whole), "0");

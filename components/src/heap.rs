@@ -101,9 +101,7 @@ pub struct Heap {
 
 impl fmt::Debug for Heap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Heap")
-            .field("words_used", &self.words.len())
-            .finish()
+        f.debug_struct("Heap").field("words_used", &self.words.len()).finish()
     }
 }
 
@@ -115,15 +113,18 @@ impl Heap {
 
     /// An empty heap with room for `words` words before it grows.
     pub fn with_capacity(words: usize) -> Heap {
-        Heap {
-            words: Vec::with_capacity(words),
-        }
+        Heap { words: Vec::with_capacity(words) }
     }
 
     /// Words allocated so far (cells take 3, an atom of n limbs takes n + 1).
     #[inline]
     pub fn words_used(&self) -> usize {
         self.words.len()
+    }
+
+    /// Makes room for at least `words` more words before the next reallocation.
+    pub fn reserve_words(&mut self, words: usize) {
+        self.words.reserve(words);
     }
 
     /// Words the heap can hold before its next reallocation.
@@ -151,17 +152,12 @@ impl Heap {
     /// The right-nested tuple of `items`: `[a b c]` is `[a [b c]]`. Panics on an empty slice.
     pub fn tuple(&mut self, items: &[Noun]) -> Noun {
         let (last, init) = items.split_last().expect("a tuple has at least one item");
-        init.iter()
-            .rev()
-            .fold(*last, |tail, &head| self.cell(head, tail))
+        init.iter().rev().fold(*last, |tail, &head| self.cell(head, tail))
     }
 
     /// The null-terminated list of `items`: `[a b c 0]`.
     pub fn list(&mut self, items: &[Noun]) -> Noun {
-        items
-            .iter()
-            .rev()
-            .fold(Noun::ZERO, |tail, &head| self.cell(head, tail))
+        items.iter().rev().fold(Noun::ZERO, |tail, &head| self.cell(head, tail))
     }
 
     /// Head and tail of a cell, or `None` for an atom.
@@ -169,10 +165,7 @@ impl Heap {
     pub fn cell_parts(&self, noun: Noun) -> Option<(Noun, Noun)> {
         if noun.is_cell() {
             let o = noun.offset();
-            Some((
-                Noun::from_raw(self.words[o]),
-                Noun::from_raw(self.words[o + 1]),
-            ))
+            Some((Noun::from_raw(self.words[o]), Noun::from_raw(self.words[o + 1])))
         } else {
             None
         }
@@ -236,17 +229,11 @@ impl Heap {
     /// fine), and the result is normalised (direct if it fits, trimmed otherwise). This is how atoms from
     /// cue and from arithmetic avoid a copy. Panics if `len` exceeds [`ATOM_LIMBS_MAX`].
     pub fn atom_with_limbs(&mut self, len: usize, fill: impl FnOnce(&mut [u64])) -> Noun {
-        assert!(
-            len <= ATOM_LIMBS_MAX,
-            "atom of {len} limbs is over the limit"
-        );
+        assert!(len <= ATOM_LIMBS_MAX, "atom of {len} limbs is over the limit");
         let offset = self.words.len();
         self.words.resize(offset + 1 + len, 0);
         fill(&mut self.words[offset + 1..]);
-        let used = self.words[offset + 1..]
-            .iter()
-            .rposition(|&l| l != 0)
-            .map_or(0, |i| i + 1);
+        let used = self.words[offset + 1..].iter().rposition(|&l| l != 0).map_or(0, |i| i + 1);
         if used == 0 || (used == 1 && self.words[offset + 1] <= DIRECT_MAX) {
             let value = if used == 0 { 0 } else { self.words[offset + 1] };
             self.words.truncate(offset);
@@ -379,10 +366,7 @@ mod tests {
     #[test]
     fn atoms_normalise_to_one_representation() {
         let mut heap = Heap::new();
-        assert!(
-            heap.atom_from_limbs(&[5, 0, 0])
-                .same_handle(Noun::direct(5).unwrap())
-        );
+        assert!(heap.atom_from_limbs(&[5, 0, 0]).same_handle(Noun::direct(5).unwrap()));
         assert!(heap.atom_from_bytes(&[]).same_handle(Noun::ZERO));
         let big = heap.atom_u64(u64::MAX);
         assert!(big.is_indirect());
@@ -393,11 +377,7 @@ mod tests {
         let used = heap.words_used();
         let small = heap.atom_with_limbs(4, |l| l[0] = 7);
         assert!(small.same_handle(Noun::direct(7).unwrap()));
-        assert_eq!(
-            heap.words_used(),
-            used,
-            "a fill that ends direct gives its words back"
-        );
+        assert_eq!(heap.words_used(), used, "a fill that ends direct gives its words back");
     }
 
     #[test]

@@ -203,11 +203,8 @@ impl StructureIds {
                 None => {
                     let limbs_of = |m: Noun| heap.indirect_limbs(m).expect("an indirect atom");
                     let hash_of = |m: Noun| mix64(crate::mug::mug_limbs(limbs_of(m)) as u64);
-                    let entry = atoms.entry(
-                        hash_of(n),
-                        |&(m, _)| limbs_of(m) == limbs_of(n),
-                        |&(m, _)| hash_of(m),
-                    );
+                    let entry =
+                        atoms.entry(hash_of(n), |&(m, _)| limbs_of(m) == limbs_of(n), |&(m, _)| hash_of(m));
                     entry.or_insert_with(|| (n, next_id)).get().1
                 }
                 Some((head, tail)) => match (known(&of_box, head), known(&of_box, tail)) {
@@ -229,10 +226,7 @@ impl StructureIds {
             of_box.insert(n.raw(), id);
             stack.pop();
         }
-        StructureIds {
-            of_box,
-            count: next_id,
-        }
+        StructureIds { of_box, count: next_id }
     }
 }
 

@@ -22,11 +22,7 @@ const FALLBACK_CELL: u32 = 0xfffe;
 pub fn murmur3_limbs(limbs: &[u64], byte_len: usize, seed: u32) -> u32 {
     const C1: u32 = 0xcc9e_2d51;
     const C2: u32 = 0x1b87_3593;
-    let block = |i: usize| -> u32 {
-        limbs
-            .get(i / 2)
-            .map_or(0, |limb| (limb >> (32 * (i % 2))) as u32)
-    };
+    let block = |i: usize| -> u32 { limbs.get(i / 2).map_or(0, |limb| (limb >> (32 * (i % 2))) as u32) };
     let mut h = seed;
     let blocks = byte_len / 4;
     for i in 0..blocks {
@@ -173,10 +169,7 @@ mod tests {
         assert_eq!(murmur3_bytes(b"", 0xcafebabe), 0x79ff04e8);
         assert_eq!(murmur3_bytes(&[1], 0xcafebabe), 0xf15c2a61);
         assert_eq!(murmur3_bytes(b"Hello, world!", 0xcafebabe), 0xcd441034);
-        assert_eq!(
-            murmur3_bytes(&[0xe8, 0x04, 0xff, 0x79, 0x5d, 0x7f, 0x3c], 0xdeadbeef),
-            0x5637f850
-        );
+        assert_eq!(murmur3_bytes(&[0xe8, 0x04, 0xff, 0x79, 0x5d, 0x7f, 0x3c], 0xdeadbeef), 0x5637f850);
     }
 
     #[test]

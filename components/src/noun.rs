@@ -45,11 +45,7 @@ impl Noun {
     /// ```
     #[inline]
     pub const fn direct(value: u64) -> Option<Noun> {
-        if value <= DIRECT_MAX {
-            Some(Noun(value))
-        } else {
-            None
-        }
+        if value <= DIRECT_MAX { Some(Noun(value)) } else { None }
     }
 
     /// A loobean: 0 for true, 1 for false.

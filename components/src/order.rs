@@ -8,9 +8,7 @@ use std::cmp::Ordering;
 /// Compares two atoms by value.
 pub fn cmp_atoms(a: AtomRef<'_>, b: AtomRef<'_>) -> Ordering {
     let (a, b) = (a.limbs(), b.limbs());
-    a.len()
-        .cmp(&b.len())
-        .then_with(|| a.iter().rev().cmp(b.iter().rev()))
+    a.len().cmp(&b.len()).then_with(|| a.iter().rev().cmp(b.iter().rev()))
 }
 
 impl Heap {
@@ -65,12 +63,8 @@ mod tests {
     fn dor_orders_atoms_before_cells_and_cells_by_head_then_tail() {
         let mut heap = Heap::new();
         let mut p = |t: &str| heap.parse(t).unwrap();
-        let (one, cell, big, bigger) = (
-            p("1"),
-            p("[0 0]"),
-            p("18446744073709551616"),
-            p("18446744073709551617"),
-        );
+        let (one, cell, big, bigger) =
+            (p("1"), p("[0 0]"), p("18446744073709551616"), p("18446744073709551617"));
         let (c1, c2) = (p("[1 2 3]"), p("[1 2 4]"));
         assert!(heap.dor(one, cell) && !heap.dor(cell, one));
         assert!(heap.dor(one, big) && heap.dor(big, bigger) && !heap.dor(bigger, big));

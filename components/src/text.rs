@@ -70,9 +70,7 @@ impl Heap {
                     while i < bytes.len() && bytes[i].is_ascii_digit() {
                         i += 1;
                     }
-                    if i < bytes.len()
-                        && !matches!(bytes[i], b'[' | b']')
-                        && !bytes[i].is_ascii_whitespace()
+                    if i < bytes.len() && !matches!(bytes[i], b'[' | b']') && !bytes[i].is_ascii_whitespace()
                     {
                         return err(i, "an atom is decimal digits only");
                     }
@@ -88,10 +86,7 @@ impl Heap {
         if let Some((open, _)) = groups.last() {
             return err(*open, "'[' is never closed");
         }
-        done.ok_or(ParseError {
-            offset: bytes.len(),
-            reason: "no noun in the text",
-        })
+        done.ok_or(ParseError { offset: bytes.len(), reason: "no noun in the text" })
     }
 
     fn parse_decimal(&mut self, digits: &str) -> Noun {
@@ -107,8 +102,7 @@ impl Heap {
     /// Prints a noun in the text notation (no recursion over depth).
     pub fn print(&self, noun: Noun) -> String {
         let mut out = String::new();
-        self.write_noun(&mut out, noun)
-            .expect("writing to a String cannot fail");
+        self.write_noun(&mut out, noun).expect("writing to a String cannot fail");
         out
     }
 
@@ -174,13 +168,7 @@ mod tests {
     #[test]
     fn print_collapses_right_nested_tails_only() {
         let mut heap = Heap::new();
-        for text in [
-            "0",
-            "[1 2 3 0]",
-            "[[1 2] 3]",
-            "[[1 2] [3 4] 5]",
-            "18446744073709551616",
-        ] {
+        for text in ["0", "[1 2 3 0]", "[[1 2] 3]", "[[1 2] [3 4] 5]", "18446744073709551616"] {
             let n = heap.parse(text).unwrap();
             assert_eq!(heap.print(n), text);
         }

@@ -10,10 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// The project root (the workspace holding this crate).
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ sits in the project root")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the project root").to_path_buf()
 }
 
 /// `../shared` beside the project root (or `$ENGINE_SHARED`).
@@ -59,10 +56,7 @@ pub fn shared_path(relative: &str) -> PathBuf {
 
 /// A vectors file (`"jam.json"`) parsed as JSON; panics if it is missing or malformed.
 pub fn vectors(name: &str) -> serde_json::Value {
-    let path = must_exist(
-        shared_dir().join("vectors").join(name),
-        &format!("vectors file {name}"),
-    );
+    let path = must_exist(shared_dir().join("vectors").join(name), &format!("vectors file {name}"));
     let text = std::fs::read_to_string(&path).expect("vectors file is readable");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -70,10 +64,7 @@ pub fn vectors(name: &str) -> serde_json::Value {
 /// Decodes the vectors' lowercase hex bytes.
 pub fn hex_bytes(hex: &str) -> Vec<u8> {
     assert!(hex.len().is_multiple_of(2), "odd-length hex {hex:?}");
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digit"))
-        .collect()
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digit")).collect()
 }
 
 /// Encodes bytes as the vectors' lowercase hex.
@@ -83,8 +74,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 
 /// Parses a vectors mug or hash string `0x…`.
 pub fn hex_u32(text: &str) -> u32 {
-    u32::from_str_radix(text.trim_start_matches("0x"), 16)
-        .unwrap_or_else(|e| panic!("{text:?}: {e}"))
+    u32::from_str_radix(text.trim_start_matches("0x"), 16).unwrap_or_else(|e| panic!("{text:?}: {e}"))
 }
 
 /// Reads a noun in the vectors' notation, panicking with the text on failure.
@@ -94,14 +84,10 @@ pub fn noun(heap: &mut Heap, text: &str) -> Noun {
 
 /// The string field `key` of a vectors case.
 pub fn field<'a>(case: &'a serde_json::Value, key: &str) -> &'a str {
-    case[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("case has no string {key:?}: {case}"))
+    case[key].as_str().unwrap_or_else(|| panic!("case has no string {key:?}: {case}"))
 }
 
 /// The array `key` of a vectors file.
 pub fn cases<'a>(file: &'a serde_json::Value, key: &str) -> &'a [serde_json::Value] {
-    file[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("vectors have no array {key:?}"))
+    file[key].as_array().unwrap_or_else(|| panic!("vectors have no array {key:?}"))
 }

@@ -120,12 +120,7 @@ proptest! {
 
 /// Runs `work` on a thread with a 256 KiB stack: any recursion over a million-deep noun would overflow it.
 fn on_small_stack(work: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .stack_size(256 * 1024)
-        .spawn(work)
-        .unwrap()
-        .join()
-        .unwrap();
+    std::thread::Builder::new().stack_size(256 * 1024).spawn(work).unwrap().join().unwrap();
 }
 
 /// Every walk of the data layer over one noun: mug, jam, cue, equality, print, parse, orders.
@@ -184,10 +179,7 @@ fn multi_megabyte_atoms_round_trip() {
         let big = heap.atom_from_limbs(&limbs);
         let pair = heap.cell(big, big);
         let bytes = heap.jam(pair);
-        assert!(
-            bytes.len() < 3 * 1024 * 1024 + 64,
-            "the repeat is a backreference"
-        );
+        assert!(bytes.len() < 3 * 1024 * 1024 + 64, "the repeat is a backreference");
         let back = heap.cue(&bytes).unwrap();
         assert!(heap.eq(back, pair));
         assert_eq!(heap.mug(back), heap.mug(pair));

@@ -8,24 +8,13 @@ use engine_tests::{cases, field, hex_bytes, hex_u32, noun, shared_path, to_hex, 
 fn jam_json_every_noun_jams_to_its_bytes_and_back() {
     let file = vectors("jam.json");
     let all = cases(&file, "cases");
-    assert!(
-        all.len() >= 41,
-        "jam.json lists 41 cases, found {}",
-        all.len()
-    );
+    assert!(all.len() >= 41, "jam.json lists 41 cases, found {}", all.len());
     for case in all {
         let mut heap = Heap::new();
         let n = noun(&mut heap, field(case, "noun"));
         let expected = field(case, "jam");
-        assert_eq!(
-            to_hex(&heap.jam(n)),
-            expected,
-            "jam of {}",
-            field(case, "name")
-        );
-        let back = heap
-            .cue(&hex_bytes(expected))
-            .unwrap_or_else(|e| panic!("{}: {e}", field(case, "name")));
+        assert_eq!(to_hex(&heap.jam(n)), expected, "jam of {}", field(case, "name"));
+        let back = heap.cue(&hex_bytes(expected)).unwrap_or_else(|e| panic!("{}: {e}", field(case, "name")));
         assert!(heap.eq(back, n), "cue of {}", field(case, "name"));
     }
 }
@@ -39,12 +28,7 @@ fn cue_json_lenient_inputs_give_vere_s_noun() {
             .cue(&hex_bytes(field(case, "bytes")))
             .unwrap_or_else(|e| panic!("{}: {e}", field(case, "name")));
         let expected = noun(&mut heap, field(case, "noun"));
-        assert!(
-            heap.eq(got, expected),
-            "{}: got {}",
-            field(case, "name"),
-            heap.print(got)
-        );
+        assert!(heap.eq(got, expected), "{}: got {}", field(case, "name"), heap.print(got));
     }
 }
 
@@ -55,19 +39,12 @@ fn cue_json_rejected_inputs_fail_in_vere_s_class() {
     assert!(!rejected.is_empty());
     for case in rejected {
         let mut heap = Heap::new();
-        let err = heap
-            .cue(&hex_bytes(field(case, "bytes")))
-            .expect_err(field(case, "name"));
+        let err = heap.cue(&hex_bytes(field(case, "bytes"))).expect_err(field(case, "name"));
         let class = match err.class() {
             CueClass::Exit => "exit",
             CueClass::Meme => "meme",
         };
-        assert_eq!(
-            class,
-            field(case, "error"),
-            "{}: {err}",
-            field(case, "name")
-        );
+        assert_eq!(class, field(case, "error"), "{}: {err}", field(case, "name"));
         assert!(!err.to_string().is_empty());
     }
 }
@@ -79,42 +56,17 @@ fn cue_json_streams_count_mug_and_rejam_identically() {
     assert!(streams.len() >= 18, "every pill and jam program is listed");
     for case in streams {
         let name = field(case, "file");
-        let path = if name.ends_with(".pill") {
-            engine_tests::pill_path(name)
-        } else {
-            shared_path(name)
-        };
+        let path = if name.ends_with(".pill") { engine_tests::pill_path(name) } else { shared_path(name) };
         let bytes = std::fs::read(&path).unwrap();
-        assert_eq!(
-            bytes.len() as u64,
-            case["bytes"].as_u64().unwrap(),
-            "{name} size"
-        );
+        assert_eq!(bytes.len() as u64, case["bytes"].as_u64().unwrap(), "{name} size");
         let mut heap = Heap::new();
-        let (n, stats) = heap
-            .cue_with_stats(&bytes)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(
-            stats.cells,
-            case["cell_tags"].as_u64().unwrap(),
-            "{name} cell tags"
-        );
-        assert_eq!(
-            stats.atoms,
-            case["atom_tags"].as_u64().unwrap(),
-            "{name} atom tags"
-        );
-        assert_eq!(
-            stats.backrefs,
-            case["backref_tags"].as_u64().unwrap(),
-            "{name} backref tags"
-        );
+        let (n, stats) = heap.cue_with_stats(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(stats.cells, case["cell_tags"].as_u64().unwrap(), "{name} cell tags");
+        assert_eq!(stats.atoms, case["atom_tags"].as_u64().unwrap(), "{name} atom tags");
+        assert_eq!(stats.backrefs, case["backref_tags"].as_u64().unwrap(), "{name} backref tags");
         assert_eq!(heap.mug(n), hex_u32(field(case, "mug")), "{name} mug");
         if case["rejam_identical"].as_bool() == Some(true) {
-            assert!(
-                heap.jam(n) == bytes,
-                "{name}: jam(cue(file)) differs from the file"
-            );
+            assert!(heap.jam(n) == bytes, "{name}: jam(cue(file)) differs from the file");
         }
     }
 }
@@ -125,24 +77,14 @@ fn mug_json_atoms_bytes_cells_and_retries() {
     let mut heap = Heap::new();
     for case in cases(&file, "atoms") {
         let n = noun(&mut heap, field(case, "atom"));
-        assert_eq!(
-            heap.mug(n),
-            hex_u32(field(case, "mug")),
-            "mug of atom {}",
-            field(case, "atom")
-        );
+        assert_eq!(heap.mug(n), hex_u32(field(case, "mug")), "mug of atom {}", field(case, "atom"));
     }
     for case in cases(&file, "bytes") {
         let seed = hex_u32(field(case, "seed"));
         let bytes = hex_bytes(field(case, "bytes"));
         let h = mug::murmur3_bytes(&bytes, seed);
         let folded = (h >> 31) ^ (h & 0x7fff_ffff);
-        assert_eq!(
-            folded,
-            hex_u32(field(case, "mug")),
-            "mug of bytes {}",
-            field(case, "bytes")
-        );
+        assert_eq!(folded, hex_u32(field(case, "mug")), "mug of bytes {}", field(case, "bytes"));
     }
     for case in cases(&file, "cells").iter().chain(cases(&file, "retry")) {
         let mut heap = Heap::new();
@@ -167,24 +109,14 @@ fn mug_json_muk_hashes_exactly_len_bytes() {
         let len: usize = field(case, "len").parse().unwrap();
         let key = noun(&mut heap, field(case, "key"));
         let limbs = heap.atom(key).unwrap().limbs().to_vec();
-        assert_eq!(
-            mug::muk(seed, len, &limbs),
-            Some(hex_u32(field(case, "hash"))),
-            "muk {case}"
-        );
+        assert_eq!(mug::muk(seed, len, &limbs), Some(hex_u32(field(case, "hash"))), "muk {case}");
     }
 }
 
 #[test]
 fn pills_json_mugs_and_sizes_of_the_real_pills() {
     let file = vectors("pills.json");
-    for name in [
-        "ivory.pill",
-        "brass.pill",
-        "sword-baby.pill",
-        "sword-toddler.pill",
-        "sword-oom.pill",
-    ] {
+    for name in ["ivory.pill", "brass.pill", "sword-baby.pill", "sword-toddler.pill", "sword-oom.pill"] {
         let bytes = engine_tests::pill_bytes(name);
         let expected = &file[name];
         if let Some(size) = expected["bytes"].as_u64() {
@@ -192,10 +124,6 @@ fn pills_json_mugs_and_sizes_of_the_real_pills() {
         }
         let mut heap = Heap::new();
         let n = heap.cue(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(
-            heap.mug(n),
-            hex_u32(expected["mug"].as_str().unwrap()),
-            "{name} mug"
-        );
+        assert_eq!(heap.mug(n), hex_u32(expected["mug"].as_str().unwrap()), "{name} mug");
     }
 }
