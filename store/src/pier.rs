@@ -1,0 +1,174 @@
+//! The pier directory and its lock.
+//!
+//! ```text
+//! <pier>/
+//!   .engine/
+//!     lock        held with an exclusive advisory lock (flock) while a process has the pier open;
+//!                 holds that process's pid, for the message another process gets
+//!     meta        the log's identity: format version, ship, fake or real, lifecycle length
+//!     log/        the event log: segment files 0000000000000001.log, ... (see log.rs)
+//! ```
+//!
+//! Unlike Vere, which signals the process named in `.vere.lock` and takes over, a second engine refuses to
+//! open a pier that is in use.
+
+use crate::log::{EventLog, LogConfig, LogError};
+use crate::meta::{Meta, MetaError};
+use std::fmt;
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{self, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+/// Why a pier could not be created or opened.
+#[derive(Debug)]
+pub enum PierError {
+    /// Another process holds the pier's lock.
+    InUse {
+        path: PathBuf,
+        pid: Option<u32>,
+    },
+    /// `create` found a pier (or anything) already there.
+    Exists(PathBuf),
+    /// `open` found no pier there.
+    Missing(PathBuf),
+    Io {
+        path: PathBuf,
+        op: &'static str,
+        source: io::Error,
+    },
+    Log(LogError),
+    Meta(MetaError),
+}
+
+impl fmt::Display for PierError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PierError::InUse { path, pid: Some(pid) } => {
+                write!(f, "pier {} is in use by another process (pid {pid})", path.display())
+            }
+            PierError::InUse { path, pid: None } => {
+                write!(f, "pier {} is in use by another process", path.display())
+            }
+            PierError::Exists(path) => {
+                write!(f, "{} already exists: will not create a pier over it", path.display())
+            }
+            PierError::Missing(path) => write!(f, "{} is not a pier (no .engine directory)", path.display()),
+            PierError::Io { path, op, source } => write!(f, "{op} {}: {source}", path.display()),
+            PierError::Log(e) => write!(f, "{e}"),
+            PierError::Meta(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for PierError {}
+
+impl From<LogError> for PierError {
+    fn from(e: LogError) -> PierError {
+        PierError::Log(e)
+    }
+}
+
+impl From<MetaError> for PierError {
+    fn from(e: MetaError) -> PierError {
+        PierError::Meta(e)
+    }
+}
+
+fn io_error<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(io::Error) -> PierError + 'a {
+    move |source| PierError::Io { path: path.to_path_buf(), op, source }
+}
+
+/// An open pier: its lock is held until this is dropped.
+#[derive(Debug)]
+pub struct Pier {
+    root: PathBuf,
+    /// Held for the lock; closing the file releases it.
+    _lock: File,
+    pub meta: Meta,
+    pub log: EventLog,
+}
+
+/// The paths inside a pier.
+pub struct Layout {
+    pub engine_dir: PathBuf,
+    pub lock: PathBuf,
+    pub meta: PathBuf,
+    pub log: PathBuf,
+}
+
+impl Layout {
+    pub fn of(root: &Path) -> Layout {
+        let engine_dir = root.join(".engine");
+        Layout {
+            lock: engine_dir.join("lock"),
+            meta: engine_dir.join("meta"),
+            log: engine_dir.join("log"),
+            engine_dir,
+        }
+    }
+}
+
+fn take_lock(root: &Path, path: &Path) -> Result<File, PierError> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(io_error(path, "open lock"))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            return Err(PierError::InUse { path: root.to_path_buf(), pid: text.trim().parse().ok() });
+        }
+        Err(TryLockError::Error(source)) => {
+            return Err(PierError::Io { path: path.into(), op: "lock", source });
+        }
+    }
+    let pid = format!("{}\n", std::process::id());
+    file.set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| file.write_all(pid.as_bytes()))
+        .map_err(io_error(path, "write lock"))?;
+    Ok(file)
+}
+
+impl Pier {
+    /// Creates a new pier at `root` (which must not exist, or be an empty directory) for `meta`.
+    pub fn create(root: &Path, meta: Meta, config: LogConfig) -> Result<Pier, PierError> {
+        let empty = fs::read_dir(root).map(|mut d| d.next().is_none()).unwrap_or(false);
+        if root.exists() && !empty {
+            return Err(PierError::Exists(root.to_path_buf()));
+        }
+        let layout = Layout::of(root);
+        fs::create_dir_all(&layout.engine_dir).map_err(io_error(&layout.engine_dir, "create"))?;
+        let lock = take_lock(root, &layout.lock)?;
+        meta.write(&layout.meta)?;
+        let log = EventLog::open(&layout.log, config)?;
+        Ok(Pier { root: root.to_path_buf(), _lock: lock, meta, log })
+    }
+
+    /// Opens an existing pier, taking its lock and checking its log.
+    pub fn open(root: &Path, config: LogConfig) -> Result<Pier, PierError> {
+        let layout = Layout::of(root);
+        if !layout.engine_dir.is_dir() {
+            return Err(PierError::Missing(root.to_path_buf()));
+        }
+        let lock = take_lock(root, &layout.lock)?;
+        let meta = Meta::read(&layout.meta)?;
+        let log = EventLog::open(&layout.log, config)?;
+        Ok(Pier { root: root.to_path_buf(), _lock: lock, meta, log })
+    }
+
+    /// The pier's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The paths inside this pier.
+    pub fn layout(&self) -> Layout {
+        Layout::of(&self.root)
+    }
+}
