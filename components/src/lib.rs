@@ -21,6 +21,7 @@ pub mod cue;
 pub mod hash;
 pub mod heap;
 pub mod jam;
+pub mod math;
 pub mod mug;
 pub mod noun;
 pub mod order;
@@ -28,6 +29,7 @@ pub mod text;
 
 pub use cue::{CueClass, CueError, CueReason, CueStats};
 pub use heap::{AtomRef, Heap, NounRef};
+pub use math::AtomError;
 pub use noun::Noun;
 pub use text::ParseError;
 
