@@ -14,6 +14,7 @@
 use crate::noun::{DIRECT_MAX, Noun};
 use dashu_int::UBig;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The limit on one atom's size, in 64-bit limbs (2^32 limbs = 32 GiB), as in Vere's `0xffffffff` bytes.
 pub const ATOM_LIMBS_MAX: usize = u32::MAX as usize;
@@ -94,10 +95,36 @@ pub enum NounRef<'a> {
 }
 
 /// A noun arena. Cells and indirect atoms are bump-allocated; handles are offsets into it.
-#[derive(Default, Clone)]
+#[derive(Default)]
 pub struct Heap {
     words: Vec<u64>,
+    /// Names this heap's history: it stays the same while the heap is only appended to, so a snapshot
+    /// can tell whether writing the words past its last write is enough. 0 until first asked for.
+    lineage: AtomicU64,
 }
+
+impl Clone for Heap {
+    /// A copy has its own lineage: the two may grow apart.
+    fn clone(&self) -> Heap {
+        Heap { words: self.words.clone(), lineage: AtomicU64::new(0) }
+    }
+}
+
+/// A heap image that does not hold up: a handle out of range or a malformed atom box.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageError {
+    /// The word offset of the bad box.
+    pub offset: usize,
+    pub why: &'static str,
+}
+
+impl fmt::Display for ImageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "heap image: box at word {}: {}", self.offset, self.why)
+    }
+}
+
+impl std::error::Error for ImageError {}
 
 impl fmt::Debug for Heap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -108,12 +135,78 @@ impl fmt::Debug for Heap {
 impl Heap {
     /// An empty heap.
     pub fn new() -> Heap {
-        Heap { words: Vec::new() }
+        Heap::default()
     }
 
     /// An empty heap with room for `words` words before it grows.
     pub fn with_capacity(words: usize) -> Heap {
-        Heap { words: Vec::with_capacity(words) }
+        Heap { words: Vec::with_capacity(words), lineage: AtomicU64::new(0) }
+    }
+
+    /// The heap's words, for writing an image of it (a snapshot).
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+
+    /// This heap's lineage: the same value for as long as the heap is only appended to (boxes are never
+    /// changed, except their mug caches being filled), a different one for any other heap.
+    pub fn lineage(&self) -> u64 {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        if self.lineage.load(Ordering::Relaxed) == 0 {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            let salt = crate::hash::mix64(nanos ^ (std::process::id() as u64) << 32);
+            let fresh = salt ^ NEXT.fetch_add(1, Ordering::Relaxed) | 1;
+            let _ = self.lineage.compare_exchange(0, fresh, Ordering::Relaxed, Ordering::Relaxed);
+        }
+        self.lineage.load(Ordering::Relaxed)
+    }
+
+    /// Rebuilds a heap from an image written from [`Heap::words`], keeping the lineage it had, after
+    /// checking that every box reachable from `roots` is well formed (so no later access can go out of
+    /// range, whatever the image held).
+    pub fn from_image(words: Vec<u64>, lineage: u64, roots: &[Noun]) -> Result<Heap, ImageError> {
+        let heap = Heap { words, lineage: AtomicU64::new(lineage) };
+        heap.check_reachable(roots)?;
+        Ok(heap)
+    }
+
+    /// Checks every box reachable from `roots`: in range, atoms normalised. Walks each box once.
+    pub fn check_reachable(&self, roots: &[Noun]) -> Result<(), ImageError> {
+        let len = self.words.len();
+        let mut seen = vec![0u64; len.div_ceil(64)];
+        let mut stack: Vec<Noun> = roots.to_vec();
+        while let Some(noun) = stack.pop() {
+            if noun.is_direct() {
+                continue;
+            }
+            let offset = noun.offset();
+            let bad = |why| Err(ImageError { offset, why });
+            if offset >= len {
+                return bad("handle past the end of the heap");
+            }
+            if seen[offset / 64] >> (offset % 64) & 1 == 1 {
+                continue;
+            }
+            seen[offset / 64] |= 1 << (offset % 64);
+            if noun.is_cell() {
+                if offset + 3 > len {
+                    return bad("cell runs past the end of the heap");
+                }
+                stack.extend([Noun::from_raw(self.words[offset]), Noun::from_raw(self.words[offset + 1])]);
+                continue;
+            }
+            let limbs = (self.words[offset] & 0xffff_ffff) as usize;
+            if limbs == 0 || offset + 1 + limbs > len {
+                return bad("atom length out of range");
+            }
+            let top = self.words[offset + limbs];
+            if top == 0 || (limbs == 1 && top <= DIRECT_MAX) {
+                return bad("atom not in its one representation");
+            }
+        }
+        Ok(())
     }
 
     /// Words allocated so far (cells take 3, an atom of n limbs takes n + 1).
@@ -136,7 +229,11 @@ impl Heap {
     /// Drops every box allocated after `mark` (a [`Heap::words_used`] reading). Only for undoing work
     /// whose handles are all discarded, such as a failed cue.
     pub(crate) fn truncate_words(&mut self, mark: usize) {
-        self.words.truncate(mark);
+        if mark < self.words.len() {
+            self.words.truncate(mark);
+            // Words past `mark` will be written again with other boxes: no longer append-only.
+            self.lineage = AtomicU64::new(0);
+        }
     }
 
     // ---- cells -------------------------------------------------------------------------------------
@@ -378,6 +475,31 @@ mod tests {
         let small = heap.atom_with_limbs(4, |l| l[0] = 7);
         assert!(small.same_handle(Noun::direct(7).unwrap()));
         assert_eq!(heap.words_used(), used, "a fill that ends direct gives its words back");
+    }
+
+    #[test]
+    fn heaps_and_handles_can_live_in_ecs_components() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Heap>();
+        send_sync::<Noun>();
+    }
+
+    #[test]
+    fn image_check_refuses_out_of_range_handles_and_denormal_atoms() {
+        let mut heap = Heap::new();
+        let big = heap.atom_from_limbs(&[1, 2]);
+        let root = heap.cell(big, Noun::ONE);
+        let words = heap.words().to_vec();
+        assert!(Heap::from_image(words.clone(), 7, &[root]).is_ok());
+        let mut past_end = words.clone();
+        past_end[3] = Noun::cell_at(1000).raw(); // the cell's head
+        assert_eq!(Heap::from_image(past_end, 7, &[root]).unwrap_err().offset, 1000);
+        let mut denormal = words.clone();
+        denormal[2] = 0; // the atom's top limb
+        assert!(Heap::from_image(denormal, 7, &[root]).is_err());
+        let restored = Heap::from_image(words, 7, &[root]).unwrap();
+        assert_eq!(restored.lineage(), 7);
+        assert_ne!(heap.lineage(), Heap::new().lineage());
     }
 
     #[test]

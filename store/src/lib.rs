@@ -1,16 +1,19 @@
-//! The pier on disk: the event log (append-only, checksummed, numbered, group-committed), the pier
-//! directory and its lock, and the log's identity (meta).
+//! The pier on disk: the event log (append-only, checksummed, numbered, group-committed), snapshots of
+//! the heap (incremental while the heap is only appended to), the pier directory and its lock, and the
+//! log's identity (meta).
 //!
-//! Not built yet: snapshots of the old-space heap, replay and `cram`; they follow the Nock VM.
+//! Not built yet: replay, boot and `cram`, which need the Nock VM.
 
 pub mod commit;
 pub mod log;
 pub mod meta;
 pub mod pier;
 pub mod record;
+pub mod snapshot;
 
 pub use commit::{CommitConfig, Committer};
 pub use log::{EventLog, LogConfig, LogError, Recovery};
 pub use meta::{Meta, MetaError};
 pub use pier::{Layout, Pier, PierError};
 pub use record::Event;
+pub use snapshot::{SnapshotError, SnapshotInfo};
