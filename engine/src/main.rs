@@ -24,12 +24,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Pills: the files a ship or `eval` boots from.
+    #[command(subcommand)]
+    Pill(PillCommand),
+}
+
+#[derive(Subcommand)]
+enum PillCommand {
+    /// Download an official pill (NAME or NAME.pill, e.g. urbit-v1.16) into the pill directory
+    /// ($ENGINE_PILLS, else the user data directory), after checking that it is a pill.
+    Fetch {
+        name: String,
+        /// Where to download from (default: $ENGINE_PILL_BASE_URL, else the official bootstrap server).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// The directory to save it in (default: the pill directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Cue { file, json } => cmd::cue::run(&file, json),
+        Command::Pill(PillCommand::Fetch { name, base_url, dir }) => {
+            cmd::pill::fetch(&name, base_url.as_deref(), dir.as_deref())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,6 +15,8 @@
 //! assert!(matches!(pill, pills::Pill::Ivory { .. }));
 //! ```
 
+pub mod locate;
+
 use components::{Heap, Noun};
 use std::fmt;
 use std::path::{Path, PathBuf};

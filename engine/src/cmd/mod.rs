@@ -1,3 +1,4 @@
 //! One module per subcommand. Each `run` returns `Err(one-line reason)` for bad input.
 
 pub mod cue;
+pub mod pill;
