@@ -222,20 +222,24 @@ impl Heap {
         Ok(self.atom_with_limbs(limbs, |out| out[limbs - 1] = 1 << (a % 64)))
     }
 
-    /// The `len` bits of `a` starting at bit `start`, as a new atom.
+    /// The `len` bits of `a` starting at bit `start`, as a new atom. Copies only the limbs it reads.
     fn bit_slice(&mut self, a: Noun, start: u64, len: u64) -> Result<Noun> {
-        let limbs = self.atom_arg(a)?.limbs().to_vec();
-        let available = (limbs.len() as u64 * 64).saturating_sub(start);
-        let len = len.min(available);
         if let Some(v) = a.as_direct() {
             let shifted = if start >= 64 { 0 } else { v >> start };
             let masked = if len >= 64 { shifted } else { shifted & ((1u64 << len) - 1) };
             return Ok(Noun::direct(masked).expect("no wider than the input"));
         }
+        self.atom_arg(a)?;
+        let all = self.indirect_limbs(a).expect("an indirect atom");
+        let len = len.min((all.len() as u64 * 64).saturating_sub(start));
+        let first = (start / 64) as usize;
+        let last = ((start + len).div_ceil(64) as usize + 1).min(all.len());
+        let window: Vec<u64> = all[first.min(last)..last].to_vec();
+        let offset = start % 64;
         let out_limbs = len.div_ceil(64) as usize;
         Ok(self.atom_with_limbs(out_limbs, |out| {
             for (i, o) in out.iter_mut().enumerate() {
-                *o = read_bits(&limbs, start + i as u64 * 64, (len - i as u64 * 64).min(64) as u32);
+                *o = read_bits(&window, offset + i as u64 * 64, (len - i as u64 * 64).min(64) as u32);
             }
         }))
     }

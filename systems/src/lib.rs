@@ -3,3 +3,5 @@
 //! snapshot).
 //!
 //! Not built yet: the Nock VM is the next piece of work on top of the `components` data layer.
+
+pub mod jets;

@@ -1,0 +1,207 @@
+//! Jets: Rust functions that replace hot Hoon arms, each equal to its arm on every input, crashes included.
+//!
+//! A jet is a function of the whole core being kicked (for a gate `[battery [sample context]]`): it reads
+//! its arguments by axis (the sample is axis 6, a pair's halves 12 and 13, a door's sample 30) and returns
+//! a product, a crash with Vere's class (and the `%mean` text Vere pushes), or [`JetOutcome::Punt`]: "run
+//! the arm's Nock instead". A jet punts on every input it does not handle exactly (cells where the arm
+//! would do something other than crash, sizes past what it supports); it never guesses.
+//!
+//! Jets are grouped by the chapter of hoon.hoon they implement and named after the arm; [`TABLE`] maps
+//! each label path of Vere 1.16 (`k140/one/add`) to its function. The dashboard that matches cores to
+//! these labels at run time belongs to the Nock VM.
+
+mod bits;
+mod hashes;
+mod lists;
+mod maps;
+mod math;
+mod order;
+mod serial;
+mod text;
+
+use components::{AtomError, Heap, Noun};
+
+/// How a jet crashed, with Vere's classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JetClass {
+    /// Deterministic: the arm itself crashes on this input.
+    Exit,
+    /// An implementation limit (Vere's bit jets for bloqs of 32 and more, or counts past 64 bits).
+    Fail,
+    /// Out of memory: the result cannot be held.
+    Meme,
+}
+
+/// A jet's crash: its class, and the `%mean` text pushed on the trace, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JetCrash {
+    pub class: JetClass,
+    pub mean: Option<&'static str>,
+}
+
+/// What a jet returns.
+#[derive(Debug, Clone, Copy)]
+pub enum JetOutcome {
+    Product(Noun),
+    /// No answer from the jet: run the arm's Nock.
+    Punt,
+    Crash(JetCrash),
+}
+
+/// A jet: the heap and the core being kicked.
+pub type JetFn = fn(&mut Heap, Noun) -> JetOutcome;
+
+/// One jet: the label path Vere 1.16's tree.c gives it, and the function.
+pub struct Jet {
+    pub label: &'static str,
+    pub run: JetFn,
+}
+
+/// Every jet engine has, by label path.
+pub static TABLE: &[Jet] = &[
+    Jet { label: "k140/one/add", run: math::add },
+    Jet { label: "k140/one/cap", run: math::cap },
+    Jet { label: "k140/one/dec", run: math::dec },
+    Jet { label: "k140/one/div", run: math::div },
+    Jet { label: "k140/one/dvr", run: math::dvr },
+    Jet { label: "k140/one/gte", run: math::gte },
+    Jet { label: "k140/one/gth", run: math::gth },
+    Jet { label: "k140/one/lte", run: math::lte },
+    Jet { label: "k140/one/lth", run: math::lth },
+    Jet { label: "k140/one/mas", run: math::mas },
+    Jet { label: "k140/one/mod", run: math::rem },
+    Jet { label: "k140/one/mul", run: math::mul },
+    Jet { label: "k140/one/peg", run: math::peg },
+    Jet { label: "k140/one/sub", run: math::sub },
+    Jet { label: "k140/one/two/bex", run: bits::bex },
+    Jet { label: "k140/one/two/by/gas", run: maps::by_gas },
+    Jet { label: "k140/one/two/by/get", run: maps::by_get },
+    Jet { label: "k140/one/two/by/has", run: maps::by_has },
+    Jet { label: "k140/one/two/by/put", run: maps::by_put },
+    Jet { label: "k140/one/two/by/tap", run: maps::by_tap },
+    Jet { label: "k140/one/two/can", run: bits::can },
+    Jet { label: "k140/one/two/cat", run: bits::cat },
+    Jet { label: "k140/one/two/con", run: bits::con },
+    Jet { label: "k140/one/two/cue", run: serial::cue },
+    Jet { label: "k140/one/two/cut", run: bits::cut },
+    Jet { label: "k140/one/two/dis", run: bits::dis },
+    Jet { label: "k140/one/two/dor", run: order::dor },
+    Jet { label: "k140/one/two/end", run: bits::end },
+    Jet { label: "k140/one/two/flop", run: lists::flop },
+    Jet { label: "k140/one/two/gor", run: order::gor },
+    Jet { label: "k140/one/two/in/has", run: maps::in_has },
+    Jet { label: "k140/one/two/in/put", run: maps::in_put },
+    Jet { label: "k140/one/two/jam", run: serial::jam },
+    Jet { label: "k140/one/two/lent", run: lists::lent },
+    Jet { label: "k140/one/two/lsh", run: bits::lsh },
+    Jet { label: "k140/one/two/mat", run: serial::mat },
+    Jet { label: "k140/one/two/met", run: bits::met },
+    Jet { label: "k140/one/two/mix", run: bits::mix },
+    Jet { label: "k140/one/two/mor", run: order::mor },
+    Jet { label: "k140/one/two/mug", run: order::mug },
+    Jet { label: "k140/one/two/muk", run: order::muk },
+    Jet { label: "k140/one/two/pow", run: math::pow },
+    Jet { label: "k140/one/two/rap", run: bits::rap },
+    Jet { label: "k140/one/two/reap", run: lists::reap },
+    Jet { label: "k140/one/two/rep", run: bits::rep },
+    Jet { label: "k140/one/two/rev", run: bits::rev },
+    Jet { label: "k140/one/two/rip", run: bits::rip },
+    Jet { label: "k140/one/two/rsh", run: bits::rsh },
+    Jet { label: "k140/one/two/rub", run: serial::rub },
+    Jet { label: "k140/one/two/scag", run: lists::scag },
+    Jet { label: "k140/one/two/slag", run: lists::slag },
+    Jet { label: "k140/one/two/snag", run: lists::snag },
+    Jet { label: "k140/one/two/sqt", run: math::sqt },
+    Jet { label: "k140/one/two/swp", run: bits::swp },
+    Jet { label: "k140/one/two/tri/qua/trip", run: text::trip },
+    Jet { label: "k140/one/two/tri/sha/sha1", run: hashes::sha1 },
+    Jet { label: "k140/one/two/tri/shal", run: hashes::shal },
+    Jet { label: "k140/one/two/tri/shas", run: hashes::shas },
+    Jet { label: "k140/one/two/tri/shax", run: hashes::shax },
+    Jet { label: "k140/one/two/tri/shay", run: hashes::shay },
+    Jet { label: "k140/one/two/weld", run: lists::weld },
+    Jet { label: "k140/one/two/welp", run: lists::weld },
+    Jet { label: "k140/one/two/xeb", run: bits::xeb },
+    Jet { label: "k140/one/two/zing", run: lists::zing },
+];
+
+/// The jet for a label path, if engine has one.
+pub fn lookup(label: &str) -> Option<JetFn> {
+    TABLE.iter().find(|j| j.label == label).map(|j| j.run)
+}
+
+// ---- helpers shared by the families ---------------------------------------------------------------
+
+/// Axes of a gate core's arguments.
+pub(crate) mod axis {
+    pub const SAMPLE: u64 = 6;
+    pub const SAM_2: u64 = 12;
+    pub const SAM_3: u64 = 13;
+    pub const SAM_6: u64 = 26;
+    pub const SAM_7: u64 = 27;
+    pub const SAM_12: u64 = 52;
+    pub const SAM_13: u64 = 53;
+}
+
+/// Early exits of a jet body: `?` on these returns the outcome.
+pub(crate) type Step<T> = Result<T, JetOutcome>;
+
+/// The noun at `axis` of the core; a missing axis means the core is not the shape the arm expects, so the
+/// Nock decides.
+pub(crate) fn at(heap: &Heap, core: Noun, axis: u64) -> Step<Noun> {
+    heap.slot_u64(core, axis).ok_or(JetOutcome::Punt)
+}
+
+/// An argument that must be an atom: a cell punts (the arm's own behaviour on cells is the spec).
+pub(crate) fn atom_at(heap: &Heap, core: Noun, axis: u64) -> Step<Noun> {
+    let noun = at(heap, core, axis)?;
+    if noun.is_cell() { Err(JetOutcome::Punt) } else { Ok(noun) }
+}
+
+/// A size or count argument: an atom that fits in 64 bits; larger ones are an implementation limit.
+pub(crate) fn u64_at(heap: &Heap, core: Noun, axis: u64) -> Step<u64> {
+    let noun = atom_at(heap, core, axis)?;
+    heap.as_u64(noun).ok_or(fail())
+}
+
+pub(crate) fn exit(mean: Option<&'static str>) -> JetOutcome {
+    JetOutcome::Crash(JetCrash { class: JetClass::Exit, mean })
+}
+
+pub(crate) fn fail() -> JetOutcome {
+    JetOutcome::Crash(JetCrash { class: JetClass::Fail, mean: None })
+}
+
+pub(crate) fn meme() -> JetOutcome {
+    JetOutcome::Crash(JetCrash { class: JetClass::Meme, mean: None })
+}
+
+/// Maps an atom operation's failure: cells punt, the arm's crash is `exit` with `mean`, sizes past the
+/// atom limit are out of memory.
+pub(crate) fn atom_error(mean: Option<&'static str>) -> impl Fn(AtomError) -> JetOutcome {
+    move |e| match e {
+        AtomError::NotAtom => JetOutcome::Punt,
+        AtomError::Crash => exit(mean),
+        AtomError::TooLarge => meme(),
+    }
+}
+
+/// Runs a jet body written with `?`.
+pub(crate) fn finish(body: Step<Noun>) -> JetOutcome {
+    match body {
+        Ok(product) => JetOutcome::Product(product),
+        Err(outcome) => outcome,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_labels_are_unique_and_sorted() {
+        for pair in TABLE.windows(2) {
+            assert!(pair[0].label < pair[1].label, "{} then {}", pair[0].label, pair[1].label);
+        }
+    }
+}
