@@ -15,6 +15,7 @@ mod hashes;
 mod lists;
 mod maps;
 mod math;
+mod ob;
 mod order;
 mod serial;
 mod text;
@@ -113,6 +114,8 @@ pub static TABLE: &[Jet] = &[
     Jet { label: "k140/one/two/snag", run: lists::snag },
     Jet { label: "k140/one/two/sqt", run: math::sqt },
     Jet { label: "k140/one/two/swp", run: bits::swp },
+    Jet { label: "k140/one/two/tri/ob/fein", run: ob::fein },
+    Jet { label: "k140/one/two/tri/ob/fynd", run: ob::fynd },
     Jet { label: "k140/one/two/tri/qua/trip", run: text::trip },
     Jet { label: "k140/one/two/tri/sha/sha1", run: hashes::sha1 },
     Jet { label: "k140/one/two/tri/shal", run: hashes::shal },
