@@ -7,6 +7,7 @@
 //!                 holds that process's pid, for the message another process gets
 //!     meta        the log's identity: format version, ship, fake or real, lifecycle length
 //!     log/        the event log: segment files 0000000000000001.log, ... (see log.rs)
+//!     snap/       the latest snapshot of the heap (see snapshot.rs)
 //! ```
 //!
 //! Unlike Vere, which signals the process named in `.vere.lock` and takes over, a second engine refuses to
@@ -94,6 +95,7 @@ pub struct Layout {
     pub lock: PathBuf,
     pub meta: PathBuf,
     pub log: PathBuf,
+    pub snap: PathBuf,
 }
 
 impl Layout {
@@ -103,6 +105,7 @@ impl Layout {
             lock: engine_dir.join("lock"),
             meta: engine_dir.join("meta"),
             log: engine_dir.join("log"),
+            snap: engine_dir.join("snap"),
             engine_dir,
         }
     }
