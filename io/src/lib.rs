@@ -1,4 +1,11 @@
-//! The io_uring reactor and the I/O drivers: behn (timers), ames (UDP), http (Eyre's server), cttp (Iris's
+//! engine's I/O: the reactor (io_uring, with an epoll fallback) that every driver submits its operations
+//! to, and, on top of it, the drivers: behn (timers), ames (UDP), http (Eyre's server), cttp (Iris's
 //! client), term (Dill), unix (Clay sync) and conn (the control socket).
 //!
-//! Not built yet: it follows the event log and the tick loop.
+//! Built so far: the reactor. The drivers follow the tick loop.
+
+mod epoll;
+mod reactor;
+mod uring;
+
+pub use reactor::{BUFFER_BYTES_MAX, BackendKind, Completion, IN_FLIGHT_MAX, Op, Reactor, Token};
