@@ -15,6 +15,7 @@
 //! assert_eq!(heap.mug(back), heap.mug(noun));
 //! ```
 
+pub mod aura;
 pub mod axis;
 pub mod copy;
 pub mod cue;
@@ -26,6 +27,7 @@ pub mod mug;
 pub mod noun;
 pub mod order;
 pub mod text;
+pub mod time;
 
 pub use cue::{CueClass, CueError, CueReason, CueStats};
 pub use heap::{AtomRef, Heap, NounRef};

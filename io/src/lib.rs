@@ -2,8 +2,10 @@
 //! to, and, on top of it, the drivers: behn (timers), ames (UDP), http (Eyre's server), cttp (Iris's
 //! client), term (Dill), unix (Clay sync) and conn (the control socket).
 //!
-//! Built so far: the reactor. The drivers follow the tick loop.
+//! Built so far: the reactor, and behn's logic (events in, `%doze` out). The other drivers follow the tick
+//! loop.
 
+pub mod behn;
 mod epoll;
 mod reactor;
 mod uring;

@@ -1,0 +1,74 @@
+//! Text forms of atoms that drivers put into wires (Hoon's `scot` for `@ud` and `@uv`), so that engine's
+//! wires read like Vere's.
+
+use crate::heap::AtomRef;
+
+/// `@ud`: decimal with a `.` every three digits from the right (`1.000`).
+///
+/// ```
+/// assert_eq!(components::aura::render_ud(1234567), "1.234.567");
+/// ```
+pub fn render_ud(value: u128) -> String {
+    group(&value.to_string(), 3)
+}
+
+/// `@uv`: `0v` and base-32 digits `0-9a-v`, a `.` every five digits from the right (`0v1a.2b3c4`).
+///
+/// ```
+/// use components::{Heap, aura};
+/// let mut heap = Heap::new();
+/// let n = heap.atom_u64(16);
+/// assert_eq!(aura::render_uv(heap.atom(n).unwrap()), "0vg");
+/// ```
+pub fn render_uv(atom: AtomRef<'_>) -> String {
+    const DIGITS: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
+    let bits = atom.bit_len();
+    if bits == 0 {
+        return "0v0".into();
+    }
+    let digits: String = (0..bits.div_ceil(5))
+        .rev()
+        .map(|i| {
+            let value = (0..5).fold(0usize, |acc, b| acc | (atom.bit(i * 5 + b) as usize) << b);
+            DIGITS[value] as char
+        })
+        .collect();
+    format!("0v{}", group(&digits, 5))
+}
+
+fn group(digits: &str, size: usize) -> String {
+    let first = match digits.len() % size {
+        0 => size,
+        n => n,
+    };
+    let mut out = String::with_capacity(digits.len() + digits.len() / size);
+    out.push_str(&digits[..first.min(digits.len())]);
+    let mut at = first;
+    while at < digits.len() {
+        out.push('.');
+        out.push_str(&digits[at..at + size]);
+        at += size;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Heap;
+
+    #[test]
+    fn renders_match_hoon_s_scot() {
+        assert_eq!(render_ud(0), "0");
+        assert_eq!(render_ud(7), "7");
+        assert_eq!(render_ud(1000), "1.000");
+        assert_eq!(render_ud(12345), "12.345");
+        let mut heap = Heap::new();
+        for (value, text) in
+            [(0u64, "0v0"), (4886718345, "0v4h.kaps9"), (81985529216486895, "0v28.q5cu4.qnjff")]
+        {
+            let n = heap.atom_u64(value);
+            assert_eq!(render_uv(heap.atom(n).unwrap()), text, "{value}");
+        }
+    }
+}

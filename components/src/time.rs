@@ -1,0 +1,74 @@
+//! Urbit time (`@da`): a 128-bit atom, seconds since the Urbit epoch in the high 64 bits and the fraction
+//! of a second (in units of 2^-64 s) in the low 64 (spec/arvo.md §9). Like Vere, engine fills only the top
+//! 16 bits of the fraction.
+//!
+//! ```
+//! use components::time;
+//! let da = time::from_unix_micros(1_795_539_164_456_600);
+//! assert_eq!(da >> 64, 0x8000_000d_39a3_ce5c);
+//! assert_eq!(time::to_unix_micros(da), Some(1_795_539_164_456_588));
+//! ```
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Unix time 0 in Urbit seconds.
+pub const UNIX_EPOCH_SECONDS: u64 = 0x8000_000c_ce9e_0d80;
+/// One step of the fraction Vere uses: 1/65536 s, as `@da` units.
+pub const TICK: u128 = 1 << 48;
+
+/// `@da` of a Unix time in microseconds (the fraction rounded down to 1/65536 s).
+pub fn from_unix_micros(micros: u64) -> u128 {
+    let seconds = (micros / 1_000_000) as u128 + UNIX_EPOCH_SECONDS as u128;
+    let fraction = (((micros % 1_000_000) as u128 * 65_536) / 1_000_000) << 48;
+    seconds << 64 | fraction
+}
+
+/// The Unix time in microseconds of a `@da`, if it is after 1970 and fits.
+pub fn to_unix_micros(da: u128) -> Option<u64> {
+    let seconds = ((da >> 64) as u64).checked_sub(UNIX_EPOCH_SECONDS)?;
+    let micros = ((da as u64 >> 48) * 1_000_000) / 65_536;
+    seconds.checked_mul(1_000_000)?.checked_add(micros)
+}
+
+/// `@da` of a system time (times before 1970 read as 1970).
+pub fn from_system(time: SystemTime) -> u128 {
+    from_unix_micros(time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64))
+}
+
+/// `@da` now.
+pub fn now() -> u128 {
+    from_system(SystemTime::now())
+}
+
+/// How long from `now` until `then` (both `@da`), as Vere computes a timer's delay: rounded down to the
+/// millisecond, zero if `then` is not in the future.
+pub fn until(now: u128, then: u128) -> Duration {
+    if then <= now {
+        return Duration::ZERO;
+    }
+    let gap = then - now;
+    let millis = (gap >> 64) * 1000 + ((gap as u64 >> 48) as u128 * 1000) / 65_536;
+    Duration::from_millis(millis.min(u64::MAX as u128) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_logged_example_converts_both_ways() {
+        let da = 0x8000_000d_39a3_ce5c_74e1_0000_0000_0000u128;
+        let micros = to_unix_micros(da).unwrap();
+        assert_eq!(micros, 1_795_539_164_456_558, "0x74e1/65536 s is 456558 µs, rounded down");
+        // Microseconds are finer than the 1/65536 s fraction: a round trip may lose one step.
+        assert_eq!(from_unix_micros(micros), da - TICK);
+    }
+
+    #[test]
+    fn delays_round_down_and_never_go_negative() {
+        let now = from_unix_micros(1_000_000_000_000_000);
+        assert_eq!(until(now, now - TICK), Duration::ZERO);
+        assert_eq!(until(now, now + (1u128 << 64) + (1u128 << 63)), Duration::from_millis(1500));
+        assert_eq!(until(now, now + TICK), Duration::ZERO, "1/65536 s rounds down to 0 ms");
+    }
+}
