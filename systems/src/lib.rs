@@ -4,4 +4,5 @@
 //!
 //! Not built yet: the Nock VM is the next piece of work on top of the `components` data layer.
 
+pub mod interp;
 pub mod jets;

@@ -1,0 +1,588 @@
+//! A Nock interpreter with its own stacks: no Rust recursion over Nock depth, resumable under a step
+//! budget, interruptible, with Vere's crash classes, traces and `+mink` virtualization (spec/nock.md).
+//!
+//! The machine keeps a work stack of instructions (evaluate a formula against a subject, or finish an
+//! operation whose operands are ready) and a value stack of results. A formula whose last step is another
+//! evaluation (Nock 2, 7, 8, 9, 6's branches, hints) replaces itself with it, so tail calls do not grow
+//! either stack.
+//!
+//! ```
+//! use components::Heap;
+//! use systems::interp::{Machine, Outcome};
+//! let mut heap = Heap::new();
+//! let subject = heap.parse("[0 41]").unwrap();
+//! let formula = heap.parse("[4 0 3]").unwrap();
+//! let mut machine = Machine::new();
+//! machine.start(subject, formula);
+//! match machine.run(&mut heap, u64::MAX) {
+//!     Outcome::Done(product) => assert_eq!(heap.print(product), "42"),
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
+
+mod hint;
+
+use components::{Heap, Noun};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use hint::{Hints, NoHints};
+
+/// Vere's crash classes (motes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mote {
+    /// Deterministic: a Nock rule was broken, or Hoon crashed on purpose. `+mink` catches it.
+    Exit,
+    /// Out of memory or stack.
+    Meme,
+    /// Interrupted.
+    Intr,
+    /// An implementation limit (a jet could not compute).
+    Fail,
+}
+
+impl Mote {
+    /// The mote's name, as Vere prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mote::Exit => "exit",
+            Mote::Meme => "meme",
+            Mote::Intr => "intr",
+            Mote::Fail => "fail",
+        }
+    }
+}
+
+/// A crash: its class and the trace frames `[tag data]` that enclosed it, innermost first.
+#[derive(Debug, Clone)]
+pub struct Crash {
+    pub mote: Mote,
+    pub trace: Vec<Noun>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Done(Noun),
+    /// The step budget ran out; `run` again to go on.
+    Paused,
+    Crashed(Crash),
+}
+
+/// Limits of a machine.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The most entries on the work stack (deep non-tail recursion ends in `meme` past this).
+    pub stack_entries_max: usize,
+    /// The most heap words (allocation past this ends in `meme`).
+    pub heap_words_max: usize,
+    /// How often, in steps, the interrupt flag and the heap size are checked.
+    pub check_every_steps: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        // 2 GiB of heap, as Vere's default loom; 16M pending work entries.
+        Limits { stack_entries_max: 1 << 24, heap_words_max: 1 << 28, check_every_steps: 1 << 12 }
+    }
+}
+
+/// One unit of work.
+#[derive(Debug, Clone, Copy)]
+enum Work {
+    /// Evaluate `formula` against `subject`, pushing the product.
+    Eval { subject: Noun, formula: Noun },
+    /// Pop tail and head, push the cell.
+    Cons,
+    /// Pop a formula and a subject, evaluate.
+    Call,
+    /// Pop a noun, push 0 if it is a cell, 1 if an atom.
+    IsCell,
+    /// Pop an atom, push it plus one.
+    Increment,
+    /// Pop two nouns, push 0 if equal, else 1.
+    Equal,
+    /// Pop a test: 0 evaluates `yes`, 1 `no`, anything else crashes.
+    Branch { subject: Noun, yes: Noun, no: Noun },
+    /// Pop a new subject, evaluate `formula` against it.
+    Compose { formula: Noun },
+    /// Pop a value, evaluate `formula` against `[value subject]`.
+    Push { subject: Noun, formula: Noun },
+    /// Pop a core, evaluate its arm at `axis` against it.
+    Arm { axis: Noun },
+    /// Pop a value and a target, push the target with `axis` replaced.
+    Edit { axis: Noun },
+    /// A dynamic hint's clue was computed: pop it and go on with `next`.
+    Hint { tag: Noun, subject: Noun, next: Noun },
+    /// Pop the trace frame pushed by a trace hint.
+    PopTrace,
+    /// The product of a `%memo` computation: store it under `key`.
+    MemoStore { key: Noun },
+    /// The product of a `%fast` computation: hand core and clue to the hints.
+    Register { clue: Noun },
+    /// Pop a path and a reference: ask the innermost scry handler.
+    Scry,
+    /// The handler's answer to a scry of `path`.
+    ScryAnswer { path: Noun },
+    /// The end of a `+mink` road: the product becomes `[0 product]`. Records the heights of the stacks
+    /// when the road opened, to cut them back to on a crash or a block.
+    MinkEnd { traces_base: usize, scry_depth: usize, values_base: usize },
+    /// The end of a scry handler's run (it runs one road out: its crashes are not caught by the
+    /// `+mink` whose scry it answers).
+    HandlerEnd { scry_depth: usize },
+}
+
+/// A Nock machine: its stacks persist between [`Machine::run`] calls.
+pub struct Machine {
+    work: Vec<Work>,
+    values: Vec<Noun>,
+    traces: Vec<Noun>,
+    scry_handlers: Vec<Noun>,
+    limits: Limits,
+    interrupt: Arc<AtomicBool>,
+    steps: u64,
+}
+
+impl Default for Machine {
+    fn default() -> Machine {
+        Machine::new()
+    }
+}
+
+const TAG_SPOT: u64 = u32::from_le_bytes(*b"spot") as u64;
+const TAG_MEAN: u64 = u32::from_le_bytes(*b"mean") as u64;
+const TAG_HUNK: u64 = u32::from_le_bytes(*b"hunk") as u64;
+const TAG_LOSE: u64 = u32::from_le_bytes(*b"lose") as u64;
+const TAG_MEMO: u64 = u32::from_le_bytes(*b"memo") as u64;
+const TAG_FAST: u64 = u32::from_le_bytes(*b"fast") as u64;
+
+impl Machine {
+    /// An idle machine with the default limits.
+    pub fn new() -> Machine {
+        Machine::with_limits(Limits::default())
+    }
+
+    /// An idle machine.
+    pub fn with_limits(limits: Limits) -> Machine {
+        Machine {
+            work: Vec::new(),
+            values: Vec::new(),
+            traces: Vec::new(),
+            scry_handlers: Vec::new(),
+            limits,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            steps: 0,
+        }
+    }
+
+    /// A flag that, once set, stops the running computation with `intr` within
+    /// [`Limits::check_every_steps`] steps. The machine clears it when it stops.
+    pub fn interrupt_handle(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.interrupt)
+    }
+
+    /// Steps taken since the machine was made.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Sets up `*[subject formula]`, dropping any unfinished computation.
+    pub fn start(&mut self, subject: Noun, formula: Noun) {
+        self.reset();
+        self.work.push(Work::Eval { subject, formula });
+    }
+
+    /// Sets up `+mink`: `*[subject formula]` with `scry` as the handler of Nock 12, giving a tone
+    /// `[0 product]`, `[1 path]` or `[2 trace]`.
+    pub fn start_mink(&mut self, subject: Noun, formula: Noun, scry: Noun) {
+        self.reset();
+        self.open_mink(subject, formula, scry);
+    }
+
+    fn reset(&mut self) {
+        self.work.clear();
+        self.values.clear();
+        self.traces.clear();
+        self.scry_handlers.clear();
+    }
+
+    fn open_mink(&mut self, subject: Noun, formula: Noun, scry: Noun) {
+        self.work.push(Work::MinkEnd {
+            traces_base: self.traces.len(),
+            scry_depth: self.scry_handlers.len(),
+            values_base: self.values.len(),
+        });
+        self.scry_handlers.push(scry);
+        self.work.push(Work::Eval { subject, formula });
+    }
+
+    /// Runs at most `budget_steps` steps, with no hints and no jets.
+    pub fn run(&mut self, heap: &mut Heap, budget_steps: u64) -> Outcome {
+        self.run_with(heap, &mut NoHints, budget_steps)
+    }
+
+    /// Runs at most `budget_steps` steps; hints and jets go to `hints`.
+    pub fn run_with(&mut self, heap: &mut Heap, hints: &mut dyn Hints, budget_steps: u64) -> Outcome {
+        let mut budget = budget_steps;
+        loop {
+            if self.work.is_empty() {
+                let product = self.values.pop().expect("a finished computation leaves its product");
+                return Outcome::Done(product);
+            }
+            if budget == 0 {
+                return Outcome::Paused;
+            }
+            budget -= 1;
+            self.steps += 1;
+            let limit = if self.work.len() > self.limits.stack_entries_max {
+                Some(Mote::Meme)
+            } else if self.steps.is_multiple_of(self.limits.check_every_steps) {
+                if self.interrupt.swap(false, Ordering::Relaxed) {
+                    Some(Mote::Intr)
+                } else if heap.words_used() > self.limits.heap_words_max {
+                    Some(Mote::Meme)
+                } else {
+                    None
+                }
+            } else {
+                None
+            };
+            let result = match limit {
+                Some(mote) => Err(mote),
+                None => {
+                    let item = self.work.pop().expect("checked above");
+                    self.step(heap, hints, item)
+                }
+            };
+            if let Err(mote) = result
+                && let Some(crash) = self.unwind(heap, mote)
+            {
+                return Outcome::Crashed(crash);
+            }
+        }
+    }
+
+    fn pop(&mut self) -> Noun {
+        self.values.pop().expect("an operand was pushed")
+    }
+
+    fn step(&mut self, heap: &mut Heap, hints: &mut dyn Hints, item: Work) -> Result<(), Mote> {
+        match item {
+            Work::Eval { subject, formula } => self.eval(heap, subject, formula)?,
+            Work::Cons => {
+                let tail = self.pop();
+                let head = self.pop();
+                let cell = heap.cell(head, tail);
+                self.values.push(cell);
+            }
+            Work::Call => {
+                let formula = self.pop();
+                let subject = self.pop();
+                self.work.push(Work::Eval { subject, formula });
+            }
+            Work::IsCell => {
+                let noun = self.pop();
+                self.values.push(Noun::loobean(noun.is_cell()));
+            }
+            Work::Increment => {
+                let atom = self.pop();
+                let next = heap.inc(atom).map_err(|_| Mote::Exit)?;
+                self.values.push(next);
+            }
+            Work::Equal => {
+                let b = self.pop();
+                let a = self.pop();
+                self.values.push(Noun::loobean(heap.eq(a, b)));
+            }
+            Work::Branch { subject, yes, no } => {
+                let test = self.pop();
+                let formula = match test.as_direct() {
+                    Some(0) => yes,
+                    Some(1) => no,
+                    _ => return Err(Mote::Exit),
+                };
+                self.work.push(Work::Eval { subject, formula });
+            }
+            Work::Compose { formula } => {
+                let subject = self.pop();
+                self.work.push(Work::Eval { subject, formula });
+            }
+            Work::Push { subject, formula } => {
+                let value = self.pop();
+                let subject = heap.cell(value, subject);
+                self.work.push(Work::Eval { subject, formula });
+            }
+            Work::Arm { axis } => {
+                let core = self.pop();
+                let formula = heap.slot(core, axis).ok_or(Mote::Exit)?;
+                self.kick(heap, hints, core, formula, axis)?;
+            }
+            Work::Edit { axis } => {
+                let value = self.pop();
+                let target = self.pop();
+                let edited = heap.edit(target, axis, value).ok_or(Mote::Exit)?;
+                self.values.push(edited);
+            }
+            Work::Hint { tag, subject, next } => {
+                let clue = self.pop();
+                self.dynamic_hint(heap, hints, tag, clue, subject, next)?;
+            }
+            Work::PopTrace => {
+                self.traces.pop();
+            }
+            Work::MemoStore { key } => {
+                let product = *self.values.last().expect("the memoised product");
+                hints.memo_store(heap, key, product);
+            }
+            Work::Register { clue } => {
+                let core = *self.values.last().expect("the registered core");
+                hints.register(heap, core, clue);
+            }
+            Work::Scry => {
+                let path = self.pop();
+                let reference = self.pop();
+                self.scry(heap, reference, path)?;
+            }
+            Work::ScryAnswer { path } => {
+                let answer = self.pop();
+                self.scry_answer(heap, answer, path)?;
+            }
+            Work::HandlerEnd { scry_depth } => {
+                self.scry_handlers.truncate(scry_depth);
+            }
+            Work::MinkEnd { traces_base, scry_depth, .. } => {
+                let product = self.pop();
+                self.traces.truncate(traces_base);
+                self.scry_handlers.truncate(scry_depth);
+                let tone = heap.cell(Noun::ZERO, product);
+                self.values.push(tone);
+            }
+        }
+        Ok(())
+    }
+
+    fn eval(&mut self, heap: &mut Heap, subject: Noun, formula: Noun) -> Result<(), Mote> {
+        let (op, args) = heap.cell_parts(formula).ok_or(Mote::Exit)?;
+        if op.is_cell() {
+            self.work.push(Work::Cons);
+            self.work.push(Work::Eval { subject, formula: args });
+            self.work.push(Work::Eval { subject, formula: op });
+            return Ok(());
+        }
+        let parts = |heap: &Heap| heap.cell_parts(args).ok_or(Mote::Exit);
+        match op.as_direct() {
+            Some(0) => {
+                let product = heap.slot(subject, args).ok_or(Mote::Exit)?;
+                self.values.push(product);
+            }
+            Some(1) => self.values.push(args),
+            Some(2) => {
+                let (b, c) = parts(heap)?;
+                self.work.push(Work::Call);
+                self.work.push(Work::Eval { subject, formula: c });
+                self.work.push(Work::Eval { subject, formula: b });
+            }
+            Some(3) => {
+                self.work.push(Work::IsCell);
+                self.work.push(Work::Eval { subject, formula: args });
+            }
+            Some(4) => {
+                self.work.push(Work::Increment);
+                self.work.push(Work::Eval { subject, formula: args });
+            }
+            Some(5) => {
+                let (b, c) = parts(heap)?;
+                self.work.push(Work::Equal);
+                self.work.push(Work::Eval { subject, formula: c });
+                self.work.push(Work::Eval { subject, formula: b });
+            }
+            Some(6) => {
+                let (b, rest) = parts(heap)?;
+                let (yes, no) = heap.cell_parts(rest).ok_or(Mote::Exit)?;
+                self.work.push(Work::Branch { subject, yes, no });
+                self.work.push(Work::Eval { subject, formula: b });
+            }
+            Some(7) => {
+                let (b, c) = parts(heap)?;
+                self.work.push(Work::Compose { formula: c });
+                self.work.push(Work::Eval { subject, formula: b });
+            }
+            Some(8) => {
+                let (b, c) = parts(heap)?;
+                self.work.push(Work::Push { subject, formula: c });
+                self.work.push(Work::Eval { subject, formula: b });
+            }
+            Some(9) => {
+                let (axis, c) = parts(heap)?;
+                if axis.is_cell() {
+                    return Err(Mote::Exit);
+                }
+                self.work.push(Work::Arm { axis });
+                self.work.push(Work::Eval { subject, formula: c });
+            }
+            Some(10) => {
+                let (spec, d) = parts(heap)?;
+                let (axis, c) = heap.cell_parts(spec).ok_or(Mote::Exit)?;
+                if axis.is_cell() {
+                    return Err(Mote::Exit);
+                }
+                self.work.push(Work::Edit { axis });
+                self.work.push(Work::Eval { subject, formula: c });
+                self.work.push(Work::Eval { subject, formula: d });
+            }
+            Some(11) => {
+                let (hint, next) = parts(heap)?;
+                match heap.cell_parts(hint) {
+                    None => self.work.push(Work::Eval { subject, formula: next }),
+                    Some((tag, clue)) => {
+                        self.work.push(Work::Hint { tag, subject, next });
+                        self.work.push(Work::Eval { subject, formula: clue });
+                    }
+                }
+            }
+            Some(12) => {
+                let (reference, path) = parts(heap)?;
+                self.work.push(Work::Scry);
+                self.work.push(Work::Eval { subject, formula: path });
+                self.work.push(Work::Eval { subject, formula: reference });
+            }
+            _ => return Err(Mote::Exit),
+        }
+        Ok(())
+    }
+
+    /// Runs the arm `formula` of `core`, through a jet when the hints have one.
+    fn kick(
+        &mut self,
+        heap: &mut Heap,
+        hints: &mut dyn Hints,
+        core: Noun,
+        formula: Noun,
+        axis: Noun,
+    ) -> Result<(), Mote> {
+        match hints.jet(heap, core, axis) {
+            hint::JetCall::Product(product) => self.values.push(product),
+            hint::JetCall::Crash { mote, mean } => {
+                if let Some(mean) = mean {
+                    self.traces.push(mean);
+                }
+                return Err(mote);
+            }
+            hint::JetCall::Nock => self.work.push(Work::Eval { subject: core, formula }),
+        }
+        Ok(())
+    }
+
+    fn dynamic_hint(
+        &mut self,
+        heap: &mut Heap,
+        hints: &mut dyn Hints,
+        tag: Noun,
+        clue: Noun,
+        subject: Noun,
+        next: Noun,
+    ) -> Result<(), Mote> {
+        match tag.as_direct() {
+            Some(TAG_SPOT | TAG_MEAN | TAG_HUNK | TAG_LOSE) => {
+                let frame = heap.cell(tag, clue);
+                self.traces.push(frame);
+                self.work.push(Work::PopTrace);
+            }
+            Some(TAG_MEMO) => {
+                let key = heap.cell(subject, next);
+                if let Some(product) = hints.memo_find(heap, key) {
+                    self.values.push(product);
+                    return Ok(());
+                }
+                self.work.push(Work::MemoStore { key });
+            }
+            Some(TAG_FAST) => self.work.push(Work::Register { clue }),
+            _ => hints.other(heap, tag, clue),
+        }
+        self.work.push(Work::Eval { subject, formula: next });
+        Ok(())
+    }
+
+    /// Nock 12: slam the innermost handler with `[ref path]`, one road out.
+    fn scry(&mut self, heap: &mut Heap, reference: Noun, path: Noun) -> Result<(), Mote> {
+        let Some(&handler) = self.scry_handlers.last() else { return Err(Mote::Exit) };
+        let depth = self.scry_handlers.len();
+        let (battery, payload) = heap.cell_parts(handler).ok_or(Mote::Exit)?;
+        let context = heap.tail(payload).ok_or(Mote::Exit)?;
+        let sample = heap.cell(reference, path);
+        let payload = heap.cell(sample, context);
+        let gate = heap.cell(battery, payload);
+        let formula = heap.slot_u64(gate, 2).ok_or(Mote::Exit)?;
+        self.work.push(Work::ScryAnswer { path: sample });
+        self.work.push(Work::HandlerEnd { scry_depth: depth });
+        self.scry_handlers.truncate(depth - 1);
+        self.work.push(Work::Eval { subject: gate, formula });
+        Ok(())
+    }
+
+    fn scry_answer(&mut self, heap: &mut Heap, answer: Noun, sample: Noun) -> Result<(), Mote> {
+        let (_, path) = heap.cell_parts(sample).expect("[ref path]");
+        if answer.as_direct() == Some(0) {
+            return self.block(heap, path);
+        }
+        let inner = heap.tail(answer).ok_or(Mote::Exit)?;
+        if inner.as_direct() == Some(0) {
+            let hunk = Noun::direct(TAG_HUNK).expect("small");
+            let frame = heap.cell(hunk, sample);
+            self.traces.push(frame);
+            return Err(Mote::Exit);
+        }
+        let value = heap.tail(inner).ok_or(Mote::Exit)?;
+        self.values.push(value);
+        Ok(())
+    }
+
+    /// A blocked scry: the innermost `+mink` returns `[1 path]`.
+    fn block(&mut self, heap: &mut Heap, path: Noun) -> Result<(), Mote> {
+        while let Some(item) = self.work.pop() {
+            match item {
+                Work::MinkEnd { traces_base, scry_depth, values_base } => {
+                    self.traces.truncate(traces_base);
+                    self.scry_handlers.truncate(scry_depth);
+                    self.values.truncate(values_base);
+                    let tone = heap.cell(Noun::ONE, path);
+                    self.values.push(tone);
+                    return Ok(());
+                }
+                Work::HandlerEnd { scry_depth } => self.scry_handlers.truncate(scry_depth),
+                _ => {}
+            }
+        }
+        Err(Mote::Exit)
+    }
+
+    /// Unwinds after a crash: an `exit` is caught by the innermost `+mink` (as `[2 trace]`) whose road it
+    /// happened in; a crash inside a scry handler skips the `+mink` that asked it; other motes and exits
+    /// outside any `+mink` end the computation.
+    fn unwind(&mut self, heap: &mut Heap, mote: Mote) -> Option<Crash> {
+        let mut skip = 0usize;
+        while let Some(item) = self.work.pop() {
+            match item {
+                Work::HandlerEnd { scry_depth } => {
+                    self.scry_handlers.truncate(scry_depth);
+                    skip += 1;
+                }
+                Work::MinkEnd { traces_base, scry_depth, values_base } if mote == Mote::Exit && skip == 0 => {
+                    let frames: Vec<Noun> = self.traces.drain(traces_base..).rev().collect();
+                    self.scry_handlers.truncate(scry_depth);
+                    self.values.truncate(values_base);
+                    let trace = heap.list(&frames);
+                    let tone = heap.cell(Noun::direct(2).expect("small"), trace);
+                    self.values.push(tone);
+                    return None;
+                }
+                Work::MinkEnd { .. } => skip = skip.saturating_sub(1),
+                _ => {}
+            }
+        }
+        let trace: Vec<Noun> = self.traces.drain(..).rev().collect();
+        self.values.clear();
+        self.scry_handlers.clear();
+        Some(Crash { mote, trace })
+    }
+}

@@ -1,0 +1,92 @@
+//! The interpreter against ../shared/vectors/nock.json: reduction cases (products and crashes),
+//! `+mink` cases (tones with traces and scry), the memory limit, and the jam programs of ../shared/jam.
+
+use components::Heap;
+use engine_tests::{cases, field, hex_u32, noun, shared_path, vectors};
+use systems::interp::{Limits, Machine, Mote, Outcome};
+
+#[test]
+fn nock_json_cases_give_their_products_and_crashes() {
+    let file = vectors("nock.json");
+    let all = cases(&file, "cases");
+    assert!(all.len() >= 50);
+    for case in all {
+        let mut heap = Heap::new();
+        let name = field(case, "name");
+        let subject = noun(&mut heap, field(case, "subject"));
+        let formula = noun(&mut heap, field(case, "formula"));
+        let mut machine = Machine::new();
+        machine.start(subject, formula);
+        let outcome = machine.run(&mut heap, 1_000_000);
+        match (case.get("product").and_then(|p| p.as_str()), case.get("crash").and_then(|c| c.as_str())) {
+            (Some(expected), _) => {
+                let Outcome::Done(product) = outcome else { panic!("{name}: {outcome:?}") };
+                let expected = noun(&mut heap, expected);
+                assert!(heap.eq(product, expected), "{name}: got {}", heap.print(product));
+            }
+            (None, Some("nonterminating")) => {
+                assert!(matches!(outcome, Outcome::Paused), "{name}: {outcome:?}")
+            }
+            (None, Some(class)) => {
+                let Outcome::Crashed(crash) = outcome else { panic!("{name}: {outcome:?}") };
+                assert_eq!(crash.mote.name(), class, "{name}");
+            }
+            _ => panic!("{name}: neither product nor crash"),
+        }
+    }
+}
+
+#[test]
+fn nock_json_virtual_cases_give_vere_s_tones() {
+    let file = vectors("nock.json");
+    for case in cases(&file, "virtual") {
+        let mut heap = Heap::new();
+        let name = field(case, "name");
+        let subject = noun(&mut heap, field(case, "subject"));
+        let formula = noun(&mut heap, field(case, "formula"));
+        let scry = noun(&mut heap, field(case, "scry"));
+        let mut machine = Machine::new();
+        machine.start_mink(subject, formula, scry);
+        let Outcome::Done(tone) = machine.run(&mut heap, 1_000_000) else { panic!("{name}") };
+        let expected = noun(&mut heap, field(case, "tone"));
+        assert!(heap.eq(tone, expected), "{name}: got {}", heap.print(tone));
+    }
+}
+
+#[test]
+fn nock_json_limits_end_in_meme() {
+    let file = vectors("nock.json");
+    for case in cases(&file, "limits") {
+        let mut heap = Heap::new();
+        let formula = heap.cue(&engine_tests::hex_bytes(field(case, "formula_jam"))).unwrap();
+        let subject = noun(&mut heap, field(case, "subject"));
+        let limits = Limits { heap_words_max: 1 << 26, ..Limits::default() };
+        let mut machine = Machine::with_limits(limits);
+        machine.start(subject, formula);
+        let Outcome::Crashed(crash) = machine.run(&mut heap, u64::MAX) else {
+            panic!("{}", field(case, "name"))
+        };
+        assert_eq!(crash.mote, Mote::Meme, "{}", field(case, "name"));
+    }
+}
+
+#[test]
+fn jam_programs_give_their_known_products() {
+    let file = vectors("nock.json");
+    let mut ran = 0;
+    for case in cases(&file, "programs") {
+        let name = field(case, "file");
+        if name.contains("decfast") || name.contains("decflow") || name.contains("decslow") {
+            continue; // 2*10^9 steps: they need the a50 dec jet (the jet dashboard), or minutes of Nock
+        }
+        let mut heap = Heap::new();
+        let program = heap.cue(&std::fs::read(shared_path(name)).unwrap()).unwrap();
+        let (subject, formula) = heap.cell_parts(program).unwrap();
+        let mut machine = Machine::new();
+        machine.start(subject, formula);
+        let Outcome::Done(product) = machine.run(&mut heap, u64::MAX) else { panic!("{name}") };
+        assert_eq!(heap.mug(product), hex_u32(field(case, "mug")), "{name}");
+        ran += 1;
+    }
+    assert_eq!(ran, 9);
+}
