@@ -55,6 +55,9 @@ impl Heap {
     /// `noun` with the subtree at `axis` replaced by `value` (Nock 10's `#`), rebuilding the cells on the
     /// path; `None` if the axis is 0, not an atom, or passes through an atom.
     pub fn edit(&mut self, noun: Noun, axis: Noun, value: Noun) -> Option<Noun> {
+        if let Some(a) = axis.as_direct() {
+            return self.edit_u64(noun, a, value);
+        }
         let mut path: Vec<(Noun, bool)> = Vec::new();
         let mut at = noun;
         for right in steps(self.atom(axis)?)? {
@@ -66,6 +69,33 @@ impl Heap {
         for (cell, right) in path.into_iter().rev() {
             let (head, tail) = self.cell_parts(cell).expect("a cell on the path");
             built = if right { self.cell(head, built) } else { self.cell(built, tail) };
+        }
+        Some(built)
+    }
+}
+
+impl Heap {
+    /// [`Heap::edit`] for an axis below 2^63: the path is at most 62 cells, kept on the Rust stack.
+    pub fn edit_u64(&mut self, noun: Noun, axis: u64, value: Noun) -> Option<Noun> {
+        if axis == 0 {
+            return None;
+        }
+        let depth = (63 - axis.leading_zeros()) as usize;
+        let mut path = [Noun::ZERO; 64];
+        let mut at = noun;
+        for (level, slot) in path.iter_mut().enumerate().take(depth) {
+            let (head, tail) = self.cell_parts(at)?;
+            *slot = at;
+            at = if (axis >> (depth - 1 - level)) & 1 == 1 { tail } else { head };
+        }
+        let mut built = value;
+        for level in (0..depth).rev() {
+            let (head, tail) = self.cell_parts(path[level]).expect("a cell on the path");
+            built = if (axis >> (depth - 1 - level)) & 1 == 1 {
+                self.cell(head, built)
+            } else {
+                self.cell(built, tail)
+            };
         }
         Some(built)
     }

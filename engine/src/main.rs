@@ -24,6 +24,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run Nock: FILE holds the jam of a [subject formula] cell. Prints the product and its mug; a crash
+    /// prints `crash: CLASS` and the trace on stderr and exits with status 1. Ctrl-c interrupts.
+    Nock {
+        file: PathBuf,
+        /// Print one JSON object: {"product", "mug", "steps", "ms"}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Pills: the files a ship or `eval` boots from.
     #[command(subcommand)]
     Pill(PillCommand),
@@ -48,6 +56,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Cue { file, json } => cmd::cue::run(&file, json),
+        Command::Nock { file, json } => cmd::nock::run(&file, json),
         Command::Pill(PillCommand::Fetch { name, base_url, dir }) => {
             cmd::pill::fetch(&name, base_url.as_deref(), dir.as_deref())
         }

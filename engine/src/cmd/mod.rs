@@ -1,4 +1,5 @@
 //! One module per subcommand. Each `run` returns `Err(one-line reason)` for bad input.
 
 pub mod cue;
+pub mod nock;
 pub mod pill;

@@ -20,13 +20,15 @@
 //! }
 //! ```
 
+mod console;
 mod hint;
 
 use components::{Heap, Noun};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub use hint::{Hints, NoHints};
+pub use console::ConsoleHints;
+pub use hint::{Hints, JetCall, NoHints};
 
 /// Vere's crash classes (motes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +86,49 @@ impl Default for Limits {
     fn default() -> Limits {
         // 2 GiB of heap, as Vere's default loom; 16M pending work entries.
         Limits { stack_entries_max: 1 << 24, heap_words_max: 1 << 28, check_every_steps: 1 << 12 }
+    }
+}
+
+/// How deep [`quick`] looks into an operand (a constant bound: no recursion over the input's depth).
+const QUICK_DEPTH: u32 = 3;
+
+/// The value of an operand formula made only of Nock 0, 1, 3, 4, 5 and 10 over such operands, up to
+/// [`QUICK_DEPTH`] levels, computed on the spot. `None` when the operand is anything else or would
+/// crash: the caller then evaluates it step by step (which crashes properly; these operations have no
+/// effect but allocation, so evaluating them twice changes nothing).
+#[inline]
+fn quick(heap: &mut Heap, subject: Noun, formula: Noun) -> Option<Noun> {
+    quick_at(heap, subject, formula, QUICK_DEPTH)
+}
+
+fn quick_at(heap: &mut Heap, subject: Noun, formula: Noun, depth: u32) -> Option<Noun> {
+    let (op, arg) = heap.cell_parts(formula)?;
+    match op.as_direct()? {
+        0 => heap.slot(subject, arg),
+        1 => Some(arg),
+        _ if depth == 0 => None,
+        3 => quick_at(heap, subject, arg, depth - 1).map(|v| Noun::loobean(v.is_cell())),
+        4 => {
+            let v = quick_at(heap, subject, arg, depth - 1)?;
+            heap.inc(v).ok()
+        }
+        5 => {
+            let (b, c) = heap.cell_parts(arg)?;
+            let x = quick_at(heap, subject, b, depth - 1)?;
+            let y = quick_at(heap, subject, c, depth - 1)?;
+            Some(Noun::loobean(heap.eq(x, y)))
+        }
+        10 => {
+            let (spec, d) = heap.cell_parts(arg)?;
+            let (axis, c) = heap.cell_parts(spec)?;
+            if axis.is_cell() {
+                return None;
+            }
+            let target = quick_at(heap, subject, d, depth - 1)?;
+            let value = quick_at(heap, subject, c, depth - 1)?;
+            heap.edit(target, axis, value)
+        }
+        _ => None,
     }
 }
 
@@ -361,9 +406,17 @@ impl Machine {
         Ok(())
     }
 
+    /// Evaluates one formula node: operands that are `[0 axis]` or `[1 constant]` are read on the spot
+    /// (most operands are), anything else is pushed as work. A failed quick read falls back to the slow
+    /// path, which crashes with the right class.
     fn eval(&mut self, heap: &mut Heap, subject: Noun, formula: Noun) -> Result<(), Mote> {
         let (op, args) = heap.cell_parts(formula).ok_or(Mote::Exit)?;
         if op.is_cell() {
+            if let (Some(head), Some(tail)) = (quick(heap, subject, op), quick(heap, subject, args)) {
+                let cell = heap.cell(head, tail);
+                self.values.push(cell);
+                return Ok(());
+            }
             self.work.push(Work::Cons);
             self.work.push(Work::Eval { subject, formula: args });
             self.work.push(Work::Eval { subject, formula: op });
@@ -378,20 +431,37 @@ impl Machine {
             Some(1) => self.values.push(args),
             Some(2) => {
                 let (b, c) = parts(heap)?;
+                if let (Some(s), Some(f)) = (quick(heap, subject, b), quick(heap, subject, c)) {
+                    self.work.push(Work::Eval { subject: s, formula: f });
+                    return Ok(());
+                }
                 self.work.push(Work::Call);
                 self.work.push(Work::Eval { subject, formula: c });
                 self.work.push(Work::Eval { subject, formula: b });
             }
-            Some(3) => {
-                self.work.push(Work::IsCell);
-                self.work.push(Work::Eval { subject, formula: args });
-            }
-            Some(4) => {
-                self.work.push(Work::Increment);
-                self.work.push(Work::Eval { subject, formula: args });
-            }
+            Some(3) => match quick(heap, subject, args) {
+                Some(v) => self.values.push(Noun::loobean(v.is_cell())),
+                None => {
+                    self.work.push(Work::IsCell);
+                    self.work.push(Work::Eval { subject, formula: args });
+                }
+            },
+            Some(4) => match quick(heap, subject, args) {
+                Some(v) => {
+                    let next = heap.inc(v).map_err(|_| Mote::Exit)?;
+                    self.values.push(next);
+                }
+                None => {
+                    self.work.push(Work::Increment);
+                    self.work.push(Work::Eval { subject, formula: args });
+                }
+            },
             Some(5) => {
                 let (b, c) = parts(heap)?;
+                if let (Some(x), Some(y)) = (quick(heap, subject, b), quick(heap, subject, c)) {
+                    self.values.push(Noun::loobean(heap.eq(x, y)));
+                    return Ok(());
+                }
                 self.work.push(Work::Equal);
                 self.work.push(Work::Eval { subject, formula: c });
                 self.work.push(Work::Eval { subject, formula: b });
@@ -399,18 +469,43 @@ impl Machine {
             Some(6) => {
                 let (b, rest) = parts(heap)?;
                 let (yes, no) = heap.cell_parts(rest).ok_or(Mote::Exit)?;
-                self.work.push(Work::Branch { subject, yes, no });
-                self.work.push(Work::Eval { subject, formula: b });
+                match quick(heap, subject, b) {
+                    Some(test) => {
+                        let formula = match test.as_direct() {
+                            Some(0) => yes,
+                            Some(1) => no,
+                            _ => return Err(Mote::Exit),
+                        };
+                        self.work.push(Work::Eval { subject, formula });
+                    }
+                    None => {
+                        self.work.push(Work::Branch { subject, yes, no });
+                        self.work.push(Work::Eval { subject, formula: b });
+                    }
+                }
             }
             Some(7) => {
                 let (b, c) = parts(heap)?;
-                self.work.push(Work::Compose { formula: c });
-                self.work.push(Work::Eval { subject, formula: b });
+                match quick(heap, subject, b) {
+                    Some(s) => self.work.push(Work::Eval { subject: s, formula: c }),
+                    None => {
+                        self.work.push(Work::Compose { formula: c });
+                        self.work.push(Work::Eval { subject, formula: b });
+                    }
+                }
             }
             Some(8) => {
                 let (b, c) = parts(heap)?;
-                self.work.push(Work::Push { subject, formula: c });
-                self.work.push(Work::Eval { subject, formula: b });
+                match quick(heap, subject, b) {
+                    Some(v) => {
+                        let pushed = heap.cell(v, subject);
+                        self.work.push(Work::Eval { subject: pushed, formula: c });
+                    }
+                    None => {
+                        self.work.push(Work::Push { subject, formula: c });
+                        self.work.push(Work::Eval { subject, formula: b });
+                    }
+                }
             }
             Some(9) => {
                 let (axis, c) = parts(heap)?;
@@ -418,13 +513,21 @@ impl Machine {
                     return Err(Mote::Exit);
                 }
                 self.work.push(Work::Arm { axis });
-                self.work.push(Work::Eval { subject, formula: c });
+                match quick(heap, subject, c) {
+                    Some(core) => self.values.push(core),
+                    None => self.work.push(Work::Eval { subject, formula: c }),
+                }
             }
             Some(10) => {
                 let (spec, d) = parts(heap)?;
                 let (axis, c) = heap.cell_parts(spec).ok_or(Mote::Exit)?;
                 if axis.is_cell() {
                     return Err(Mote::Exit);
+                }
+                if let (Some(target), Some(value)) = (quick(heap, subject, d), quick(heap, subject, c)) {
+                    let edited = heap.edit(target, axis, value).ok_or(Mote::Exit)?;
+                    self.values.push(edited);
+                    return Ok(());
                 }
                 self.work.push(Work::Edit { axis });
                 self.work.push(Work::Eval { subject, formula: c });
