@@ -46,7 +46,7 @@ fn edit(axis: u64, target: N, value: N) -> Result<N, Stop> {
     }
     let parent = axis / 2;
     let N::C(h, t) = slot(parent, &target)? else { return Err(Stop::Crash) };
-    let replaced = if axis % 2 == 0 { c(value, *t) } else { c(*h, value) };
+    let replaced = if axis.is_multiple_of(2) { c(value, *t) } else { c(*h, value) };
     edit(parent, target, replaced)
 }
 
@@ -160,7 +160,7 @@ fn small_noun() -> impl Strategy<Value = N> {
 
 /// Formulas from the whole grammar, weighted toward ones that run, with some malformed parts.
 fn formula() -> impl Strategy<Value = N> {
-    let axis = prop_oneof![8 => (1u64..8), 2 => (8u64..32), 1 => Just(0u64)];
+    let axis = prop_oneof![8 => 1u64..8, 2 => 8u64..32, 1 => Just(0u64)];
     let leaf = prop_oneof![
         5 => axis.clone().prop_map(|a| c(N::A(0), N::A(a))),
         4 => small_noun().prop_map(|n| c(N::A(1), n)),
