@@ -34,7 +34,7 @@ fn load(name: &str) -> (Heap, Noun, Noun) {
 fn steps(name: &str) -> u64 {
     let (mut heap, subject, formula) = load(name);
     let mut machine = Machine::new();
-    machine.start(subject, formula);
+    machine.start(&heap, subject, formula);
     assert!(matches!(machine.run(&mut heap, u64::MAX), Outcome::Done(_)));
     machine.steps()
 }
@@ -46,7 +46,7 @@ fn program(bencher: Bencher, name: &str) {
     bencher.counter(ItemsCount::new(steps(name))).with_inputs(|| heap.clone()).bench_local_values(
         |mut heap| {
             let mut machine = Machine::new();
-            machine.start(subject, formula);
+            machine.start(&heap, subject, formula);
             let outcome = machine.run(&mut heap, u64::MAX);
             assert!(matches!(outcome, Outcome::Done(_)));
             black_box(heap.words_used() - marked);

@@ -236,6 +236,14 @@ impl Heap {
         }
     }
 
+    /// Replaces every word from `young_base` on with `survivors` (a collection's result). The words below
+    /// `young_base` are untouched, so the lineage holds: snapshots are taken between computations, when
+    /// nothing is young, and never cover words a collection rewrites.
+    pub(crate) fn replace_young(&mut self, young_base: usize, survivors: &[u64]) {
+        self.words.truncate(young_base);
+        self.words.extend_from_slice(survivors);
+    }
+
     // ---- cells -------------------------------------------------------------------------------------
 
     /// A new cell `[head tail]`.

@@ -4,7 +4,7 @@
 use components::{Heap, Noun};
 use proptest::prelude::*;
 use std::sync::atomic::Ordering;
-use systems::interp::{Machine, Mote, Outcome};
+use systems::interp::{Limits, Machine, Mote, Outcome};
 
 /// A noun as plain data: the reference interpreter works on these, not on the heap.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,10 +196,14 @@ fn formula() -> impl Strategy<Value = N> {
 }
 
 fn run_machine(subject: &N, formula: &N, budget: u64) -> (Heap, Outcome, Vec<u64>) {
+    run_machine_with(subject, formula, budget, Limits::default())
+}
+
+fn run_machine_with(subject: &N, formula: &N, budget: u64, limits: Limits) -> (Heap, Outcome, Vec<u64>) {
     let mut heap = Heap::new();
     let (s, f) = (build(&mut heap, subject), build(&mut heap, formula));
-    let mut machine = Machine::new();
-    machine.start(s, f);
+    let mut machine = Machine::with_limits(limits);
+    machine.start(&heap, s, f);
     let mut pauses = Vec::new();
     loop {
         match machine.run(&mut heap, budget) {
@@ -231,7 +235,7 @@ proptest! {
     }
 
     #[test]
-    fn any_budget_gives_the_result_of_running_straight_through(
+    fn any_budget_and_constant_collection_give_the_result_of_running_straight_through(
         subject in small_noun(),
         formula in formula(),
         budget in 1u64..40,
@@ -241,7 +245,9 @@ proptest! {
             return Ok(());
         }
         let (mut whole_heap, whole, _) = run_machine(&subject, &formula, u64::MAX);
-        let (mut step_heap, stepped, _) = run_machine(&subject, &formula, budget);
+        // Collect whenever the young space passes 8 words: nearly every step, under every kind of work.
+        let limits = Limits { young_words_min: 8, ..Limits::default() };
+        let (mut step_heap, stepped, _) = run_machine_with(&subject, &formula, budget, limits);
         match (whole, stepped) {
             (Outcome::Done(a), Outcome::Done(b)) => prop_assert_eq!(whole_heap.mug(a), step_heap.mug(b)),
             (Outcome::Crashed(a), Outcome::Crashed(b)) => {
@@ -261,7 +267,7 @@ fn the_decrement_program_pauses_and_resumes_to_the_same_product() {
     let (subject, formula) = heap.cell_parts(program).unwrap();
     for budget in [1, 2, 3, 7, 64, 1000] {
         let mut machine = Machine::new();
-        machine.start(subject, formula);
+        machine.start(&heap, subject, formula);
         let mut pauses = 0u64;
         let product = loop {
             match machine.run(&mut heap, budget) {
@@ -282,7 +288,7 @@ fn an_interrupt_stops_a_runaway_loop_within_a_bounded_number_of_steps() {
     let formula =
         heap.parse("[8 [1 0] 8 [1 6 [5 [0 7] 4 0 6] [0 6] 9 2 [0 2] [4 0 6] 0 7] 9 2 0 1]").unwrap();
     let mut machine = Machine::new();
-    machine.start(Noun::ZERO, formula);
+    machine.start(&heap, Noun::ZERO, formula);
     assert!(matches!(machine.run(&mut heap, 100_000), Outcome::Paused));
     let flag = machine.interrupt_handle();
     let setter = std::thread::spawn(move || {

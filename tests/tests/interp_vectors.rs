@@ -16,7 +16,7 @@ fn nock_json_cases_give_their_products_and_crashes() {
         let subject = noun(&mut heap, field(case, "subject"));
         let formula = noun(&mut heap, field(case, "formula"));
         let mut machine = Machine::new();
-        machine.start(subject, formula);
+        machine.start(&heap, subject, formula);
         let outcome = machine.run(&mut heap, 1_000_000);
         match (case.get("product").and_then(|p| p.as_str()), case.get("crash").and_then(|c| c.as_str())) {
             (Some(expected), _) => {
@@ -45,8 +45,9 @@ fn nock_json_virtual_cases_give_vere_s_tones() {
         let subject = noun(&mut heap, field(case, "subject"));
         let formula = noun(&mut heap, field(case, "formula"));
         let scry = noun(&mut heap, field(case, "scry"));
-        let mut machine = Machine::new();
-        machine.start_mink(subject, formula, scry);
+        // Collect at almost every step: the roads, traces and scry handlers must survive it.
+        let mut machine = Machine::with_limits(Limits { young_words_min: 4, ..Limits::default() });
+        machine.start_mink(&heap, subject, formula, scry);
         let Outcome::Done(tone) = machine.run(&mut heap, 1_000_000) else { panic!("{name}") };
         let expected = noun(&mut heap, field(case, "tone"));
         assert!(heap.eq(tone, expected), "{name}: got {}", heap.print(tone));
@@ -62,7 +63,7 @@ fn nock_json_limits_end_in_meme() {
         let subject = noun(&mut heap, field(case, "subject"));
         let limits = Limits { heap_words_max: 1 << 26, ..Limits::default() };
         let mut machine = Machine::with_limits(limits);
-        machine.start(subject, formula);
+        machine.start(&heap, subject, formula);
         let Outcome::Crashed(crash) = machine.run(&mut heap, u64::MAX) else {
             panic!("{}", field(case, "name"))
         };
@@ -83,7 +84,7 @@ fn jam_programs_give_their_known_products() {
         let program = heap.cue(&std::fs::read(shared_path(name)).unwrap()).unwrap();
         let (subject, formula) = heap.cell_parts(program).unwrap();
         let mut machine = Machine::new();
-        machine.start(subject, formula);
+        machine.start(&heap, subject, formula);
         let Outcome::Done(product) = machine.run(&mut heap, u64::MAX) else { panic!("{name}") };
         assert_eq!(heap.mug(product), hex_u32(field(case, "mug")), "{name}");
         ran += 1;

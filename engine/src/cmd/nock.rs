@@ -19,7 +19,7 @@ pub fn run(file: &Path, json: bool) -> Result<(), String> {
     signal_hook::flag::register(signal_hook::consts::SIGINT, interrupt)
         .map_err(|e| format!("cannot watch for ctrl-c: {e}"))?;
     let mut hints = systems::interp::ConsoleHints::default();
-    machine.start(subject, formula);
+    machine.start(&heap, subject, formula);
     let started = Instant::now();
     let outcome = machine.run_with(&mut heap, &mut hints, u64::MAX);
     let ms = started.elapsed().as_secs_f64() * 1e3;

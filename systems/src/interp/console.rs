@@ -35,6 +35,15 @@ impl Hints for ConsoleHints {
         self.memo_entries += 1;
     }
 
+    fn relocate(&mut self, relocate: &mut dyn FnMut(Noun) -> Noun) {
+        for bucket in self.memo.values_mut() {
+            for (key, product) in bucket.iter_mut() {
+                *key = relocate(*key);
+                *product = relocate(*product);
+            }
+        }
+    }
+
     fn other(&mut self, heap: &mut Heap, tag: Noun, clue: Noun) {
         if tag.as_direct() == Some(TAG_SLOG) {
             match heap.cell_parts(clue) {

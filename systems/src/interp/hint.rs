@@ -40,6 +40,12 @@ pub trait Hints {
         let _ = (heap, key, product);
     }
 
+    /// A collection is moving the young space: rewrite every noun held here through `relocate` (which
+    /// also keeps it alive). Whoever holds nouns made during the computation must implement this.
+    fn relocate(&mut self, relocate: &mut dyn FnMut(Noun) -> Noun) {
+        let _ = relocate;
+    }
+
     /// Any other dynamic hint (`%slog`, `%bout`, ...), with its evaluated clue.
     fn other(&mut self, heap: &mut Heap, tag: Noun, clue: Noun) {
         let _ = (heap, tag, clue);

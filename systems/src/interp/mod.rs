@@ -13,7 +13,7 @@
 //! let subject = heap.parse("[0 41]").unwrap();
 //! let formula = heap.parse("[4 0 3]").unwrap();
 //! let mut machine = Machine::new();
-//! machine.start(subject, formula);
+//! machine.start(&heap, subject, formula);
 //! match machine.run(&mut heap, u64::MAX) {
 //!     Outcome::Done(product) => assert_eq!(heap.print(product), "42"),
 //!     other => panic!("{other:?}"),
@@ -23,6 +23,7 @@
 mod console;
 mod hint;
 
+use components::copy::Collector;
 use components::{Heap, Noun};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,12 +81,20 @@ pub struct Limits {
     pub heap_words_max: usize,
     /// How often, in steps, the interrupt flag and the heap size are checked.
     pub check_every_steps: u64,
+    /// The young space is collected once it holds this many words more than survived the last
+    /// collection (or twice what survived, if that is more).
+    pub young_words_min: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         // 2 GiB of heap, as Vere's default loom; 16M pending work entries.
-        Limits { stack_entries_max: 1 << 24, heap_words_max: 1 << 28, check_every_steps: 1 << 12 }
+        Limits {
+            stack_entries_max: 1 << 24,
+            heap_words_max: 1 << 28,
+            check_every_steps: 1 << 12,
+            young_words_min: 1 << 23,
+        }
     }
 }
 
@@ -177,6 +186,46 @@ enum Work {
     HandlerEnd { scry_depth: usize },
 }
 
+impl Work {
+    /// Rewrites the nouns this item holds (after a collection moved them).
+    fn relocate(&mut self, f: &mut dyn FnMut(Noun) -> Noun) {
+        match self {
+            Work::Eval { subject, formula } => {
+                *subject = f(*subject);
+                *formula = f(*formula);
+            }
+            Work::Branch { subject, yes, no } => {
+                *subject = f(*subject);
+                *yes = f(*yes);
+                *no = f(*no);
+            }
+            Work::Compose { formula } => *formula = f(*formula),
+            Work::Push { subject, formula } => {
+                *subject = f(*subject);
+                *formula = f(*formula);
+            }
+            Work::Arm { axis } | Work::Edit { axis } => *axis = f(*axis),
+            Work::Hint { tag, subject, next } => {
+                *tag = f(*tag);
+                *subject = f(*subject);
+                *next = f(*next);
+            }
+            Work::MemoStore { key } => *key = f(*key),
+            Work::Register { clue } => *clue = f(*clue),
+            Work::ScryAnswer { path } => *path = f(*path),
+            Work::Cons
+            | Work::Call
+            | Work::IsCell
+            | Work::Increment
+            | Work::Equal
+            | Work::PopTrace
+            | Work::Scry
+            | Work::MinkEnd { .. }
+            | Work::HandlerEnd { .. } => {}
+        }
+    }
+}
+
 /// A Nock machine: its stacks persist between [`Machine::run`] calls.
 pub struct Machine {
     work: Vec<Work>,
@@ -186,6 +235,11 @@ pub struct Machine {
     limits: Limits,
     interrupt: Arc<AtomicBool>,
     steps: u64,
+    /// Where this computation's young space starts: everything allocated since `start`.
+    young_base: usize,
+    /// The heap size at which the next collection runs.
+    collect_at: usize,
+    collections: u64,
 }
 
 impl Default for Machine {
@@ -217,7 +271,15 @@ impl Machine {
             limits,
             interrupt: Arc::new(AtomicBool::new(false)),
             steps: 0,
+            young_base: 0,
+            collect_at: usize::MAX,
+            collections: 0,
         }
+    }
+
+    /// How many collections this machine has run.
+    pub fn collections(&self) -> u64 {
+        self.collections
     }
 
     /// A flag that, once set, stops the running computation with `intr` within
@@ -232,23 +294,45 @@ impl Machine {
     }
 
     /// Sets up `*[subject formula]`, dropping any unfinished computation.
-    pub fn start(&mut self, subject: Noun, formula: Noun) {
-        self.reset();
+    pub fn start(&mut self, heap: &Heap, subject: Noun, formula: Noun) {
+        self.reset(heap);
         self.work.push(Work::Eval { subject, formula });
     }
 
     /// Sets up `+mink`: `*[subject formula]` with `scry` as the handler of Nock 12, giving a tone
     /// `[0 product]`, `[1 path]` or `[2 trace]`.
-    pub fn start_mink(&mut self, subject: Noun, formula: Noun, scry: Noun) {
-        self.reset();
+    pub fn start_mink(&mut self, heap: &Heap, subject: Noun, formula: Noun, scry: Noun) {
+        self.reset(heap);
         self.open_mink(subject, formula, scry);
     }
 
-    fn reset(&mut self) {
+    /// Clears the stacks; what the heap holds now is old space to this computation (never moved by its
+    /// collections), and the caller's nouns from before `start` stay valid.
+    fn reset(&mut self, heap: &Heap) {
         self.work.clear();
         self.values.clear();
         self.traces.clear();
         self.scry_handlers.clear();
+        self.young_base = heap.words_used();
+        self.collect_at = self.young_base.saturating_add(self.limits.young_words_min);
+    }
+
+    /// Collects the young space at a safe point: every live noun is on the machine's stacks or held by
+    /// the hints, which relocate theirs.
+    fn collect(&mut self, heap: &mut Heap, hints: &mut dyn Hints) {
+        let mut collector = Collector::new(heap, self.young_base);
+        for item in self.work.iter_mut() {
+            item.relocate(&mut |n| collector.relocate(n));
+        }
+        for noun in self.values.iter_mut().chain(self.traces.iter_mut()).chain(self.scry_handlers.iter_mut())
+        {
+            *noun = collector.relocate(*noun);
+        }
+        hints.relocate(&mut |n| collector.relocate(n));
+        let survived = collector.finish();
+        self.collections += 1;
+        let room = self.limits.young_words_min.max(2 * survived);
+        self.collect_at = self.young_base + survived + room;
     }
 
     fn open_mink(&mut self, subject: Noun, formula: Noun, scry: Noun) {
@@ -279,6 +363,9 @@ impl Machine {
             }
             budget -= 1;
             self.steps += 1;
+            if heap.words_used() > self.collect_at {
+                self.collect(heap, hints);
+            }
             let limit = if self.work.len() > self.limits.stack_entries_max {
                 Some(Mote::Meme)
             } else if self.steps.is_multiple_of(self.limits.check_every_steps) {
