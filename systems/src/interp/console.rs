@@ -1,5 +1,5 @@
-//! Hints for running Nock by hand (`engine nock`): `%slog` printed on stderr with its priority, and a
-//! `%memo` cache. No jets: the dashboard that matches cores to jets comes with the jet work.
+//! Hints for running Nock by hand (`engine nock`): `%slog` printed on stderr with its priority, `%bout`
+//! timings, and a `%memo` cache. No jets: the dashboard that matches cores to jets comes with the jet work.
 
 use super::hint::Hints;
 use components::hash::U64Map;
@@ -41,6 +41,14 @@ impl Hints for ConsoleHints {
                 *key = relocate(*key);
                 *product = relocate(*product);
             }
+        }
+    }
+
+    fn bout(&mut self, heap: &mut Heap, clue: Option<Noun>, elapsed: std::time::Duration) {
+        let ms = elapsed.as_secs_f64() * 1e3;
+        match clue.and_then(|c| heap.tail(c)) {
+            Some(tank) => eprintln!("{}: took {ms:.3}ms", heap.show(tank)),
+            None => eprintln!("took {ms:.3}ms"),
         }
     }
 

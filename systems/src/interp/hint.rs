@@ -46,6 +46,11 @@ pub trait Hints {
         let _ = relocate;
     }
 
+    /// A `%bout` computation took `elapsed` (`clue` is the dynamic hint's `[priority tank]`).
+    fn bout(&mut self, heap: &mut Heap, clue: Option<Noun>, elapsed: std::time::Duration) {
+        let _ = (heap, clue, elapsed);
+    }
+
     /// Any other dynamic hint (`%slog`, `%bout`, ...), with its evaluated clue.
     fn other(&mut self, heap: &mut Heap, tag: Noun, clue: Noun) {
         let _ = (heap, tag, clue);

@@ -27,6 +27,7 @@ use components::copy::Collector;
 use components::{Heap, Noun};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 pub use console::ConsoleHints;
 pub use hint::{Hints, JetCall, NoHints};
@@ -174,6 +175,8 @@ enum Work {
     MemoStore { key: Noun },
     /// The product of a `%fast` computation: hand core and clue to the hints.
     Register { clue: Noun },
+    /// The end of a `%bout` computation: report how long it took (with the dynamic hint's clue).
+    Bout { started: Instant, clue: Option<Noun> },
     /// Pop a path and a reference: ask the innermost scry handler.
     Scry,
     /// The handler's answer to a scry of `path`.
@@ -212,6 +215,7 @@ impl Work {
             }
             Work::MemoStore { key } => *key = f(*key),
             Work::Register { clue } => *clue = f(*clue),
+            Work::Bout { clue, .. } => *clue = clue.map(&mut *f),
             Work::ScryAnswer { path } => *path = f(*path),
             Work::Cons
             | Work::Call
@@ -254,6 +258,7 @@ const TAG_HUNK: u64 = u32::from_le_bytes(*b"hunk") as u64;
 const TAG_LOSE: u64 = u32::from_le_bytes(*b"lose") as u64;
 const TAG_MEMO: u64 = u32::from_le_bytes(*b"memo") as u64;
 const TAG_FAST: u64 = u32::from_le_bytes(*b"fast") as u64;
+const TAG_BOUT: u64 = u32::from_le_bytes(*b"bout") as u64;
 
 impl Machine {
     /// An idle machine with the default limits.
@@ -470,6 +475,7 @@ impl Machine {
                 let core = *self.values.last().expect("the registered core");
                 hints.register(heap, core, clue);
             }
+            Work::Bout { started, clue } => hints.bout(heap, clue, started.elapsed()),
             Work::Scry => {
                 let path = self.pop();
                 let reference = self.pop();
@@ -623,7 +629,12 @@ impl Machine {
             Some(11) => {
                 let (hint, next) = parts(heap)?;
                 match heap.cell_parts(hint) {
-                    None => self.work.push(Work::Eval { subject, formula: next }),
+                    None => {
+                        if hint.as_direct() == Some(TAG_BOUT) {
+                            self.work.push(Work::Bout { started: Instant::now(), clue: None });
+                        }
+                        self.work.push(Work::Eval { subject, formula: next });
+                    }
                     Some((tag, clue)) => {
                         self.work.push(Work::Hint { tag, subject, next });
                         self.work.push(Work::Eval { subject, formula: clue });
@@ -687,6 +698,7 @@ impl Machine {
                 self.work.push(Work::MemoStore { key });
             }
             Some(TAG_FAST) => self.work.push(Work::Register { clue }),
+            Some(TAG_BOUT) => self.work.push(Work::Bout { started: Instant::now(), clue: Some(clue) }),
             _ => hints.other(heap, tag, clue),
         }
         self.work.push(Work::Eval { subject, formula: next });

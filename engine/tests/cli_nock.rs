@@ -1,0 +1,80 @@
+//! `engine nock` as a user runs it: the jam programs of ../shared/jam, crashes with their class and trace,
+//! hints that print, and bad input.
+
+use components::Heap;
+use engine_tests::{cases, field, hex_u32, shared_path, vectors};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn engine(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_engine")).args(args).output().expect("engine runs")
+}
+
+fn jam_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let mut heap = Heap::new();
+    let noun = heap.parse(text).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, heap.jam(noun)).unwrap();
+    path
+}
+
+#[test]
+fn the_quick_jam_programs_print_their_known_mugs() {
+    let file = vectors("nock.json");
+    for case in cases(&file, "programs") {
+        let name = field(case, "file");
+        if name.contains("decfast") || name.contains("decflow") || name.contains("decslow") {
+            continue; // 2*10^9 steps without the a50 dec jet
+        }
+        let out = engine(&["nock", shared_path(name).to_str().unwrap()]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let expected = format!("mug={:#x}", hex_u32(field(case, "mug")));
+        assert!(stdout.lines().nth(1).unwrap().starts_with(&expected), "{name}: {stdout}");
+    }
+    let out = engine(&["nock", "--json", shared_path("jam/decrement2.jam").to_str().unwrap()]);
+    let object: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(object["product"], "99");
+    assert_eq!(object["mug"], "0x6aee1883");
+    assert!(object["steps"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_crash_exits_1_with_its_class_and_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    // [subject formula]: a %spot frame around a bad axis.
+    let spot = u32::from_le_bytes(*b"spot");
+    let path = jam_file(dir.path(), "crash.jam", &format!("[42 [11 [{spot} [1 [7 8]]] 0 2]]"));
+    let out = engine(&["nock", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.starts_with("crash: exit"), "{stderr}");
+    assert!(stderr.contains(&format!("[{spot} 7 8]")), "the trace frame: {stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn slog_and_bout_print_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let (slog, bout) = (u32::from_le_bytes(*b"slog"), u32::from_le_bytes(*b"bout"));
+    let path = jam_file(dir.path(), "hints.jam", &format!("[0 [11 [{slog} [1 [3 26984]]] 11 {bout} 1 5]]"));
+    let out = engine(&["nock", path.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout).unwrap().starts_with("5\n"));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("slog 3: 26984"), "{stderr}");
+    assert!(stderr.contains("took "), "{stderr}");
+}
+
+#[test]
+fn bad_input_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let atom = jam_file(dir.path(), "atom.jam", "42");
+    let garbage = dir.path().join("garbage.jam");
+    std::fs::write(&garbage, [0x07]).unwrap();
+    for path in [atom, garbage, dir.path().join("missing.jam")] {
+        let out = engine(&["nock", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{}", path.display());
+        assert_eq!(String::from_utf8(out.stderr).unwrap().lines().count(), 1);
+    }
+}
