@@ -31,6 +31,9 @@ enum Command {
         /// Print one JSON object: {"product", "mug", "steps", "ms"}.
         #[arg(long)]
         json: bool,
+        /// Run the Nock of every jetted arm as well, and report the first disagreement.
+        #[arg(long)]
+        check_jets: bool,
     },
     /// Pills: the files a ship or `eval` boots from.
     #[command(subcommand)]
@@ -56,7 +59,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Cue { file, json } => cmd::cue::run(&file, json),
-        Command::Nock { file, json } => cmd::nock::run(&file, json),
+        Command::Nock { file, json, check_jets } => cmd::nock::run(&file, json, check_jets),
         Command::Pill(PillCommand::Fetch { name, base_url, dir }) => {
             cmd::pill::fetch(&name, base_url.as_deref(), dir.as_deref())
         }

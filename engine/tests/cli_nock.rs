@@ -78,3 +78,35 @@ fn bad_input_is_a_one_line_error() {
         assert_eq!(String::from_utf8(out.stderr).unwrap().lines().count(), 1);
     }
 }
+
+#[test]
+fn decfast_and_decflow_register_the_a50_dec_jet_and_finish_at_once() {
+    for name in ["jam/decfast.jam", "jam/decflow.jam"] {
+        let out = engine(&["nock", "--json", shared_path(name).to_str().unwrap()]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let object: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(object["product"], "1999999999", "{name}");
+        assert_eq!(object["mug"], "0x58be5892", "{name}");
+        assert!(object["steps"].as_u64().unwrap() < 1000, "{name}: the jet did the work");
+    }
+}
+
+#[test]
+fn check_jets_compares_each_jet_with_its_nock() {
+    let dir = tempfile::tempdir().unwrap();
+    // A gate registered as %dec under an a50 root, called on 1000: the jet and its Nock both give 999.
+    let program = std::fs::read(shared_path("jam/decfast.jam")).unwrap();
+    let mut heap = Heap::new();
+    let noun = heap.cue(&program).unwrap();
+    let (subject, formula) = heap.cell_parts(noun).unwrap();
+    let text = heap.print(formula).replace("1999999999", "999").replace("2000000000", "1000");
+    let formula = heap.parse(&text).unwrap();
+    let small = heap.cell(subject, formula);
+    let path = dir.path().join("small.jam");
+    std::fs::write(&path, heap.jam(small)).unwrap();
+    let out = engine(&["nock", "--check-jets", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("jet calls agree with their Nock"), "{stderr}");
+    assert!(!stderr.contains("check-jets: 0 jet calls"), "a jet was checked: {stderr}");
+}

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 use systems::interp::{Machine, Outcome};
 
-pub fn run(file: &Path, json: bool) -> Result<(), String> {
+pub fn run(file: &Path, json: bool, check_jets: bool) -> Result<(), String> {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     // Room for a few million cells up front: growing the heap by doubling copies it each time.
     let mut heap = Heap::with_capacity(1 << 22);
@@ -18,11 +18,17 @@ pub fn run(file: &Path, json: bool) -> Result<(), String> {
     let interrupt = machine.interrupt_handle();
     signal_hook::flag::register(signal_hook::consts::SIGINT, interrupt)
         .map_err(|e| format!("cannot watch for ctrl-c: {e}"))?;
-    let mut hints = systems::interp::ConsoleHints::default();
+    let mut hints = systems::interp::ConsoleHints::new(check_jets);
     machine.start(&heap, subject, formula);
     let started = Instant::now();
     let outcome = machine.run_with(&mut heap, &mut hints, u64::MAX);
     let ms = started.elapsed().as_secs_f64() * 1e3;
+    if check_jets {
+        match &hints.disagreement {
+            Some(what) => eprintln!("check-jets: {what}"),
+            None => eprintln!("check-jets: {} jet calls agree with their Nock", hints.checked),
+        }
+    }
     match outcome {
         Outcome::Done(product) => {
             let mug = heap.mug(product);

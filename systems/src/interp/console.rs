@@ -1,7 +1,10 @@
-//! Hints for running Nock by hand (`engine nock`): `%slog` printed on stderr with its priority, `%bout`
-//! timings, and a `%memo` cache. No jets: the dashboard that matches cores to jets comes with the jet work.
+//! Hints for running Nock by hand (`engine nock`): jets through the dashboard (optionally checked against
+//! the Nock they replace), `%slog` printed on stderr with its priority, `%bout` timings, and a `%memo`
+//! cache.
 
-use super::hint::Hints;
+use super::hint::{Hints, JetCall};
+use super::{Machine, Outcome};
+use crate::jets::dashboard::{Dashboard, outcome_to_call};
 use components::hash::U64Map;
 use components::{Heap, Noun};
 
@@ -10,15 +13,82 @@ pub const MEMO_ENTRIES_MAX: usize = 50_000;
 
 const TAG_SLOG: u64 = u32::from_le_bytes(*b"slog") as u64;
 
-/// `%slog` to stderr and a bounded `%memo` cache.
-#[derive(Default)]
+/// How many steps `--check-jets` lets the Nock of one jetted arm run before giving up on the comparison.
+const CHECK_STEPS_MAX: u64 = 100_000_000;
+
+/// Jets, `%slog` to stderr, `%bout` timings and a bounded `%memo` cache.
+#[derive(Default, Clone)]
 pub struct ConsoleHints {
+    /// Registered cores and their jets.
+    pub dashboard: Dashboard,
+    /// Run the Nock of every jetted arm too, and compare.
+    pub check_jets: bool,
+    /// The first disagreement between a jet and its Nock, described.
+    pub disagreement: Option<String>,
+    /// Jet calls checked.
+    pub checked: u64,
     /// Memo keys `[subject formula]` by mug, each with its product (collisions are told apart by `eq`).
     memo: U64Map<Vec<(Noun, Noun)>>,
     memo_entries: usize,
 }
 
+impl ConsoleHints {
+    /// Hints with jets, checked against their Nock when `check_jets` is set.
+    pub fn new(check_jets: bool) -> ConsoleHints {
+        ConsoleHints { check_jets, ..ConsoleHints::default() }
+    }
+
+    /// Runs the arm's Nock beside the jet's answer and records the first disagreement.
+    fn check(&mut self, heap: &mut Heap, core: Noun, axis: Noun, label: &str, jet: JetCall) {
+        let Some(formula) = heap.slot(core, axis) else { return };
+        let mut nested = ConsoleHints { check_jets: false, ..self.clone() };
+        let mut machine = Machine::new();
+        machine.start(heap, core, formula);
+        let nock = machine.run_with(heap, &mut nested, CHECK_STEPS_MAX);
+        self.checked += 1;
+        let agree = match (&jet, &nock) {
+            (JetCall::Product(a), Outcome::Done(b)) => heap.eq(*a, *b),
+            (JetCall::Crash { mote, .. }, Outcome::Crashed(crash)) => *mote == crash.mote,
+            (_, Outcome::Paused) => true, // the Nock did not finish in time: nothing to compare
+            _ => false,
+        };
+        if !agree && self.disagreement.is_none() {
+            let sample = heap.slot_u64(core, 6).map(|s| heap.jam(s)).unwrap_or_default();
+            let hex: String = sample.iter().map(|b| format!("{b:02x}")).collect();
+            let show = |heap: &Heap, call: &JetCall| match call {
+                JetCall::Product(p) => heap.print(*p),
+                JetCall::Crash { mote, .. } => format!("crash {}", mote.name()),
+                JetCall::Nock => "punt".into(),
+            };
+            let nock_text = match nock {
+                Outcome::Done(p) => heap.print(p),
+                Outcome::Crashed(c) => format!("crash {}", c.mote.name()),
+                Outcome::Paused => "unfinished".into(),
+            };
+            self.disagreement = Some(format!(
+                "jet {label} disagrees with its Nock on the sample (jam) {hex}: jet {}, Nock {nock_text}",
+                show(heap, &jet)
+            ));
+        }
+    }
+}
+
 impl Hints for ConsoleHints {
+    fn jet(&mut self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
+        let Some((jet, label)) = self.dashboard.find(heap, core, axis) else { return JetCall::Nock };
+        let label = label.to_string();
+        let outcome = jet(heap, core);
+        let call = outcome_to_call(heap, outcome);
+        if self.check_jets && !matches!(call, JetCall::Nock) {
+            self.check(heap, core, axis, &label, call);
+        }
+        call
+    }
+
+    fn register(&mut self, heap: &mut Heap, core: Noun, clue: Noun) {
+        self.dashboard.register(heap, core, clue);
+    }
+
     fn memo_find(&mut self, heap: &mut Heap, key: Noun) -> Option<Noun> {
         let mug = heap.mug(key) as u64;
         let bucket = self.memo.get(&mug)?;
@@ -36,6 +106,7 @@ impl Hints for ConsoleHints {
     }
 
     fn relocate(&mut self, relocate: &mut dyn FnMut(Noun) -> Noun) {
+        self.dashboard.relocate(relocate);
         for bucket in self.memo.values_mut() {
             for (key, product) in bucket.iter_mut() {
                 *key = relocate(*key);

@@ -8,9 +8,10 @@
 //!
 //! Jets are grouped by the chapter of hoon.hoon they implement and named after the arm; [`TABLE`] maps
 //! each label path of Vere 1.16 (`k140/one/add`) to its function. The dashboard that matches cores to
-//! these labels at run time belongs to the Nock VM.
+//! these labels at run time is [`dashboard`].
 
 mod bits;
+pub mod dashboard;
 mod hashes;
 mod lists;
 mod maps;

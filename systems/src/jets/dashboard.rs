@@ -1,0 +1,274 @@
+//! The jet dashboard: `%fast` registrations (cold state), matching a kicked core to a registered location
+//! and its jet (warm state), and the table of jets by label path (hot state, [`super::TABLE`]). As in
+//! Vere 1.16, a jet binds by its label path; battery hashes are not required (spec/jets.md §2).
+//!
+//! A location is a battery plus either a root payload or `(axis, parent location)`: a core matches when
+//! its battery equals the location's and, walking up, every parent at its axis matches, up to a root
+//! whose whole payload is equal. Registrations and the nouns they hold survive collections
+//! ([`Dashboard::relocate`]).
+
+use super::{JetClass, JetFn, JetOutcome};
+use crate::interp::{JetCall, Mote};
+use components::hash::U64Map;
+use components::{Heap, Noun};
+
+/// At most this many locations are registered (the 2023 pills register a few hundred).
+pub const LOCATIONS_MAX: usize = 1 << 16;
+/// A label path is at most this many names deep (k140's deepest is nine).
+const LABEL_DEPTH_MAX: usize = 32;
+
+#[derive(Debug, Clone, Copy)]
+enum Parent {
+    /// A root: recognised by its entire payload.
+    Root { payload: Noun },
+    /// A child whose parent core sits at `axis` of it.
+    Child { axis: u64, parent: usize },
+}
+
+#[derive(Debug, Clone)]
+struct Location {
+    battery: Noun,
+    parent: Parent,
+    /// The label path from the root, `k140/one/add`.
+    label: String,
+    /// The jet for this label, if engine has one.
+    jet: Option<JetFn>,
+}
+
+/// Registered locations and the jets they bind to.
+#[derive(Default, Clone)]
+pub struct Dashboard {
+    locations: Vec<Location>,
+    /// Battery mug → locations with a battery of that mug.
+    by_battery: U64Map<Vec<usize>>,
+    /// Labels registered with no jet in the table, for diagnostics.
+    unjetted: Vec<String>,
+}
+
+/// The text of a clue's name: a term (`add`), or `[term number]` printed joined (`k140`).
+fn name_text(heap: &Heap, name: Noun) -> Option<String> {
+    let term = |n: Noun| heap.atom(n).map(|a| String::from_utf8_lossy(&a.to_bytes()).into_owned());
+    match heap.cell_parts(name) {
+        None => term(name),
+        Some((t, number)) => Some(format!("{}{}", term(t)?, heap.as_u64(number)?)),
+    }
+}
+
+/// The parent axis of a clue's parent formula: `Some(0)` for a root (`[1 0]`), `Some(a)` for `[0 a]`,
+/// after stripping Nock 11 wrappers; `None` for anything else (the hint is then ignored).
+fn parent_axis(heap: &Heap, mut formula: Noun) -> Option<u64> {
+    for _ in 0..LABEL_DEPTH_MAX {
+        let (op, rest) = heap.cell_parts(formula)?;
+        match heap.as_u64(op)? {
+            0 => return heap.as_u64(rest).filter(|&a| a >= 2),
+            1 => return (heap.as_u64(rest) == Some(0)).then_some(0),
+            11 => formula = heap.tail(rest)?,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The jet for a label: k140 labels as in the table; Vere's `a50` test root reuses k140 drivers directly
+/// under it (`a50/dec` is `k140/one/dec`'s driver).
+fn jet_for(label: &str) -> Option<JetFn> {
+    if let Some(jet) = super::lookup(label) {
+        return Some(jet);
+    }
+    let rest = label.strip_prefix("a50/")?;
+    let suffix = format!("/{rest}");
+    let mut matches =
+        super::TABLE.iter().filter(|j| j.label.starts_with("k140/") && j.label.ends_with(&suffix));
+    let first = matches.next()?;
+    matches.next().is_none().then_some(first.run)
+}
+
+impl Dashboard {
+    /// An empty dashboard.
+    pub fn new() -> Dashboard {
+        Dashboard::default()
+    }
+
+    /// Label paths registered so far, in order.
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.locations.iter().map(|l| l.label.as_str())
+    }
+
+    /// How many registered locations have a jet.
+    pub fn jetted(&self) -> usize {
+        self.locations.iter().filter(|l| l.jet.is_some()).count()
+    }
+
+    /// The location a core matches, if any.
+    fn locate(&self, heap: &mut Heap, core: Noun) -> Option<usize> {
+        let battery = heap.head(core)?;
+        let mug = heap.mug(battery) as u64;
+        let candidates = self.by_battery.get(&mug)?;
+        candidates.iter().copied().find(|&id| self.matches(heap, core, id))
+    }
+
+    /// Whether `core` is at location `id`: batteries equal all the way up, and the root's payload.
+    fn matches(&self, heap: &Heap, core: Noun, id: usize) -> bool {
+        let (mut core, mut id) = (core, id);
+        for _ in 0..LABEL_DEPTH_MAX {
+            let location = &self.locations[id];
+            let Some((battery, payload)) = heap.cell_parts(core) else { return false };
+            if !heap.eq(battery, location.battery) {
+                return false;
+            }
+            match location.parent {
+                Parent::Root { payload: root } => return heap.eq(payload, root),
+                Parent::Child { axis, parent } => match heap.slot_u64(core, axis) {
+                    Some(up) => (core, id) = (up, parent),
+                    None => return false,
+                },
+            }
+        }
+        false
+    }
+
+    /// Runs a `%fast` hint: registers `core` under `clue = [name parent-formula hooks]`. A malformed clue,
+    /// an unlocatable parent or a core already registered leaves everything as it was.
+    pub fn register(&mut self, heap: &mut Heap, core: Noun, clue: Noun) {
+        if self.locations.len() >= LOCATIONS_MAX || core.is_atom() {
+            return;
+        }
+        let Some((name, rest)) = heap.cell_parts(clue) else { return };
+        let Some(parent_formula) = heap.head(rest) else { return };
+        let (Some(name), Some(axis)) = (name_text(heap, name), parent_axis(heap, parent_formula)) else {
+            return;
+        };
+        if self.locate(heap, core).is_some() {
+            return;
+        }
+        let (battery, payload) = heap.cell_parts(core).expect("a cell");
+        let (parent, label) = if axis == 0 {
+            (Parent::Root { payload }, name)
+        } else {
+            let Some(up) = heap.slot_u64(core, axis) else { return };
+            let Some(parent) = self.locate(heap, up) else { return };
+            (Parent::Child { axis, parent }, format!("{}/{name}", self.locations[parent].label))
+        };
+        let jet = jet_for(&label);
+        if jet.is_none() {
+            self.unjetted.push(label.clone());
+        }
+        let id = self.locations.len();
+        let mug = heap.mug(battery) as u64;
+        self.locations.push(Location { battery, parent, label, jet });
+        self.by_battery.entry(mug).or_default().push(id);
+    }
+
+    /// The jet for kicking arm `axis` of `core`, if the core is registered and has one (every jet in the
+    /// table is a gate's arm 2).
+    pub fn find(&self, heap: &mut Heap, core: Noun, axis: Noun) -> Option<(JetFn, &str)> {
+        if axis.as_direct() != Some(2) {
+            return None;
+        }
+        let id = self.locate(heap, core)?;
+        let location = &self.locations[id];
+        location.jet.map(|jet| (jet, location.label.as_str()))
+    }
+
+    /// Kicks arm `axis` of `core` through its jet, if it has one.
+    pub fn call(&self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
+        match self.find(heap, core, axis) {
+            Some((jet, _)) => {
+                let outcome = jet(heap, core);
+                outcome_to_call(heap, outcome)
+            }
+            None => JetCall::Nock,
+        }
+    }
+
+    /// Rewrites the nouns held here after a collection moved them.
+    pub fn relocate(&mut self, relocate: &mut dyn FnMut(Noun) -> Noun) {
+        for location in &mut self.locations {
+            location.battery = relocate(location.battery);
+            if let Parent::Root { payload } = &mut location.parent {
+                *payload = relocate(*payload);
+            }
+        }
+    }
+}
+
+/// A jet's outcome as the machine takes it: a `%mean` text becomes a `[%mean 'text']` trace frame.
+pub fn outcome_to_call(heap: &mut Heap, outcome: JetOutcome) -> JetCall {
+    match outcome {
+        JetOutcome::Product(product) => JetCall::Product(product),
+        JetOutcome::Punt => JetCall::Nock,
+        JetOutcome::Crash(crash) => {
+            let mote = match crash.class {
+                JetClass::Exit => Mote::Exit,
+                JetClass::Fail => Mote::Fail,
+                JetClass::Meme => Mote::Meme,
+            };
+            let mean = crash.mean.map(|text| {
+                let tag = heap.atom_from_bytes(b"mean");
+                let cord = heap.atom_from_bytes(text.as_bytes());
+                heap.cell(tag, cord)
+            });
+            JetCall::Crash { mote, mean }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn term(heap: &mut Heap, text: &str) -> Noun {
+        heap.atom_from_bytes(text.as_bytes())
+    }
+
+    #[test]
+    fn a_child_binds_by_label_only_under_its_registered_root() {
+        let mut heap = Heap::new();
+        // A root [battery %a50] registered as [%a 50], and a gate [battery [sample root]] named %dec.
+        let root_battery = heap.parse("[1 0]").unwrap();
+        let payload = term(&mut heap, "a50");
+        let root = heap.cell(root_battery, payload);
+        let a = term(&mut heap, "a");
+        let name = heap.cell(a, Noun::direct(50).unwrap());
+        let root_clue = heap.parse("[[1 0] 0]").unwrap();
+        let root_clue = heap.cell(name, root_clue);
+        let mut dashboard = Dashboard::new();
+        dashboard.register(&mut heap, root, root_clue);
+
+        let gate_battery = heap.parse("[0 6]").unwrap();
+        let sample_and_context = heap.cell(Noun::direct(5).unwrap(), root);
+        let gate = heap.cell(gate_battery, sample_and_context);
+        let dec = term(&mut heap, "dec");
+        let parent = heap.parse("[[0 7] 0]").unwrap();
+        let clue = heap.cell(dec, parent);
+        dashboard.register(&mut heap, gate, clue);
+        assert_eq!(dashboard.labels().collect::<Vec<_>>(), vec!["a50", "a50/dec"]);
+
+        let two = Noun::direct(2).unwrap();
+        let (_, label) = dashboard.find(&mut heap, gate, two).expect("the gate binds");
+        assert_eq!(label, "a50/dec");
+        assert!(
+            matches!(dashboard.call(&mut heap, gate, two), JetCall::Product(p) if p.as_direct() == Some(4))
+        );
+
+        // The same battery under another root payload is not the registered core.
+        let other_payload = term(&mut heap, "b50");
+        let other_root = heap.cell(root_battery, other_payload);
+        let other = heap.cell(Noun::direct(5).unwrap(), other_root);
+        let stranger = heap.cell(gate_battery, other);
+        assert!(dashboard.find(&mut heap, stranger, two).is_none());
+        assert!(dashboard.find(&mut heap, gate, Noun::direct(3).unwrap()).is_none(), "only arm 2 is jetted");
+    }
+
+    #[test]
+    fn malformed_clues_register_nothing() {
+        let mut heap = Heap::new();
+        let core = heap.parse("[[0 1] 7]").unwrap();
+        let mut dashboard = Dashboard::new();
+        for clue in ["5", "[100 [2 3] 0]", "[100 [0 0] 0]", "[100 [0 6] 0]"] {
+            let clue = heap.parse(clue).unwrap();
+            dashboard.register(&mut heap, core, clue);
+        }
+        assert_eq!(dashboard.labels().count(), 0, "no root, no parent found, or a bad parent formula");
+    }
+}
