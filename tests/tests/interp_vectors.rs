@@ -91,3 +91,44 @@ fn jam_programs_give_their_known_products() {
     }
     assert_eq!(ran, 9);
 }
+
+/// Hints that treat one particular core as the `+mink` jet, so that Nock can open a road inside a road.
+struct MinkAt(components::Noun);
+
+impl systems::interp::Hints for MinkAt {
+    fn jet(
+        &mut self,
+        heap: &mut Heap,
+        core: components::Noun,
+        _axis: components::Noun,
+    ) -> systems::interp::JetCall {
+        match heap.head(core) {
+            Some(battery) if heap.eq(battery, self.0) => systems::jets::dashboard::mink_call(heap, core),
+            _ => systems::interp::JetCall::Nock,
+        }
+    }
+}
+
+#[test]
+fn mink_nests_and_each_road_catches_its_own_crash() {
+    let mut heap = Heap::new();
+    // A "mink gate" [battery [[subject formula] scry] context]; its battery is recognised by the hints.
+    let battery = noun(&mut heap, "[0 0]");
+    let scry = noun(&mut heap, "[[1 0 0 42] [0 0] 0]");
+    let call = |heap: &mut Heap, inner: &str| {
+        let text = format!("[9 2 [1 [0 0] [[0 {inner}] [[1 0 0 42] [0 0] 0]] 0]]");
+        noun(heap, &text)
+    };
+    // The inner road crashes ([0 0] against 7): the inner +mink gives [2 ~]; the outer road finishes.
+    let crashing = call(&mut heap, "[0 0]");
+    let mut machine = Machine::new();
+    let seven = components::Noun::direct(7).unwrap();
+    machine.start_mink(&heap, seven, crashing, scry);
+    let Outcome::Done(tone) = machine.run_with(&mut heap, &mut MinkAt(battery), 10_000) else { panic!() };
+    assert_eq!(heap.print(tone), "[0 2 0]");
+    // A scry in the inner road is answered by the inner road's handler.
+    let scrying = call(&mut heap, "[12 [1 1] 1 2 3]");
+    machine.start_mink(&heap, seven, scrying, scry);
+    let Outcome::Done(tone) = machine.run_with(&mut heap, &mut MinkAt(battery), 10_000) else { panic!() };
+    assert_eq!(heap.print(tone), "[0 0 42]");
+}

@@ -58,7 +58,7 @@ impl ConsoleHints {
             let show = |heap: &Heap, call: &JetCall| match call {
                 JetCall::Product(p) => heap.print(*p),
                 JetCall::Crash { mote, .. } => format!("crash {}", mote.name()),
-                JetCall::Nock => "punt".into(),
+                JetCall::Nock | JetCall::Mink { .. } => "punt".into(),
             };
             let nock_text = match nock {
                 Outcome::Done(p) => heap.print(p),
@@ -76,6 +76,9 @@ impl ConsoleHints {
 impl Hints for ConsoleHints {
     fn jet(&mut self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
         let Some((jet, label)) = self.dashboard.find(heap, core, axis) else { return JetCall::Nock };
+        if label == crate::jets::dashboard::MINK {
+            return crate::jets::dashboard::mink_call(heap, core);
+        }
         let label = label.to_string();
         let outcome = jet(heap, core);
         let call = outcome_to_call(heap, outcome);

@@ -14,6 +14,9 @@ pub enum JetCall {
     Crash { mote: Mote, mean: Option<Noun> },
     /// No jet (or it punted): run the arm's Nock.
     Nock,
+    /// The `+mink` jet: run `*[subject formula]` in a new road with `scry` handling Nock 12; the arm's
+    /// product is the tone.
+    Mink { subject: Noun, formula: Noun, scry: Noun },
 }
 
 /// The runtime's side of hints and jets. Every method has a do-nothing default.

@@ -670,6 +670,7 @@ impl Machine {
                 return Err(mote);
             }
             hint::JetCall::Nock => self.work.push(Work::Eval { subject: core, formula }),
+            hint::JetCall::Mink { subject, formula, scry } => self.open_mink(subject, formula, scry),
         }
         Ok(())
     }

@@ -72,6 +72,9 @@ fn parent_axis(heap: &Heap, mut formula: Noun) -> Option<u64> {
 /// The jet for a label: k140 labels as in the table; Vere's `a50` test root reuses k140 drivers directly
 /// under it (`a50/dec` is `k140/one/dec`'s driver).
 fn jet_for(label: &str) -> Option<JetFn> {
+    if label == MINK {
+        return Some(|_, _| JetOutcome::Punt); // never called: `Dashboard::call` hands +mink to the machine
+    }
     if let Some(jet) = super::lookup(label) {
         return Some(jet);
     }
@@ -173,6 +176,7 @@ impl Dashboard {
     /// Kicks arm `axis` of `core` through its jet, if it has one.
     pub fn call(&self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
         match self.find(heap, core, axis) {
+            Some((_, label)) if label == MINK => mink_call(heap, core),
             Some((jet, _)) => {
                 let outcome = jet(heap, core);
                 outcome_to_call(heap, outcome)
@@ -189,6 +193,17 @@ impl Dashboard {
                 *payload = relocate(*payload);
             }
         }
+    }
+}
+
+/// The label of `+mink`, which the machine runs itself (a new road inside the running computation).
+pub const MINK: &str = "k140/one/two/tri/qua/mink";
+
+/// `(mink [subject formula] scry)`: the sample is `[[subject formula] scry]`.
+pub fn mink_call(heap: &Heap, core: Noun) -> JetCall {
+    match (heap.slot_u64(core, 24), heap.slot_u64(core, 25), heap.slot_u64(core, 13)) {
+        (Some(subject), Some(formula), Some(scry)) => JetCall::Mink { subject, formula, scry },
+        _ => JetCall::Nock,
     }
 }
 
