@@ -35,6 +35,21 @@ enum Command {
         #[arg(long)]
         check_jets: bool,
     },
+    /// Evaluate Hoon with the ivory pill's standard library and print the product as `urbit eval` does.
+    /// A bad expression prints the compiler's error and trace on stderr and exits with status 1.
+    Eval {
+        /// The Hoon expression (read from stdin when absent).
+        expr: Option<String>,
+        /// The ivory pill (default: ivory.pill in the pill directory).
+        #[arg(long)]
+        pill: Option<PathBuf>,
+        /// Print the product as a noun in the text notation instead.
+        #[arg(long)]
+        raw: bool,
+        /// Write the jam of the product to this file.
+        #[arg(long)]
+        jam: Option<PathBuf>,
+    },
     /// Pills: the files a ship or `eval` boots from.
     #[command(subcommand)]
     Pill(PillCommand),
@@ -60,6 +75,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Cue { file, json } => cmd::cue::run(&file, json),
         Command::Nock { file, json, check_jets } => cmd::nock::run(&file, json, check_jets),
+        Command::Eval { expr, pill, raw, jam } => {
+            cmd::eval::run(cmd::eval::Options { expr, pill: pill.as_deref(), raw, jam: jam.as_deref() })
+        }
         Command::Pill(PillCommand::Fetch { name, base_url, dir }) => {
             cmd::pill::fetch(&name, base_url.as_deref(), dir.as_deref())
         }

@@ -2,7 +2,9 @@
 //! boot) and the ECS systems that step ships each tick (nock_step, jet_dispatch, route_effects, persist,
 //! snapshot).
 //!
-//! Not built yet: the Nock VM is the next piece of work on top of the `components` data layer.
+//! Built so far: the Nock interpreter ([`interp`]), the jets and their dashboard ([`jets`]), and the kernel
+//! interface for the ivory pill ([`arvo`]: lifecycle, wish, eval). Not yet: poke, peek and the ECS systems.
 
+pub mod arvo;
 pub mod interp;
 pub mod jets;

@@ -1,5 +1,6 @@
 //! One module per subcommand. Each `run` returns `Err(one-line reason)` for bad input.
 
 pub mod cue;
+pub mod eval;
 pub mod nock;
 pub mod pill;

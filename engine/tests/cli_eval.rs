@@ -1,0 +1,58 @@
+//! `engine eval` as a user runs it: a product printed as `urbit eval` prints it, the compiler's error with
+//! status 1, stdin, `--raw`, `--jam`, and a clear message when the ivory pill is missing.
+
+use engine_tests::pill_path;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn engine(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_engine")).args(args).output().expect("engine runs")
+}
+
+fn ivory() -> String {
+    pill_path("ivory.pill").to_str().unwrap().to_string()
+}
+
+#[test]
+fn eval_prints_products_and_errors_as_vere_does() {
+    let out = engine(&["eval", "--pill", &ivory(), "[%foo 0x10 ~zod]"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "[%foo 0x10 ~zod]\n");
+
+    let out = engine(&["eval", "--pill", &ivory(), "(add 2"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr, "/eval\n{1 7}\nsyntax error\neval: bail: %exit\n");
+}
+
+#[test]
+fn eval_reads_stdin_and_prints_raw_or_jammed_nouns() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+        .args(["eval", "--raw", "--pill", &ivory()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"~[1 2 3]").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "[1 2 3 0]\n");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("product.jam");
+    let out = engine(&["eval", "--pill", &ivory(), "--jam", path.to_str().unwrap(), "[1 2]"]);
+    assert!(out.status.success());
+    assert_eq!(std::fs::read(&path).unwrap(), vec![0x31, 0x12]);
+}
+
+#[test]
+fn a_missing_ivory_pill_says_where_to_get_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_engine"))
+        .args(["eval", "(add 2 2)"])
+        .env("ENGINE_PILLS", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("engine pill fetch") && stderr.contains("--pill"), "{stderr}");
+}

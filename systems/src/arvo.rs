@@ -1,0 +1,186 @@
+//! The kernel interface (spec/arvo.md §2–4): the lifecycle that turns a pill's events into a kernel,
+//! calling gates and arms, `wish`, and the ivory pill's `eval`.
+//!
+//! Every computation here runs on a [`Machine`] with [`ConsoleHints`] (jets, `%memo`, `%slog`), so the
+//! `%fast` registrations made while booting stay in the hints and serve later calls.
+
+use crate::interp::{ConsoleHints, Crash, Hints, Machine, Mote, Outcome};
+use components::copy::Collector;
+use components::{Heap, Noun};
+
+/// `[2 [0 3] [0 2]]`: run the head of the event list against the rest (spec/arvo.md §2.1).
+const LIFECYCLE: &str = "[2 [0 3] 0 2]";
+/// The wish arm's axis in a kernel core.
+pub const WISH_AXIS: u64 = 10;
+/// The gate Vere's `urbit eval` wishes for: parse text at `/eval`, compile against the kernel's standard
+/// library, render the vase with `sell`.
+const EVAL_GATE: &str = "|=(a=@t (sell (slap !>(+>.$) (rain /eval a))))";
+
+/// A runner of kernel calls: the hints (jets registered so far, the memo cache) persist across calls.
+pub struct Runner {
+    pub hints: ConsoleHints,
+    /// Steps taken by all calls so far.
+    pub steps: u64,
+    /// The most steps one call may take; past it the call ends as `intr` (unlimited by default).
+    pub budget_steps: u64,
+}
+
+impl Default for Runner {
+    fn default() -> Runner {
+        Runner::new()
+    }
+}
+
+impl Runner {
+    pub fn new() -> Runner {
+        Runner { hints: ConsoleHints::new(false), steps: 0, budget_steps: u64::MAX }
+    }
+
+    /// `*[subject formula]`, to the end (or the budget). Afterwards the call's garbage is collected: only
+    /// the product, and what the hints hold, stay in the heap.
+    pub fn nock(&mut self, heap: &mut Heap, subject: Noun, formula: Noun) -> Result<Noun, Crash> {
+        let base = heap.words_used();
+        let mut machine = Machine::new();
+        machine.start(heap, subject, formula);
+        let outcome = machine.run_with(heap, &mut self.hints, self.budget_steps);
+        self.steps += machine.steps();
+        drop(machine);
+        let mut collector = Collector::new(heap, base);
+        let result = match outcome {
+            Outcome::Done(product) => Ok(collector.relocate(product)),
+            Outcome::Crashed(mut crash) => {
+                crash.trace.iter_mut().for_each(|frame| *frame = collector.relocate(*frame));
+                Err(crash)
+            }
+            Outcome::Paused => Err(Crash { mote: Mote::Intr, trace: Vec::new() }),
+        };
+        self.hints.relocate(&mut |n| collector.relocate(n));
+        collector.finish();
+        result
+    }
+
+    /// Calls a gate: its sample (axis 6) replaced, arm 2 run.
+    pub fn slam(&mut self, heap: &mut Heap, gate: Noun, sample: Noun) -> Result<Noun, Crash> {
+        let core = heap.edit_u64(gate, 6, sample).ok_or(Crash { mote: Mote::Exit, trace: Vec::new() })?;
+        let kick = heap.parse("[9 2 0 1]").expect("a formula");
+        self.nock(heap, core, kick)
+    }
+
+    /// The product of the arm at `axis` of `core`.
+    pub fn arm(&mut self, heap: &mut Heap, core: Noun, axis: u64) -> Result<Noun, Crash> {
+        let formula = heap.slot_u64(core, axis).ok_or(Crash { mote: Mote::Exit, trace: Vec::new() })?;
+        self.nock(heap, core, formula)
+    }
+
+    /// The lifecycle over an event list: the kernel is slot 7 of its product.
+    pub fn lifecycle(&mut self, heap: &mut Heap, events: Noun) -> Result<Noun, Crash> {
+        let formula = heap.parse(LIFECYCLE).expect("a formula");
+        let state = self.nock(heap, events, formula)?;
+        heap.slot_u64(state, 7).ok_or(Crash { mote: Mote::Exit, trace: Vec::new() })
+    }
+
+    /// `wish`: the value of Hoon source compiled against the kernel.
+    pub fn wish(&mut self, heap: &mut Heap, kernel: Noun, source: &str) -> Result<Noun, Crash> {
+        let gate = self.arm(heap, kernel, WISH_AXIS)?;
+        let cord = heap.atom_from_bytes(source.as_bytes());
+        self.slam(heap, gate, cord)
+    }
+}
+
+/// The ivory kernel, ready to evaluate Hoon.
+pub struct Ivory {
+    pub kernel: Noun,
+    eval_gate: Noun,
+    wash: Noun,
+    mook: Noun,
+}
+
+/// What `eval` gives: the rendered product, or the rendered error.
+pub enum Evaluation {
+    Value(Vec<String>),
+    Error { mote: Mote, lines: Vec<String> },
+}
+
+/// The lines of a `wall` (a list of tapes).
+fn wall_lines(heap: &Heap, wall: Noun) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut at = wall;
+    while let Some((tape, rest)) = heap.cell_parts(at) {
+        let mut bytes = Vec::new();
+        let mut chars = tape;
+        while let Some((c, next)) = heap.cell_parts(chars) {
+            bytes.push(heap.as_u64(c).unwrap_or(b'?' as u64) as u8);
+            chars = next;
+        }
+        lines.push(String::from_utf8_lossy(&bytes).into_owned());
+        at = rest;
+    }
+    lines
+}
+
+impl Ivory {
+    /// Boots the ivory kernel from the pill's `[nok ver ~]` (the lifecycle), and prepares `eval`.
+    pub fn boot(heap: &mut Heap, runner: &mut Runner, nok_ver: Noun) -> Result<Ivory, Crash> {
+        let kernel = runner.lifecycle(heap, nok_ver)?;
+        let eval_gate = runner.wish(heap, kernel, EVAL_GATE)?;
+        let wash = runner.wish(heap, kernel, "wash")?;
+        let mook = runner.wish(heap, kernel, "mook")?;
+        Ok(Ivory { kernel, eval_gate, wash, mook })
+    }
+
+    /// Renders a tank to lines of at most `width` columns with the kernel's own `wash`.
+    pub fn render(
+        &self,
+        heap: &mut Heap,
+        runner: &mut Runner,
+        tank: Noun,
+        width: u64,
+    ) -> Result<Vec<String>, Crash> {
+        let indent_width = heap.tuple(&[Noun::ZERO, Noun::direct(width).expect("small")]);
+        let sample = heap.cell(indent_width, tank);
+        let wall = runner.slam(heap, self.wash, sample)?;
+        Ok(wall_lines(heap, wall))
+    }
+
+    /// Evaluates Hoon source as `urbit eval` does, rendered at `width` columns.
+    pub fn eval(&self, heap: &mut Heap, runner: &mut Runner, source: &str, width: u64) -> Evaluation {
+        let cord = heap.atom_from_bytes(source.as_bytes());
+        let rendered =
+            runner.slam(heap, self.eval_gate, cord).and_then(|tank| self.render(heap, runner, tank, width));
+        match rendered {
+            Ok(lines) => Evaluation::Value(lines),
+            Err(crash) => {
+                let lines = self
+                    .render_trace(heap, runner, &crash, width)
+                    .unwrap_or_else(|_| crash.trace.iter().map(|frame| heap.print(*frame)).collect());
+                Evaluation::Error { mote: crash.mote, lines }
+            }
+        }
+    }
+
+    /// A crash's trace rendered through the kernel's `+mook` (innermost frame first), as Vere prints a
+    /// goof's tang: outermost first.
+    fn render_trace(
+        &self,
+        heap: &mut Heap,
+        runner: &mut Runner,
+        crash: &Crash,
+        width: u64,
+    ) -> Result<Vec<String>, Crash> {
+        let frames = heap.list(&crash.trace);
+        let tone = heap.cell(Noun::direct(2).expect("small"), frames);
+        let toon = runner.slam(heap, self.mook, tone)?;
+        let tang = heap.tail(toon).unwrap_or(Noun::ZERO);
+        let mut tanks = Vec::new();
+        let mut at = tang;
+        while let Some((tank, rest)) = heap.cell_parts(at) {
+            tanks.push(tank);
+            at = rest;
+        }
+        let mut lines = Vec::new();
+        for tank in tanks.into_iter().rev() {
+            lines.extend(self.render(heap, runner, tank, width)?);
+        }
+        Ok(lines)
+    }
+}
