@@ -1,0 +1,128 @@
+//! Each jet against the Nock of the Hoon arm it replaces, on generated samples and edge cases. The arm is
+//! the ivory pill's own gate (found by `wish`, so its core is registered and its jet binds); the Nock runs
+//! the gate's arm directly, with jets only for the arms it calls in turn.
+
+use components::{Heap, Noun};
+use engine_tests::pill_bytes;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use systems::arvo::{Ivory, Runner};
+use systems::interp::{Hints, JetCall, Machine, Outcome};
+
+struct Kit {
+    heap: Heap,
+    runner: Runner,
+    ivory: Ivory,
+    /// Calls where both the jet and the Nock gave an answer (so the comparison was real).
+    compared: usize,
+}
+
+fn boot() -> Kit {
+    let mut heap = Heap::new();
+    let pill = heap.cue(&pill_bytes("ivory.pill")).unwrap();
+    let nok_ver = heap.tail(pill).unwrap();
+    let mut runner = Runner::new();
+    let ivory = Ivory::boot(&mut heap, &mut runner, nok_ver).unwrap();
+    Kit { heap, runner, ivory, compared: 0 }
+}
+
+/// What a call gave: a product's mug, or a crash's mote name.
+#[derive(Debug, PartialEq, Eq)]
+enum Result_ {
+    Product(u32),
+    Crash(&'static str),
+    Punt,
+}
+
+impl Kit {
+    fn gate(&mut self, name: &str) -> Noun {
+        self.runner.wish(&mut self.heap, self.ivory.kernel, name).unwrap()
+    }
+
+    /// The jet's answer and the arm's Nock's answer for `gate` with `sample`.
+    fn both(&mut self, gate: Noun, sample: Noun) -> (Result_, Result_) {
+        let heap = &mut self.heap;
+        let core = heap.edit_u64(gate, 6, sample).unwrap();
+        let two = Noun::direct(2).unwrap();
+        let jet = match self.runner.hints.jet(heap, core, two) {
+            JetCall::Product(p) => Result_::Product(heap.mug(p)),
+            JetCall::Crash { mote, .. } => Result_::Crash(mote.name()),
+            JetCall::Nock | JetCall::Mink { .. } => Result_::Punt,
+        };
+        let formula = heap.slot_u64(core, 2).unwrap();
+        let mut machine = Machine::new();
+        machine.start(heap, core, formula);
+        let nock = match machine.run_with(heap, &mut self.runner.hints, 50_000_000) {
+            Outcome::Done(p) => Result_::Product(heap.mug(p)),
+            Outcome::Crashed(c) => Result_::Crash(c.mote.name()),
+            Outcome::Paused => Result_::Punt,
+        };
+        if jet != Result_::Punt && nock != Result_::Punt {
+            self.compared += 1;
+        }
+        (jet, nock)
+    }
+}
+
+fn small_atom() -> impl Strategy<Value = u64> {
+    prop_oneof![0u64..4, 0u64..300, Just((1 << 63) - 1), Just(1 << 63), Just(u64::MAX)]
+}
+
+/// Atoms for arms whose Nock counts down one at a time (add, sub, mul, ...): small, so the Nock ends.
+fn counted_atom() -> impl Strategy<Value = u64> {
+    prop_oneof![0u64..4, 0u64..200]
+}
+
+fn check_pairs(kit: &mut Kit, name: &str, a: impl Strategy<Value = u64>, b: impl Strategy<Value = u64>) {
+    let gate = kit.gate(name);
+    let kit = std::cell::RefCell::new(kit);
+    let mut runner = TestRunner::new(Config { cases: 64, ..Config::default() });
+    runner
+        .run(&(a, b), |(x, y)| {
+            let mut kit = kit.borrow_mut();
+            let heap = &mut kit.heap;
+            let (x, y) = (heap.atom_u64(x), heap.atom_u64(y));
+            let sample = heap.cell(x, y);
+            let (jet, nock) = kit.both(gate, sample);
+            if jet != Result_::Punt && nock != Result_::Punt {
+                prop_assert_eq!(jet, nock, "{} {:?}", name, sample);
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+}
+
+#[test]
+fn jets_equal_the_nock_of_their_arms_on_generated_samples() {
+    let mut kit = boot();
+    for name in ["add", "sub", "mul", "div", "mod", "dvr", "lth", "lte", "gth", "gte"] {
+        check_pairs(&mut kit, name, counted_atom(), counted_atom());
+    }
+    for name in ["mix", "dis", "con", "dor", "gor", "mor", "peg"] {
+        check_pairs(&mut kit, name, small_atom(), small_atom());
+    }
+    for name in ["met", "lsh", "rsh", "end", "rip"] {
+        check_pairs(&mut kit, name, 0u64..6, small_atom());
+    }
+    // Single-atom arms and a cell where an atom is expected.
+    for name in ["dec", "cap", "mas", "bex", "xeb", "mug", "jam", "sqt", "trip", "shax"] {
+        let gate = kit.gate(name);
+        for value in [0u64, 1, 2, 3, 100, 255, 256, (1 << 63) - 1, 1 << 63, u64::MAX] {
+            if name == "bex" && value > 64 {
+                continue;
+            }
+            let sample = kit.heap.atom_u64(value);
+            let (jet, nock) = kit.both(gate, sample);
+            if jet != Result_::Punt && nock != Result_::Punt {
+                assert_eq!(jet, nock, "{name} {value}");
+            }
+        }
+        let cell = kit.heap.parse("[1 2]").unwrap();
+        let (jet, nock) = kit.both(gate, cell);
+        if jet != Result_::Punt && nock != Result_::Punt {
+            assert_eq!(jet, nock, "{name} of a cell");
+        }
+    }
+    eprintln!("{} jet calls compared with their arm's Nock", kit.compared);
+    assert!(kit.compared > 1200, "only {} comparisons had answers on both sides", kit.compared);
+}
