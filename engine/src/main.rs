@@ -49,6 +49,10 @@ enum Command {
         /// Write the jam of the product to this file.
         #[arg(long)]
         jam: Option<PathBuf>,
+        /// Boot from the pill even if a booted kernel is cached ($ENGINE_CACHE, else the user cache
+        /// directory).
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Pills: the files a ship or `eval` boots from.
     #[command(subcommand)]
@@ -75,9 +79,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Cue { file, json } => cmd::cue::run(&file, json),
         Command::Nock { file, json, check_jets } => cmd::nock::run(&file, json, check_jets),
-        Command::Eval { expr, pill, raw, jam } => {
-            cmd::eval::run(cmd::eval::Options { expr, pill: pill.as_deref(), raw, jam: jam.as_deref() })
-        }
+        Command::Eval { expr, pill, raw, jam, no_cache } => cmd::eval::run(cmd::eval::Options {
+            expr,
+            pill: pill.as_deref(),
+            raw,
+            jam: jam.as_deref(),
+            no_cache,
+        }),
         Command::Pill(PillCommand::Fetch { name, base_url, dir }) => {
             cmd::pill::fetch(&name, base_url.as_deref(), dir.as_deref())
         }

@@ -5,8 +5,17 @@ use engine_tests::pill_path;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+/// A cache directory of this test process's own, so tests never touch the user's cache.
+fn test_cache() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("engine-eval-cache-{}", std::process::id()))
+}
+
 fn engine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_engine")).args(args).output().expect("engine runs")
+    Command::new(env!("CARGO_BIN_EXE_engine"))
+        .args(args)
+        .env("ENGINE_CACHE", test_cache())
+        .output()
+        .expect("engine runs")
 }
 
 fn ivory() -> String {
@@ -29,6 +38,7 @@ fn eval_prints_products_and_errors_as_vere_does() {
 fn eval_reads_stdin_and_prints_raw_or_jammed_nouns() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
         .args(["eval", "--raw", "--pill", &ivory()])
+        .env("ENGINE_CACHE", test_cache())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -55,4 +65,27 @@ fn a_missing_ivory_pill_says_where_to_get_one() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("engine pill fetch") && stderr.contains("--pill"), "{stderr}");
+}
+
+#[test]
+fn a_booted_kernel_is_cached_and_a_bad_cache_is_ignored() {
+    let cache = tempfile::tempdir().unwrap();
+    let run = |expr: &str| {
+        Command::new(env!("CARGO_BIN_EXE_engine"))
+            .args(["eval", "--pill", &ivory(), expr])
+            .env("ENGINE_CACHE", cache.path())
+            .output()
+            .unwrap()
+    };
+    let first = run("(mul 6 7)");
+    assert_eq!(String::from_utf8(first.stdout).unwrap(), "42\n");
+    let files: Vec<_> = std::fs::read_dir(cache.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "one cached kernel: {files:?}");
+    // From the cache: the jets registered at boot come back too, or this would crawl.
+    let second = run("(roll (gulf 1 1.000) add)");
+    assert_eq!(String::from_utf8(second.stdout).unwrap(), "500.500\n");
+    std::fs::write(&files[0], b"not a jam of a kernel").unwrap();
+    let third = run("(add 2 2)");
+    assert_eq!(String::from_utf8(third.stdout).unwrap(), "4\n", "a bad cache is rebuilt, not trusted");
+    assert!(std::fs::read(&files[0]).unwrap().len() > 1000);
 }

@@ -118,7 +118,36 @@ fn wall_lines(heap: &Heap, wall: Noun) -> Vec<String> {
     lines
 }
 
+/// The version of the saved form of a booted ivory kernel.
+const SAVED_VERSION: u64 = 1;
+
 impl Ivory {
+    /// The booted kernel, the gates eval uses and the jet registrations, as one noun to jam into a cache.
+    pub fn save(&self, heap: &mut Heap, runner: &Runner) -> Noun {
+        let registrations = runner.hints.dashboard.export(heap);
+        let version = Noun::direct(SAVED_VERSION).expect("small");
+        heap.tuple(&[version, self.kernel, self.eval_gate, self.wash, self.mook, registrations])
+    }
+
+    /// A booted kernel from [`Ivory::save`]'s noun, with its jet registrations put back into the runner;
+    /// `None` if the noun is not one.
+    pub fn restore(heap: &mut Heap, runner: &mut Runner, saved: Noun) -> Option<Ivory> {
+        let mut parts = [Noun::ZERO; 6];
+        let mut at = saved;
+        for part in parts.iter_mut().take(5) {
+            let (head, tail) = heap.cell_parts(at)?;
+            *part = head;
+            at = tail;
+        }
+        parts[5] = at;
+        let [version, kernel, eval_gate, wash, mook, registrations] = parts;
+        if heap.as_u64(version) != Some(SAVED_VERSION) {
+            return None;
+        }
+        runner.hints.dashboard = crate::jets::dashboard::Dashboard::import(heap, registrations)?;
+        Some(Ivory { kernel, eval_gate, wash, mook })
+    }
+
     /// Boots the ivory kernel from the pill's `[nok ver ~]` (the lifecycle), and prepares `eval`.
     pub fn boot(heap: &mut Heap, runner: &mut Runner, nok_ver: Noun) -> Result<Ivory, Crash> {
         let kernel = runner.lifecycle(heap, nok_ver)?;

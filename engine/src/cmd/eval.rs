@@ -3,8 +3,9 @@
 
 use components::Heap;
 use pills::Pill;
+use sha2::{Digest, Sha256};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use systems::arvo::{Evaluation, Ivory, Runner};
 
 /// The width Vere renders at when the output is not a terminal.
@@ -15,6 +16,54 @@ pub struct Options<'a> {
     pub pill: Option<&'a Path>,
     pub raw: bool,
     pub jam: Option<&'a Path>,
+    /// Boot from the pill even when a cached booted kernel exists.
+    pub no_cache: bool,
+}
+
+/// Where booted kernels are cached: `$ENGINE_CACHE`, else `$XDG_CACHE_HOME/engine`, else `~/.cache/engine`.
+fn cache_dir() -> PathBuf {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("ENGINE_CACHE")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("engine")))
+        .or_else(|| var("HOME").map(|h| h.join(".cache/engine")))
+        .unwrap_or_else(|| PathBuf::from(".engine-cache"))
+}
+
+/// The cache file for a pill: named by the SHA-256 of its bytes, so a different pill never matches.
+fn cache_path(pill_bytes: &[u8]) -> PathBuf {
+    let digest = Sha256::digest(pill_bytes);
+    let key: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    cache_dir().join(format!("ivory-{key}.jam"))
+}
+
+/// The booted ivory kernel: from the cache when it holds a good one, else by booting the pill (and then
+/// caching the result; a cache that cannot be written is only a missed speed-up).
+fn booted(heap: &mut Heap, runner: &mut Runner, pill_path: &Path, no_cache: bool) -> Result<Ivory, String> {
+    let bytes =
+        std::fs::read(pill_path).map_err(|e| format!("cannot read pill {}: {e}", pill_path.display()))?;
+    let cached = cache_path(&bytes);
+    if !no_cache
+        && let Ok(saved) = std::fs::read(&cached)
+        && let Ok(noun) = heap.cue(&saved)
+        && let Some(ivory) = Ivory::restore(heap, runner, noun)
+    {
+        return Ok(ivory);
+    }
+    let pill_noun =
+        heap.cue(&bytes).map_err(|e| format!("pill {} is not a jam file: {e}", pill_path.display()))?;
+    let Pill::Ivory { .. } = Pill::from_noun(heap, pill_noun).map_err(|e| e.to_string())? else {
+        return Err(format!("{} is not an ivory pill (eval needs ivory.pill)", pill_path.display()));
+    };
+    let nok_ver = heap.tail(pill_noun).expect("checked: an ivory pill");
+    let ivory = Ivory::boot(heap, runner, nok_ver)
+        .map_err(|crash| format!("the ivory pill's lifecycle crashed: {}", crash.mote.name()))?;
+    let saved = ivory.save(heap, runner);
+    let jammed = heap.jam(saved);
+    let partial = cached.with_extension("partial");
+    let _ = std::fs::create_dir_all(cache_dir())
+        .and_then(|()| std::fs::write(&partial, jammed))
+        .and_then(|()| std::fs::rename(&partial, &cached));
+    Ok(ivory)
 }
 
 pub fn run(options: Options<'_>) -> Result<(), String> {
@@ -28,16 +77,8 @@ pub fn run(options: Options<'_>) -> Result<(), String> {
     };
     let pill_path = pills::locate::find("ivory.pill", options.pill)?;
     let mut heap = Heap::with_capacity(1 << 22);
-    let pill = Pill::load(&pill_path, &mut heap).map_err(|e| e.to_string())?;
-    let Pill::Ivory { .. } = pill else {
-        return Err(format!("{} is not an ivory pill (eval needs ivory.pill)", pill_path.display()));
-    };
-    let pill_noun =
-        heap.cue(&std::fs::read(&pill_path).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-    let nok_ver = heap.tail(pill_noun).expect("checked: an ivory pill");
     let mut runner = Runner::new();
-    let ivory = Ivory::boot(&mut heap, &mut runner, nok_ver)
-        .map_err(|crash| format!("the ivory pill's lifecycle crashed: {}", crash.mote.name()))?;
+    let ivory = booted(&mut heap, &mut runner, &pill_path, options.no_cache)?;
 
     if options.raw || options.jam.is_some() {
         return match runner.wish(&mut heap, ivory.kernel, &source) {

@@ -185,6 +185,62 @@ impl Dashboard {
         }
     }
 
+    /// The registrations as one noun, to be saved with a kernel: a list of
+    /// `[battery 0 root-payload label]` or `[battery 1 [axis parent-index] label]`.
+    pub fn export(&self, heap: &mut Heap) -> Noun {
+        let entries: Vec<Noun> = self
+            .locations
+            .iter()
+            .map(|l| {
+                let label = heap.atom_from_bytes(l.label.as_bytes());
+                let place = match l.parent {
+                    Parent::Root { payload } => heap.cell(Noun::ZERO, payload),
+                    Parent::Child { axis, parent } => {
+                        let axis = heap.atom_u64(axis);
+                        let parent = heap.atom_u64(parent as u64);
+                        let link = heap.cell(axis, parent);
+                        heap.cell(Noun::ONE, link)
+                    }
+                };
+                heap.tuple(&[l.battery, place, label])
+            })
+            .collect();
+        heap.list(&entries)
+    }
+
+    /// Registrations saved by [`Dashboard::export`]; `None` if the noun is not shaped like them.
+    pub fn import(heap: &mut Heap, saved: Noun) -> Option<Dashboard> {
+        let mut dashboard = Dashboard::new();
+        let mut at = saved;
+        while let Some((entry, rest)) = heap.cell_parts(at) {
+            if dashboard.locations.len() >= LOCATIONS_MAX {
+                return None;
+            }
+            let (battery, tail) = heap.cell_parts(entry)?;
+            let (place, label) = heap.cell_parts(tail)?;
+            let (kind, data) = heap.cell_parts(place)?;
+            let parent = match heap.as_u64(kind)? {
+                0 => Parent::Root { payload: data },
+                1 => {
+                    let (axis, parent) = heap.cell_parts(data)?;
+                    let parent = heap.as_u64(parent)? as usize;
+                    if parent >= dashboard.locations.len() {
+                        return None;
+                    }
+                    Parent::Child { axis: heap.as_u64(axis)?, parent }
+                }
+                _ => return None,
+            };
+            let label = String::from_utf8(heap.atom(label)?.to_bytes()).ok()?;
+            let jet = jet_for(&label);
+            let mug = heap.mug(battery) as u64;
+            dashboard.by_battery.entry(mug).or_default().push(dashboard.locations.len());
+            dashboard.locations.push(Location { battery, parent, label, jet });
+            at = rest;
+        }
+        Some(dashboard)
+    }
+
     /// Rewrites the nouns held here after a collection moved them.
     pub fn relocate(&mut self, relocate: &mut dyn FnMut(Noun) -> Noun) {
         for location in &mut self.locations {
