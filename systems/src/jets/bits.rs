@@ -63,31 +63,30 @@ pub fn met(heap: &mut Heap, core: Noun) -> JetOutcome {
     })())
 }
 
-/// `(lsh [a n] b)`.
-pub fn lsh(heap: &mut Heap, core: Noun) -> JetOutcome {
+/// The three `bite` operations: `(op [a n] b)`.
+type BiteOp = fn(&mut Heap, u64, u64, Noun) -> Result<Noun, components::AtomError>;
+
+fn by_bite(heap: &mut Heap, core: Noun, op: BiteOp) -> JetOutcome {
     finish((|| {
         let (a, n) = bite_at(heap, core, SAM_2)?;
         let b = atom_at(heap, core, SAM_3)?;
-        heap.lsh(a, n, b).map_err(atom_error(None))
+        op(heap, a, n, b).map_err(atom_error(None))
     })())
+}
+
+/// `(lsh [a n] b)`.
+pub fn lsh(heap: &mut Heap, core: Noun) -> JetOutcome {
+    by_bite(heap, core, Heap::lsh)
 }
 
 /// `(rsh [a n] b)`.
 pub fn rsh(heap: &mut Heap, core: Noun) -> JetOutcome {
-    finish((|| {
-        let (a, n) = bite_at(heap, core, SAM_2)?;
-        let b = atom_at(heap, core, SAM_3)?;
-        heap.rsh(a, n, b).map_err(atom_error(None))
-    })())
+    by_bite(heap, core, Heap::rsh)
 }
 
 /// `(end [a n] b)`.
 pub fn end(heap: &mut Heap, core: Noun) -> JetOutcome {
-    finish((|| {
-        let (a, n) = bite_at(heap, core, SAM_2)?;
-        let b = atom_at(heap, core, SAM_3)?;
-        heap.end(a, n, b).map_err(atom_error(None))
-    })())
+    by_bite(heap, core, Heap::end)
 }
 
 /// `(cut a [b c] d)`: c blocks of d from block b.
