@@ -12,6 +12,8 @@ use components::{Heap, Noun};
 const LIFECYCLE: &str = "[2 [0 3] 0 2]";
 /// The wish arm's axis in a kernel core.
 pub const WISH_AXIS: u64 = 10;
+/// The poke arm's axis in a kernel core.
+pub const POKE_AXIS: u64 = 23;
 /// The gate Vere's `urbit eval` wishes for: parse text at `/eval`, compile against the kernel's standard
 /// library, render the vase with `sell`.
 const EVAL_GATE: &str = "|=(a=@t (sell (slap !>(+>.$) (rain /eval a))))";
@@ -77,6 +79,20 @@ impl Runner {
         let formula = heap.parse(LIFECYCLE).expect("a formula");
         let state = self.nock(heap, events, formula)?;
         heap.slot_u64(state, 7).ok_or(Crash { mote: Mote::Exit, trace: Vec::new() })
+    }
+
+    /// `poke` (arm 23): the kernel takes `[now ovum]` and gives `[effects kernel']`.
+    pub fn poke(
+        &mut self,
+        heap: &mut Heap,
+        kernel: Noun,
+        now: Noun,
+        ovum: Noun,
+    ) -> Result<(Noun, Noun), Crash> {
+        let gate = self.arm(heap, kernel, POKE_AXIS)?;
+        let sample = heap.cell(now, ovum);
+        let product = self.slam(heap, gate, sample)?;
+        heap.cell_parts(product).ok_or(Crash { mote: Mote::Exit, trace: Vec::new() })
     }
 
     /// `wish`: the value of Hoon source compiled against the kernel.
