@@ -14,7 +14,7 @@
 use crate::noun::{DIRECT_MAX, Noun};
 use dashu_int::UBig;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// The limit on one atom's size, in 64-bit limbs (2^32 limbs = 32 GiB), as in Vere's `0xffffffff` bytes.
 pub const ATOM_LIMBS_MAX: usize = u32::MAX as usize;
@@ -101,12 +101,15 @@ pub struct Heap {
     /// Names this heap's history: it stays the same while the heap is only appended to, so a snapshot
     /// can tell whether writing the words past its last write is enough. 0 until first asked for.
     lineage: AtomicU64,
+    /// The words below this mark were written out by a snapshot ([`Heap::seal`]): cutting the heap below
+    /// it starts a new lineage.
+    sealed: AtomicUsize,
 }
 
 impl Clone for Heap {
     /// A copy has its own lineage: the two may grow apart.
     fn clone(&self) -> Heap {
-        Heap { words: self.words.clone(), lineage: AtomicU64::new(0) }
+        Heap { words: self.words.clone(), ..Heap::default() }
     }
 }
 
@@ -140,7 +143,7 @@ impl Heap {
 
     /// An empty heap with room for `words` words before it grows.
     pub fn with_capacity(words: usize) -> Heap {
-        Heap { words: Vec::with_capacity(words), lineage: AtomicU64::new(0) }
+        Heap { words: Vec::with_capacity(words), ..Heap::default() }
     }
 
     /// The heap's words, for writing an image of it (a snapshot).
@@ -163,11 +166,27 @@ impl Heap {
         self.lineage.load(Ordering::Relaxed)
     }
 
+    /// Marks every word now in the heap as written out (by a snapshot of this lineage). From then on, any
+    /// collection that cuts the heap below the mark gives the heap a new lineage, so the next snapshot
+    /// writes it afresh rather than appending to words that changed.
+    pub fn seal(&self) {
+        self.sealed.fetch_max(self.words.len(), Ordering::Relaxed);
+    }
+
+    /// A cut at `mark`: the words from there on are replaced.
+    fn cut_at(&mut self, mark: usize) {
+        if mark < *self.sealed.get_mut() {
+            *self.sealed.get_mut() = 0;
+            *self.lineage.get_mut() = 0;
+        }
+        self.words.truncate(mark);
+    }
+
     /// Rebuilds a heap from an image written from [`Heap::words`], keeping the lineage it had, after
     /// checking that every box reachable from `roots` is well formed (so no later access can go out of
     /// range, whatever the image held).
     pub fn from_image(words: Vec<u64>, lineage: u64, roots: &[Noun]) -> Result<Heap, ImageError> {
-        let heap = Heap { words, lineage: AtomicU64::new(lineage) };
+        let heap = Heap { words, lineage: AtomicU64::new(lineage), sealed: AtomicUsize::new(0) };
         heap.check_reachable(roots)?;
         Ok(heap)
     }
@@ -230,17 +249,15 @@ impl Heap {
     /// whose handles are all discarded, such as a failed cue.
     pub(crate) fn truncate_words(&mut self, mark: usize) {
         if mark < self.words.len() {
-            self.words.truncate(mark);
-            // Words past `mark` will be written again with other boxes: no longer append-only.
-            self.lineage = AtomicU64::new(0);
+            self.cut_at(mark);
         }
     }
 
     /// Replaces every word from `young_base` on with `survivors` (a collection's result). The words below
-    /// `young_base` are untouched, so the lineage holds: snapshots are taken between computations, when
-    /// nothing is young, and never cover words a collection rewrites.
+    /// `young_base` are untouched, so the lineage holds unless a snapshot covered words past `young_base`
+    /// (a full compaction): then the heap starts a new lineage.
     pub(crate) fn replace_young(&mut self, young_base: usize, survivors: &[u64]) {
-        self.words.truncate(young_base);
+        self.cut_at(young_base);
         self.words.extend_from_slice(survivors);
     }
 

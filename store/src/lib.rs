@@ -14,6 +14,6 @@ pub mod snapshot;
 pub use commit::{CommitConfig, Committer};
 pub use log::{EventLog, LogConfig, LogError, Recovery};
 pub use meta::{Meta, MetaError};
-pub use pier::{Layout, Pier, PierError};
+pub use pier::{Layout, Pier, PierError, PierGuard};
 pub use record::Event;
 pub use snapshot::{SnapshotError, SnapshotInfo};

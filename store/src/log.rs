@@ -178,6 +178,13 @@ impl EventLog {
     /// Opens the log in `dir`, creating the directory and a first segment if there is none. Checks every
     /// record; truncates a torn tail (see [`EventLog::recovery`]).
     pub fn open(dir: &Path, config: LogConfig) -> Result<EventLog, LogError> {
+        Self::open_from(dir, config, 1)
+    }
+
+    /// As [`EventLog::open`], but a new log's first event will be `first` (a pier imported at event
+    /// `first - 1`: its earlier events are not in this log).
+    pub fn open_from(dir: &Path, config: LogConfig, first: u64) -> Result<EventLog, LogError> {
+        let first = first.max(1);
         fs::create_dir_all(dir).map_err(io_error(dir, "create"))?;
         let mut segments = Vec::new();
         for entry in fs::read_dir(dir).map_err(io_error(dir, "list"))? {
@@ -188,10 +195,10 @@ impl EventLog {
         }
         segments.sort_by_key(|s| s.first);
         if segments.is_empty() {
-            let path = dir.join(segment_name(1));
+            let path = dir.join(segment_name(first));
             File::create(&path).map_err(io_error(&path, "create"))?;
             sync_dir(dir)?;
-            segments.push(Segment { first: 1, path });
+            segments.push(Segment { first, path });
         }
         let (last, recovery) = Self::verify(&segments)?;
         let tail_path = segments.last().expect("a segment").path.clone();
@@ -236,6 +243,11 @@ impl EventLog {
             }
         }
         Ok((last, recovery))
+    }
+
+    /// The number of the first event this log holds (or will hold): 1, unless the pier was imported.
+    pub fn first(&self) -> u64 {
+        self.segments[0].first
     }
 
     /// The number of the last committed event (0 for an empty log).
@@ -303,7 +315,7 @@ impl EventLog {
     /// Reads up to `count` events starting at `from` (for replay). Each record is checked again.
     pub fn read(&self, from: u64, count: usize) -> Result<Vec<Event>, LogError> {
         let mut events = Vec::new();
-        if from == 0 || from > self.last {
+        if from < self.first() || from > self.last {
             return Ok(events);
         }
         let start = self.segments.partition_point(|s| s.first <= from) - 1;

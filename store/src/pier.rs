@@ -8,6 +8,8 @@
 //!     meta        the log's identity: format version, ship, fake or real, lifecycle length
 //!     log/        the event log: segment files 0000000000000001.log, ... (see log.rs)
 //!     snap/       the latest snapshot of the heap (see snapshot.rs)
+//!     base.jam    only in an imported pier: the state it was imported from (a cram); its log starts
+//!                 with the event after it
 //! ```
 //!
 //! Unlike Vere, which signals the process named in `.vere.lock` and takes over, a second engine refuses to
@@ -89,6 +91,14 @@ pub struct Pier {
     pub log: EventLog,
 }
 
+/// An open pier whose log has been handed to a writer: holds the lock.
+#[derive(Debug)]
+pub struct PierGuard {
+    pub root: PathBuf,
+    _lock: File,
+    pub meta: Meta,
+}
+
 /// The paths inside a pier.
 pub struct Layout {
     pub engine_dir: PathBuf,
@@ -96,6 +106,8 @@ pub struct Layout {
     pub meta: PathBuf,
     pub log: PathBuf,
     pub snap: PathBuf,
+    /// The state a pier was imported from (`engine boot --import`): its events start after it.
+    pub base: PathBuf,
 }
 
 impl Layout {
@@ -106,6 +118,7 @@ impl Layout {
             meta: engine_dir.join("meta"),
             log: engine_dir.join("log"),
             snap: engine_dir.join("snap"),
+            base: engine_dir.join("base.jam"),
             engine_dir,
         }
     }
@@ -163,6 +176,31 @@ impl Pier {
         let meta = Meta::read(&layout.meta)?;
         let log = EventLog::open(&layout.log, config)?;
         Ok(Pier { root: root.to_path_buf(), _lock: lock, meta, log })
+    }
+
+    /// Creates a pier for state imported at event `event`: its log starts at `event + 1`.
+    pub fn create_imported(
+        root: &Path,
+        meta: Meta,
+        config: LogConfig,
+        event: u64,
+    ) -> Result<Pier, PierError> {
+        let empty = fs::read_dir(root).map(|mut d| d.next().is_none()).unwrap_or(false);
+        if root.exists() && !empty {
+            return Err(PierError::Exists(root.to_path_buf()));
+        }
+        let layout = Layout::of(root);
+        fs::create_dir_all(&layout.engine_dir).map_err(io_error(&layout.engine_dir, "create"))?;
+        let lock = take_lock(root, &layout.lock)?;
+        meta.write(&layout.meta)?;
+        let log = EventLog::open_from(&layout.log, config, event + 1)?;
+        Ok(Pier { root: root.to_path_buf(), _lock: lock, meta, log })
+    }
+
+    /// Splits the pier into its lock (held while the guard lives) and its log, so a writer thread can own
+    /// the log.
+    pub fn into_parts(self) -> (PierGuard, EventLog) {
+        (PierGuard { root: self.root, _lock: self._lock, meta: self.meta }, self.log)
     }
 
     /// The pier's directory.

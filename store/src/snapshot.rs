@@ -249,6 +249,7 @@ pub fn write(dir: &Path, heap: &Heap, info: &SnapshotInfo) -> Result<WriteReport
     fs::rename(&temporary, &path).map_err(io_error(&path, "rename into place"))?;
     File::open(dir).and_then(|d| d.sync_all()).map_err(io_error(dir, "sync"))?;
     remove_unlisted_segments(dir, &manifest);
+    heap.seal();
     Ok(WriteReport { words_written: new_words.len() as u64, full: previous.is_none() })
 }
 

@@ -7,6 +7,8 @@
 use crate::interp::{ConsoleHints, Crash, Hints, Machine, Mote, Outcome};
 use components::copy::Collector;
 use components::{Heap, Noun};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// `[2 [0 3] [0 2]]`: run the head of the event list against the rest (spec/arvo.md §2.1).
 const LIFECYCLE: &str = "[2 [0 3] 0 2]";
@@ -25,6 +27,8 @@ pub struct Runner {
     pub steps: u64,
     /// The most steps one call may take; past it the call ends as `intr` (unlimited by default).
     pub budget_steps: u64,
+    /// Set (by ctrl-c, or another thread) to stop the running call with `intr`; cleared when it stops.
+    pub interrupt: Arc<AtomicBool>,
 }
 
 impl Default for Runner {
@@ -35,7 +39,12 @@ impl Default for Runner {
 
 impl Runner {
     pub fn new() -> Runner {
-        Runner { hints: ConsoleHints::new(false), steps: 0, budget_steps: u64::MAX }
+        Runner {
+            hints: ConsoleHints::new(false),
+            steps: 0,
+            budget_steps: u64::MAX,
+            interrupt: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// `*[subject formula]`, to the end (or the budget). Afterwards the call's garbage is collected: only
@@ -43,6 +52,7 @@ impl Runner {
     pub fn nock(&mut self, heap: &mut Heap, subject: Noun, formula: Noun) -> Result<Noun, Crash> {
         let base = heap.words_used();
         let mut machine = Machine::new();
+        machine.share_interrupt(Arc::clone(&self.interrupt));
         machine.start(heap, subject, formula);
         let outcome = machine.run_with(heap, &mut self.hints, self.budget_steps);
         self.steps += machine.steps();

@@ -8,3 +8,4 @@
 pub mod arvo;
 pub mod interp;
 pub mod jets;
+pub mod serf;

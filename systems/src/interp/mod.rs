@@ -293,6 +293,12 @@ impl Machine {
         Arc::clone(&self.interrupt)
     }
 
+    /// Makes `flag` this machine's interrupt flag, so one flag (a ship's, set by ctrl-c) reaches whichever
+    /// machine is running.
+    pub fn share_interrupt(&mut self, flag: Arc<AtomicBool>) {
+        self.interrupt = flag;
+    }
+
     /// Steps taken since the machine was made.
     pub fn steps(&self) -> u64 {
         self.steps

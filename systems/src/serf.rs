@@ -1,0 +1,299 @@
+//! The serf: one ship's kernel and the events it computes (spec/arvo.md §2, §3.2 and §7; spec/pier.md
+//! §1.2 and §5). It knows nothing of disks or drivers: the pier feeds it events and logs what it answers.
+//!
+//! - [`Serf::boot`] runs the lifecycle over the boot formulas (the first `life` events of a log).
+//! - [`Serf::work`] computes a new event as Vere's serf does: a failure is retried as a `%crud` event on
+//!   the unchanged kernel, and if that fails too the event is dropped ([`Work::Bail`]).
+//! - [`Serf::play`] recomputes a logged event (replay): any failure is an error.
+//!
+//! Every event leaves the kernel's new state in the heap's old space; [`Serf::compact`] copies what is
+//! still reachable (the kernel and the jet registrations) into a fresh heap.
+
+use crate::arvo::Runner;
+use crate::interp::{Crash, Hints, Mote};
+use crate::jets::dashboard::Dashboard;
+use components::copy::Collector;
+use components::{Heap, Noun};
+
+/// A failed computation: its class, the tang the kernel made of its trace (`~` when it has no `mook`,
+/// like the sword pills, or no kernel yet), and the raw trace frames `[tag data]`, innermost first.
+#[derive(Debug, Clone)]
+pub struct Goof {
+    pub mote: Mote,
+    pub tang: Noun,
+    pub trace: Vec<Noun>,
+}
+
+impl Goof {
+    /// The goof as Arvo sees it in a `%crud`: `[mote=term tang]`.
+    pub fn noun(&self, heap: &mut Heap) -> Noun {
+        let mote = heap.atom_from_bytes(self.mote.name().as_bytes());
+        heap.cell(mote, self.tang)
+    }
+
+    /// Lines to print for a goof: each tank of the tang (in our text notation, outermost first), or
+    /// where there is no tang the raw trace frames, then `bail: %MOTE`.
+    pub fn lines(&self, heap: &Heap) -> Vec<String> {
+        let mut lines = Vec::new();
+        let tanks = list_items(heap, self.tang);
+        if tanks.is_empty() {
+            lines.extend(self.trace.iter().rev().map(|frame| heap.show(*frame).to_string()));
+        } else {
+            lines.extend(tanks.iter().rev().map(|tank| heap.show(*tank).to_string()));
+        }
+        lines.push(format!("bail: %{}", self.mote.name()));
+        lines
+    }
+}
+
+/// What became of a new event.
+#[derive(Debug, Clone)]
+pub enum Work {
+    /// It succeeded: log `job` (the event as given) with the kernel's new mug.
+    Done { job: Noun, mug: u32, effects: Noun },
+    /// It failed with `goof`, but its `%crud` replacement `job` succeeded: log that instead.
+    Swap { job: Noun, mug: u32, effects: Noun, goof: Goof },
+    /// It failed and so did its `%crud` (the crud's goof first): nothing to log, the kernel unchanged.
+    Bail(Vec<Goof>),
+}
+
+/// Why a serf could not boot or replay.
+#[derive(Debug, Clone)]
+pub enum PlayError {
+    /// Event `event` crashed.
+    Crashed { event: u64, goof: Goof },
+    /// Event `event` gave a kernel whose mug is not the one logged.
+    Mug { event: u64, logged: u32, computed: u32 },
+    /// A poke was asked of a serf with no kernel.
+    NoKernel,
+}
+
+impl std::fmt::Display for PlayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlayError::Crashed { event, goof } => write!(f, "event {event} failed: %{}", goof.mote.name()),
+            PlayError::Mug { event, logged, computed } => write!(
+                f,
+                "event {event}: mug mismatch: the log says {logged:#x}, replay computed {computed:#x}"
+            ),
+            PlayError::NoKernel => write!(f, "no kernel: the lifecycle has not run"),
+        }
+    }
+}
+
+fn list_items(heap: &Heap, mut list: Noun) -> Vec<Noun> {
+    let mut items = Vec::new();
+    while let Some((item, rest)) = heap.cell_parts(list) {
+        items.push(item);
+        list = rest;
+    }
+    items
+}
+
+fn term(heap: &mut Heap, text: &str) -> Noun {
+    heap.atom_from_bytes(text.as_bytes())
+}
+
+/// One ship's kernel, the heap it lives in, and the runner (jets, memo cache) that computes its events.
+pub struct Serf {
+    pub heap: Heap,
+    pub runner: Runner,
+    kernel: Option<Noun>,
+    /// The number of the last event the kernel reflects (0: none).
+    pub event: u64,
+    /// The kernel's `mook` (which renders a trace as a tang), once asked for; `Some(None)` when the kernel
+    /// has none.
+    mook: Option<Option<Noun>>,
+    /// Heap words in use after the last compaction.
+    compacted_words: usize,
+}
+
+/// [`Serf::tidy`] leaves heaps smaller than this alone (32 MiB).
+const TIDY_WORDS_MIN: usize = 1 << 22;
+
+impl Default for Serf {
+    fn default() -> Serf {
+        Serf::new()
+    }
+}
+
+impl Serf {
+    /// A serf with no kernel yet.
+    pub fn new() -> Serf {
+        Serf {
+            heap: Heap::new(),
+            runner: Runner::new(),
+            kernel: None,
+            event: 0,
+            mook: None,
+            compacted_words: 0,
+        }
+    }
+
+    /// A serf from a saved heap: `roots` as [`Serf::roots`] gave them, at event `event`. `None` if the
+    /// jet registrations are not readable.
+    pub fn restore(mut heap: Heap, roots: &[Noun], event: u64) -> Option<Serf> {
+        let (&kernel, rest) = roots.split_first()?;
+        let mut runner = Runner::new();
+        if let Some(&registrations) = rest.first() {
+            runner.hints.dashboard = Dashboard::import(&mut heap, registrations)?;
+        }
+        let compacted_words = heap.words_used();
+        Some(Serf { heap, runner, kernel: Some(kernel), event, mook: None, compacted_words })
+    }
+
+    /// What a snapshot must keep: the kernel, then the jet registrations. `None` with no kernel.
+    pub fn roots(&mut self) -> Option<Vec<Noun>> {
+        let kernel = self.kernel?;
+        let registrations = self.runner.hints.dashboard.export(&mut self.heap);
+        Some(vec![kernel, registrations])
+    }
+
+    /// The kernel, once booted.
+    pub fn kernel(&self) -> Option<Noun> {
+        self.kernel
+    }
+
+    /// The kernel's mug (0 with no kernel, as Vere reports it).
+    pub fn mug(&mut self) -> u32 {
+        match self.kernel {
+            Some(kernel) => self.heap.mug(kernel),
+            None => 0,
+        }
+    }
+
+    /// A crash as a goof, its tang made by the kernel's `mook` where it has one.
+    fn goof(&mut self, crash: Crash) -> Goof {
+        let tang = self.tang(&crash).unwrap_or(Noun::ZERO);
+        Goof { mote: crash.mote, tang, trace: crash.trace }
+    }
+
+    fn tang(&mut self, crash: &Crash) -> Option<Noun> {
+        let kernel = self.kernel?;
+        if self.mook.is_none() {
+            let mook = self.runner.wish(&mut self.heap, kernel, "mook").ok();
+            self.mook = Some(mook);
+        }
+        let mook = self.mook.flatten()?;
+        let frames = self.heap.list(&crash.trace);
+        let tone = self.heap.cell(Noun::direct(2).expect("small"), frames);
+        let toon = self.runner.slam(&mut self.heap, mook, tone).ok()?;
+        self.heap.tail(toon)
+    }
+
+    /// The lifecycle over the boot formulas: the kernel is slot 7 of its product, and the serf is at event
+    /// `formulas.len()`.
+    pub fn boot(&mut self, formulas: &[Noun]) -> Result<(), PlayError> {
+        let events = self.heap.list(formulas);
+        match self.runner.lifecycle(&mut self.heap, events) {
+            Ok(kernel) => {
+                self.kernel = Some(kernel);
+                self.event = formulas.len() as u64;
+                self.mook = None;
+                Ok(())
+            }
+            Err(crash) => {
+                let event = formulas.len() as u64;
+                Err(PlayError::Crashed {
+                    event,
+                    goof: Goof { mote: crash.mote, tang: Noun::ZERO, trace: crash.trace },
+                })
+            }
+        }
+    }
+
+    /// Pokes `job = [now ovum]` into the kernel: its effects, the kernel replaced. The kernel is unchanged
+    /// on a crash.
+    fn poke(&mut self, job: Noun) -> Result<Noun, Crash> {
+        let kernel = self.kernel.ok_or(Crash { mote: Mote::Exit, trace: Vec::new() })?;
+        let gate = self.runner.arm(&mut self.heap, kernel, crate::arvo::POKE_AXIS)?;
+        let product = self.runner.slam(&mut self.heap, gate, job)?;
+        let (effects, kernel) =
+            self.heap.cell_parts(product).ok_or(Crash { mote: Mote::Exit, trace: Vec::new() })?;
+        self.kernel = Some(kernel);
+        self.event += 1;
+        if self.mentions_vega(effects) {
+            self.mook = None;
+        }
+        Ok(effects)
+    }
+
+    /// Whether any effect is a `%vega` (the kernel was replaced: cached gates from it are stale).
+    fn mentions_vega(&self, effects: Noun) -> bool {
+        let vega = u32::from_le_bytes(*b"vega") as u64;
+        list_items(&self.heap, effects).into_iter().any(|ovum| {
+            self.heap.tail(ovum).and_then(|card| self.heap.head(card)).and_then(|t| t.as_direct())
+                == Some(vega)
+        })
+    }
+
+    /// Computes a new event `[now ovum]` as Vere 1.16's serf does (spec/arvo.md §7.2).
+    pub fn work(&mut self, now: Noun, ovum: Noun) -> Work {
+        let job = self.heap.cell(now, ovum);
+        let crash = match self.poke(job) {
+            Ok(effects) => {
+                let mug = self.mug();
+                return Work::Done { job, mug, effects };
+            }
+            Err(crash) => crash,
+        };
+        let goof = self.goof(crash);
+        // `[now+1 //arvo [%crud goof ovum]]`: 1.16 adds one unit to the time.
+        let Ok(later) = self.heap.inc(now) else { return Work::Bail(vec![goof]) };
+        let arvo = term(&mut self.heap, "arvo");
+        let wire = self.heap.tuple(&[Noun::ZERO, arvo, Noun::ZERO]);
+        let crud = term(&mut self.heap, "crud");
+        let goof_noun = goof.noun(&mut self.heap);
+        let card = self.heap.tuple(&[crud, goof_noun, ovum]);
+        let crud_ovum = self.heap.cell(wire, card);
+        let crud_job = self.heap.cell(later, crud_ovum);
+        match self.poke(crud_job) {
+            Ok(effects) => {
+                let mug = self.mug();
+                Work::Swap { job: crud_job, mug, effects, goof }
+            }
+            Err(crash) => {
+                let crud_goof = self.goof(crash);
+                Work::Bail(vec![crud_goof, goof])
+            }
+        }
+    }
+
+    /// Recomputes a logged event (`[now ovum]`): its effects are discarded. `logged_mug` (when not 0) must
+    /// equal the new kernel's mug.
+    pub fn play(&mut self, job: Noun, logged_mug: u32) -> Result<(), PlayError> {
+        if self.kernel.is_none() {
+            return Err(PlayError::NoKernel);
+        }
+        let event = self.event + 1;
+        if let Err(crash) = self.poke(job) {
+            let goof = self.goof(crash);
+            return Err(PlayError::Crashed { event, goof });
+        }
+        let computed = self.mug();
+        if logged_mug != 0 && computed != logged_mug {
+            return Err(PlayError::Mug { event, logged: logged_mug, computed });
+        }
+        Ok(())
+    }
+
+    /// Copies everything still reachable (the kernel, the jet registrations, the memo cache) into a fresh
+    /// heap, dropping the states of earlier events. The next snapshot is then written in full.
+    pub fn compact(&mut self) {
+        let mut collector = Collector::new(&mut self.heap, 0);
+        self.kernel = self.kernel.map(|k| collector.relocate(k));
+        self.runner.hints.relocate(&mut |n| collector.relocate(n));
+        collector.finish();
+        self.mook = None;
+        self.compacted_words = self.heap.words_used();
+    }
+
+    /// Compacts if the heap has more than doubled since the last compaction (and holds at least
+    /// [`TIDY_WORDS_MIN`] words): the states of past events are garbage once they are logged.
+    pub fn tidy(&mut self) {
+        let used = self.heap.words_used();
+        if used >= TIDY_WORDS_MIN && used > 2 * self.compacted_words {
+            self.compact();
+        }
+    }
+}
