@@ -1,6 +1,9 @@
 //! The `engine` command: a multi-core Urbit runtime.
 
 mod cmd;
+mod run;
+mod ship;
+mod term;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -54,6 +57,47 @@ enum Command {
         #[arg(long)]
         no_cache: bool,
     },
+    /// Create a pier: boot a fake ship from a pill (computing its boot sequence, logging it and writing a
+    /// snapshot), or import a ship's state from a cram file.
+    Boot {
+        /// The pier directory to create (it must not exist, or be empty).
+        pier: PathBuf,
+        /// The pill to boot from (a brass or solid pill, or one of sword's).
+        #[arg(long, required_unless_present = "import")]
+        pill: Option<PathBuf>,
+        /// The fake ship to boot: a galaxy name or a ship number.
+        #[arg(long, short = 'F', default_value = "zod")]
+        fake: String,
+        /// Start from this cram (the jam of [%arvo kernel %hashboard cold], as `engine cram` and
+        /// `urbit cram` write) instead of a pill.
+        #[arg(long, conflicts_with = "pill")]
+        import: Option<PathBuf>,
+        /// With --import: the event number the cram was taken at (default: from a file named
+        /// <event>.jam, else 0). The pier's log continues from the next one.
+        #[arg(long, requires = "import")]
+        event: Option<u64>,
+    },
+    /// Resume a pier (snapshot, then the log's later events) and run it headless: stdin lines are typed
+    /// to the ship, its terminal output goes to stdout. SIGTERM stops it cleanly; ctrl-c interrupts the
+    /// event being computed.
+    Run {
+        pier: PathBuf,
+        /// No terminal: line mode (the only mode so far; accepted for Vere's `-t`).
+        #[arg(short = 't', long)]
+        no_tty: bool,
+        /// Stop when stdin ends (after every event is committed and its output printed).
+        #[arg(long, short = 'x')]
+        exit_on_eof: bool,
+        /// Seconds between snapshots while running (also written at exit).
+        #[arg(long, default_value_t = 120.0)]
+        snapshot_every: f64,
+    },
+    /// Rebuild a pier's state from its log alone, checking every logged mug and the snapshot's, then
+    /// rewrite the snapshot from the result.
+    Play { pier: PathBuf },
+    /// Write the jam of the pier's whole kernel state ([%arvo kernel %hashboard cold], Vere's cram
+    /// shape) to FILE.
+    Cram { pier: PathBuf, file: PathBuf },
     /// Pills: the files a ship or `eval` boots from.
     #[command(subcommand)]
     Pill(PillCommand),
@@ -86,6 +130,14 @@ fn main() -> ExitCode {
             jam: jam.as_deref(),
             no_cache,
         }),
+        Command::Boot { pier, pill, fake, import, event } => {
+            cmd::pier::boot(&pier, pill.as_deref(), &fake, import.as_deref(), event)
+        }
+        Command::Run { pier, no_tty: _, exit_on_eof, snapshot_every } => {
+            cmd::pier::run(&pier, exit_on_eof, snapshot_every)
+        }
+        Command::Play { pier } => cmd::pier::play(&pier),
+        Command::Cram { pier, file } => cmd::pier::cram(&pier, &file),
         Command::Pill(PillCommand::Fetch { name, base_url, dir }) => {
             cmd::pill::fetch(&name, base_url.as_deref(), dir.as_deref())
         }

@@ -3,4 +3,5 @@
 pub mod cue;
 pub mod eval;
 pub mod nock;
+pub mod pier;
 pub mod pill;

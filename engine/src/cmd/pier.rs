@@ -1,0 +1,58 @@
+//! `engine boot`, `run`, `play` and `cram`: a ship's pier (spec/pier.md).
+
+use crate::run::{self, RunOptions};
+use crate::ship::{self, Verbosity};
+use std::path::Path;
+use std::time::Duration;
+
+pub fn boot(
+    root: &Path,
+    pill: Option<&Path>,
+    fake: &str,
+    import: Option<&Path>,
+    event: Option<u64>,
+) -> Result<(), String> {
+    let who = ship::parse_ship(fake)?;
+    let mut serf = match (import, pill) {
+        (Some(file), _) => ship::import(root, file, who, event)?,
+        (None, Some(pill)) => ship::boot(root, pill, who, Verbosity::Progress)?,
+        (None, None) => return Err("boot needs --pill PILL or --import FILE".into()),
+    };
+    let mug = serf.mug();
+    println!("booted {} at event {}, kernel mug {mug:#x}", root.display(), serf.event);
+    Ok(())
+}
+
+pub fn run(root: &Path, exit_on_eof: bool, snapshot_every: f64) -> Result<(), String> {
+    if !snapshot_every.is_finite() || snapshot_every < 0.0 {
+        return Err(format!("--snapshot-every {snapshot_every}: give a number of seconds"));
+    }
+    let options = RunOptions { exit_on_eof, snapshot_every: Duration::from_secs_f64(snapshot_every) };
+    run::run(root, options)
+}
+
+pub fn play(root: &Path) -> Result<(), String> {
+    let (mut serf, snapshot) = ship::play(root, Verbosity::Progress)?;
+    let checked = match snapshot {
+        Some(event) => format!("; the snapshot's mug at event {event} agrees"),
+        None => String::new(),
+    };
+    let mug = serf.mug();
+    println!("played to event {}, kernel mug {mug:#x}{checked}", serf.event);
+    Ok(())
+}
+
+pub fn cram(root: &Path, file: &Path) -> Result<(), String> {
+    let (pier, mut serf, _) = ship::open(root, Verbosity::Quiet)?;
+    let bytes = ship::cram_bytes(&mut serf)?;
+    std::fs::write(file, &bytes).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    drop(pier);
+    let mug = serf.mug();
+    println!(
+        "crammed {} at event {}, kernel mug {mug:#x}: {} bytes",
+        root.display(),
+        serf.event,
+        bytes.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,459 @@
+//! A ship on disk: the pier (lock, meta, event log, snapshot) tied to a serf (the kernel and its heap).
+//!
+//! - [`boot`]: a new pier from a pill: the boot sequence of spec/arvo.md §5.1, computed, logged and
+//!   snapshotted; or, with an import, from a cram (spec/pier.md §6.1).
+//! - [`open`]: the serf of an existing pier: its snapshot if it is sound (else the state from the log),
+//!   replayed to the end of the log (spec/pier.md §5.1).
+//! - [`play`]: the state rebuilt from the log alone, every logged mug checked (spec/pier.md §5.2).
+//! - [`cram`]: the jam of `[%arvo kernel %hashboard cold]`, the shape Vere's `urbit cram` writes.
+
+use components::{Heap, Noun, aura, time};
+use pills::{BootPill, Pill};
+use std::fs;
+use std::path::Path;
+use store::snapshot::{self, SnapshotError, SnapshotInfo};
+use store::{Event, Layout, LogConfig, Meta, Pier};
+use systems::serf::Serf;
+
+/// Events read from the log per batch during replay.
+const REPLAY_BATCH: usize = 1024;
+/// The kelvins engine claims in `%wyrd`: those of Vere 1.16, whose pills it runs.
+const KELVINS: [(&str, u64); 5] = [("zuse", 417), ("lull", 328), ("arvo", 240), ("hoon", 140), ("nock", 4)];
+/// The runtime version sent in `%wyrd` (`rev`): engine runs the same kernels as Vere 1.16 and answers
+/// version negotiation as it does.
+const REVISION: [&str; 2] = ["vere", "~.1.16"];
+
+/// How chatty the pier functions are: progress lines on stderr, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    Progress,
+}
+
+fn note(verbosity: Verbosity, line: impl FnOnce() -> String) {
+    if verbosity == Verbosity::Progress {
+        eprintln!("{}", line());
+    }
+}
+
+fn term(heap: &mut Heap, text: &str) -> Noun {
+    heap.atom_from_bytes(text.as_bytes())
+}
+
+/// The path `//arvo`: `[%$ %arvo ~]`.
+pub fn wire_arvo(heap: &mut Heap) -> Noun {
+    let arvo = term(heap, "arvo");
+    heap.tuple(&[Noun::ZERO, arvo, Noun::ZERO])
+}
+
+/// A path of terms: `/d/term/1`.
+pub fn path(heap: &mut Heap, items: &[&str]) -> Noun {
+    let items: Vec<Noun> = items.iter().map(|item| term(heap, item)).collect();
+    heap.list(&items)
+}
+
+/// 64 bytes from the operating system's random source.
+fn entropy() -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut bytes = vec![0u8; 64];
+    fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("cannot read entropy from /dev/urandom: {e}"))?;
+    Ok(bytes)
+}
+
+/// The `%wyrd` card: `[%wyrd [[non rev] kel]]`, `non` the session nonce `(scot %uv (mug now))`.
+pub fn wyrd_card(heap: &mut Heap, now: u128) -> Noun {
+    let now_noun = atom_u128(heap, now);
+    let mug = heap.mug(now_noun) as u64;
+    let mug_noun = heap.atom_u64(mug);
+    let nonce_text = aura::render_uv(heap.atom(mug_noun).expect("an atom"));
+    let nonce = term(heap, &nonce_text);
+    let revision = path(heap, &REVISION);
+    let kelvins: Vec<Noun> = KELVINS
+        .iter()
+        .map(|(name, number)| {
+            let name = term(heap, name);
+            let number = heap.atom_u64(*number);
+            heap.cell(name, number)
+        })
+        .collect();
+    let kelvins = heap.list(&kelvins);
+    let version = heap.cell(nonce, revision);
+    let vere = heap.cell(version, kelvins);
+    let tag = term(heap, "wyrd");
+    heap.cell(tag, vere)
+}
+
+/// An atom from a `u128`.
+pub fn atom_u128(heap: &mut Heap, value: u128) -> Noun {
+    heap.atom_from_limbs(&[value as u64, (value >> 64) as u64])
+}
+
+/// The start-of-run events every pier gets, as ova (spec/arvo.md §5.3): `%wyrd`, fresh entropy, `%verb`,
+/// and the terminal's size and refresh. (The other drivers' `%born` events come with those drivers.)
+pub fn start_ova(heap: &mut Heap, now: u128, columns: u64, rows: u64) -> Result<Vec<Noun>, String> {
+    let arvo = wire_arvo(heap);
+    let wyrd = wyrd_card(heap, now);
+    let wack = wack_card(heap)?;
+    let verb = verb_card(heap);
+    let term_wire = path(heap, &["d", "term", "1"]);
+    let blew_tag = term(heap, "blew");
+    let size = [heap.atom_u64(columns), heap.atom_u64(rows)];
+    let blew = heap.tuple(&[blew_tag, size[0], size[1]]);
+    let hail_tag = term(heap, "hail");
+    let hail = heap.cell(hail_tag, Noun::ZERO);
+    Ok(vec![
+        heap.cell(arvo, wyrd),
+        heap.cell(arvo, wack),
+        heap.cell(arvo, verb),
+        heap.cell(term_wire, blew),
+        heap.cell(term_wire, hail),
+    ])
+}
+
+fn wack_card(heap: &mut Heap) -> Result<Noun, String> {
+    let bytes = entropy()?;
+    let tag = term(heap, "wack");
+    let eny = heap.atom_from_bytes(&bytes);
+    Ok(heap.cell(tag, eny))
+}
+
+/// `[%verb ~ %.y]`: laconic.
+fn verb_card(heap: &mut Heap) -> Noun {
+    let tag = term(heap, "verb");
+    let yes = heap.cell(Noun::ZERO, Noun::ZERO);
+    heap.cell(tag, yes)
+}
+
+/// The boot sequence of a fake ship (spec/arvo.md §5.1): the pill's formulas, then the ova
+/// `%wyrd %whom %wack %verb ++ mod ++ [%boot] ++ use`, each stamped `t0 + k·2^48`.
+pub fn boot_sequence(
+    heap: &mut Heap,
+    pill: &BootPill,
+    who: u128,
+    t0: u128,
+) -> Result<(Vec<Noun>, Vec<Noun>), String> {
+    let formulas = pill.lifecycle(heap);
+    let arvo = wire_arvo(heap);
+    let wyrd = wyrd_card(heap, t0);
+    let whom_tag = term(heap, "whom");
+    let ship = atom_u128(heap, who);
+    let whom = heap.cell(whom_tag, ship);
+    let wack = wack_card(heap)?;
+    let verb = verb_card(heap);
+    let mut ova =
+        vec![heap.cell(arvo, wyrd), heap.cell(arvo, whom), heap.cell(arvo, wack), heap.cell(arvo, verb)];
+    ova.extend(pills::list_items(heap, pill.kernel_ova, "mod").map_err(|e| e.to_string())?);
+    let term_wire = path(heap, &["d", "term", "1"]);
+    let boot_tag = term(heap, "boot");
+    let fake_tag = term(heap, "fake");
+    let fake = heap.cell(fake_tag, ship);
+    let boot = heap.tuple(&[boot_tag, Noun::ONE, fake]); // lit = %.n
+    ova.push(heap.cell(term_wire, boot));
+    ova.extend(pills::list_items(heap, pill.userspace_ova, "use").map_err(|e| e.to_string())?);
+    let jobs = ova
+        .into_iter()
+        .enumerate()
+        .map(|(k, ovum)| {
+            let now = atom_u128(heap, t0 + k as u128 * time::TICK);
+            heap.cell(now, ovum)
+        })
+        .collect();
+    Ok((formulas, jobs))
+}
+
+/// Parses a ship name for `--fake`: a galaxy (`zod`, `~nec`) or a number (`0`, `256`).
+pub fn parse_ship(text: &str) -> Result<u128, String> {
+    const SUFFIXES: &str = "zodnecbudwessevpersutletfulpensytdurwepserwylsunrypsyxdyrnuphebpeglupdepdysputlughecryttyvsydnexlunmeplutseppesdelsulpedtemledtulmetwenbynhexfebpyldulhetmevruttylwydtepbesdexsefwycburderneppurrysrebdennutsubpetrulsynregtydsupsemwynrecmegnetsecmulnymtevwebsummutnyxrextebfushepbenmuswyxsymselrucdecwexsyrwetdylmynmesdetbetbeltuxtugmyrpelsyptermebsetdutdegtexsurfeltudnuxruxrenwytnubmedlytdusnebrumtynseglyxpunresredfunrevrefmectedrusbexlebduxrynnumpyxrygryxfeptyrtustyclegnemfermertenlusnussyltecmexpubrymtucfyllepdebbermughuttunbylsudpemdevlurdefbusbeprunmelpexdytbyttyplevmylwedducfurfexnulluclennerlexrupnedlecrydlydfenwelnydhusrelrudneshesfetdesretdunlernyrsebhulrylludremlysfynwerrycsugnysnyllyndyndemluxfedsedbecmunlyrtesmudnytbyrsenwegfyrmurtelreptegpecnelnevfes";
+    let name = text.trim_start_matches('~');
+    if let Ok(number) = name.parse::<u128>() {
+        return Ok(number);
+    }
+    if name.len() == 3 {
+        let found = (0..256).find(|&i| &SUFFIXES[i * 3..i * 3 + 3] == name);
+        if let Some(index) = found {
+            return Ok(index as u128);
+        }
+    }
+    Err(format!("{text}: not a ship engine can name yet: give a galaxy (zod, nec, ...) or the ship's number"))
+}
+
+/// A new pier at `root`, booted from `pill_path` as the fake ship `who`: the boot sequence is computed
+/// first, then logged in one batch (formulas with mug 0, each ovum with the kernel's mug after it), then a
+/// snapshot is written. If the boot fails, the half-made pier is removed.
+pub fn boot(root: &Path, pill_path: &Path, who: u128, verbosity: Verbosity) -> Result<Serf, String> {
+    let mut created = false;
+    let result = boot_inner(root, pill_path, who, verbosity, &mut created);
+    if result.is_err() && created {
+        remove_failed_pier(root);
+    }
+    result
+}
+
+/// Removes what a failed boot or import created (the pier directory was absent or empty before).
+fn remove_failed_pier(root: &Path) {
+    let _ = fs::remove_dir_all(Layout::of(root).engine_dir);
+    let _ = fs::remove_dir(root);
+}
+
+fn boot_inner(
+    root: &Path,
+    pill_path: &Path,
+    who: u128,
+    verbosity: Verbosity,
+    created: &mut bool,
+) -> Result<Serf, String> {
+    let mut serf = Serf::new();
+    let pill = match Pill::load(pill_path, &mut serf.heap).map_err(|e| e.to_string())? {
+        Pill::Boot(pill) => pill,
+        Pill::Ivory { .. } => {
+            return Err(format!(
+                "{} is an ivory pill (for eval); a ship boots from a brass or solid pill",
+                pill_path.display()
+            ));
+        }
+    };
+    let (formulas, jobs) = boot_sequence(&mut serf.heap, &pill, who, time::now())?;
+    let meta = Meta { version: store::meta::VERSION, who, fake: true, life: formulas.len() as u32 };
+    let mut pier = Pier::create(root, meta, LogConfig::default()).map_err(|e| e.to_string())?;
+    *created = true;
+    note(verbosity, || format!("boot: lifecycle over {} boot formulas", formulas.len()));
+    serf.boot(&formulas).map_err(|e| format!("boot: lifecycle: {e}"))?;
+    let mut events: Vec<Event> = formulas
+        .iter()
+        .enumerate()
+        .map(|(i, &f)| Event { number: i as u64 + 1, mug: 0, jam: serf.heap.jam(f) })
+        .collect();
+    for (k, &job) in jobs.iter().enumerate() {
+        let number = serf.event + 1;
+        serf.play(job, 0).map_err(|e| format!("boot: {e}"))?;
+        let mug = serf.mug();
+        note(verbosity, || format!("boot: event {number} ({} of {}) mug {mug:#x}", k + 1, jobs.len()));
+        events.push(Event { number, mug, jam: serf.heap.jam(job) });
+    }
+    pier.log.append_events(&events).map_err(|e| format!("boot: writing the log: {e}"))?;
+    serf.compact();
+    write_snapshot(&pier.layout(), &mut serf)?;
+    let mug = serf.mug();
+    note(verbosity, || format!("boot: {} events, kernel mug {mug:#x}", serf.event));
+    Ok(serf)
+}
+
+/// Writes the serf's state as the pier's snapshot.
+pub fn write_snapshot(layout: &Layout, serf: &mut Serf) -> Result<snapshot::WriteReport, String> {
+    let roots = serf.roots().ok_or("no kernel to snapshot")?;
+    let info = SnapshotInfo { event: serf.event, mug: serf.mug(), roots };
+    snapshot::write(&layout.snap, &serf.heap, &info).map_err(|e| format!("snapshot: {e}"))
+}
+
+/// The `%arvo` / `%hashboard` tags of a cram.
+const TAG_ARVO: &str = "arvo";
+const TAG_HASHBOARD: &str = "hashboard";
+
+/// The jam of `[%arvo kernel %hashboard cold]` (spec/pier.md §6.1). `cold` is `~`: engine does not yet
+/// write its jet registrations in Vere's cold-state shape (a runtime that loads this finds jets again
+/// only as cores re-register).
+pub fn cram_bytes(serf: &mut Serf) -> Result<Vec<u8>, String> {
+    let kernel = serf.kernel().ok_or("no kernel to cram")?;
+    let arvo = term(&mut serf.heap, TAG_ARVO);
+    let hashboard = term(&mut serf.heap, TAG_HASHBOARD);
+    let rock = serf.heap.tuple(&[arvo, kernel, hashboard, Noun::ZERO]);
+    Ok(serf.heap.jam(rock))
+}
+
+/// The kernel from a cram's bytes, checked for the `[%arvo kernel %hashboard cold]` shape.
+fn uncram(heap: &mut Heap, bytes: &[u8], what: &Path) -> Result<Noun, String> {
+    let rock = heap.cue(bytes).map_err(|e| format!("{}: not a jam file: {e}", what.display()))?;
+    let bad = || format!("{}: not a cram: expected [%arvo kernel %hashboard cold]", what.display());
+    let (tag, rest) = heap.cell_parts(rock).ok_or_else(bad)?;
+    let (kernel, rest) = heap.cell_parts(rest).ok_or_else(bad)?;
+    let tag2 = heap.head(rest).ok_or_else(bad)?;
+    let is = |heap: &Heap, noun: Noun, text: &str| {
+        heap.atom(noun).is_some_and(|a| a.to_bytes() == text.as_bytes())
+    };
+    if !is(heap, tag, TAG_ARVO) || !is(heap, tag2, TAG_HASHBOARD) || !kernel.is_cell() {
+        return Err(bad());
+    }
+    Ok(kernel)
+}
+
+/// The event number a cram file names (`37.jam`, as Vere names them), else 0.
+fn cram_event(file: &Path) -> u64 {
+    file.file_stem().and_then(|s| s.to_str()).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+/// A new pier from a cram: the kernel is the state at `event` (given, or from a `<event>.jam` file name,
+/// else 0); the log starts with the next event. The cram is kept in the pier as its base, for `play`.
+pub fn import(root: &Path, file: &Path, who: u128, event: Option<u64>) -> Result<Serf, String> {
+    let bytes = fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let mut heap = Heap::new();
+    let kernel = uncram(&mut heap, &bytes, file)?;
+    let event = event.unwrap_or_else(|| cram_event(file));
+    let meta = Meta { version: store::meta::VERSION, who, fake: true, life: 0 };
+    let mut created = false;
+    let made = (|| {
+        let pier =
+            Pier::create_imported(root, meta, LogConfig::default(), event).map_err(|e| e.to_string())?;
+        created = true;
+        let layout = pier.layout();
+        fs::write(&layout.base, &bytes)
+            .map_err(|e| format!("cannot write {}: {e}", layout.base.display()))?;
+        let mut serf = Serf::restore(heap, &[kernel], event).ok_or("cannot restore the kernel")?;
+        write_snapshot(&layout, &mut serf)?;
+        Ok(serf)
+    })();
+    if made.is_err() && created {
+        remove_failed_pier(root);
+    }
+    made
+}
+
+/// The serf at the start of the pier's history: the imported base, or nothing (the lifecycle comes from
+/// the log).
+fn initial_serf(pier: &Pier) -> Result<Serf, String> {
+    if pier.meta.life > 0 {
+        return Ok(Serf::new());
+    }
+    let layout = pier.layout();
+    let bytes = fs::read(&layout.base)
+        .map_err(|e| format!("imported pier without its base {}: {e}", layout.base.display()))?;
+    let mut heap = Heap::new();
+    let kernel = uncram(&mut heap, &bytes, &layout.base)?;
+    Serf::restore(heap, &[kernel], pier.log.first() - 1).ok_or_else(|| "cannot restore the base".into())
+}
+
+/// Where the state came from when a pier was opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    /// The snapshot at this event.
+    Snapshot(u64),
+    /// No usable snapshot: from the beginning of the log (the reason, if a snapshot was there but unusable).
+    Log(Option<String>),
+}
+
+/// Opens the pier at `root` and brings its serf to the end of the log: from the snapshot if it is sound,
+/// else from the start. A torn log tail is truncated and reported.
+pub fn open(root: &Path, verbosity: Verbosity) -> Result<(Pier, Serf, Start), String> {
+    let pier = Pier::open(root, LogConfig::default()).map_err(|e| e.to_string())?;
+    if let Some(cut) = pier.log.recovery() {
+        eprintln!(
+            "log: a torn write at the end of {} was cut ({} bytes at offset {}); the log ends at event {}",
+            cut.path.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
+            cut.bytes_dropped,
+            cut.offset,
+            cut.event - 1
+        );
+    }
+    let layout = pier.layout();
+    let last = pier.log.last();
+    let (mut serf, start) = match snapshot::load(&layout.snap) {
+        Ok((_, info)) if info.event > last => {
+            return Err(format!(
+                "the snapshot is at event {}, past the end of the log (event {last}): the log has lost \
+                 events it had committed",
+                info.event
+            ));
+        }
+        Ok((heap, info)) => match Serf::restore(heap, &info.roots, info.event) {
+            Some(serf) => (serf, Start::Snapshot(info.event)),
+            None => {
+                let why = "its jet registrations are unreadable".to_string();
+                eprintln!("snapshot: unusable ({why}); recomputing the state from the log");
+                (initial_serf(&pier)?, Start::Log(Some(why)))
+            }
+        },
+        Err(SnapshotError::Missing(_)) => (initial_serf(&pier)?, Start::Log(None)),
+        Err(e @ SnapshotError::Corrupt { .. }) => {
+            eprintln!("snapshot: unusable ({e}); recomputing the state from the log");
+            (initial_serf(&pier)?, Start::Log(Some(e.to_string())))
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    replay(&pier, &mut serf, last, verbosity, None)?;
+    Ok((pier, serf, start))
+}
+
+/// Replays the log into `serf` up to event `to`, checking every logged nonzero mug. With no kernel yet,
+/// the first `life` events go through the lifecycle. `check` is a snapshot's `(event, mug)` to compare
+/// with on the way.
+pub fn replay(
+    pier: &Pier,
+    serf: &mut Serf,
+    to: u64,
+    verbosity: Verbosity,
+    check: Option<(u64, u32)>,
+) -> Result<(), String> {
+    if serf.kernel().is_none() {
+        let life = pier.meta.life as u64;
+        let events = pier.log.read(1, life as usize).map_err(|e| e.to_string())?;
+        if (events.len() as u64) < life {
+            return Err(format!("the log holds {} of the {life} boot events", events.len()));
+        }
+        let mut formulas = Vec::with_capacity(events.len());
+        for event in &events {
+            let formula = serf
+                .heap
+                .cue(&event.jam)
+                .map_err(|e| format!("event {}: the log's record does not cue: {e}", event.number))?;
+            formulas.push(formula);
+        }
+        note(verbosity, || format!("play: lifecycle over events 1-{life}"));
+        serf.boot(&formulas).map_err(|e| format!("play: {e}"))?;
+    }
+    while serf.event < to {
+        let batch = (to - serf.event).min(REPLAY_BATCH as u64) as usize;
+        let from = serf.event + 1;
+        let events = pier.log.read(from, batch).map_err(|e| e.to_string())?;
+        if events.is_empty() {
+            return Err(format!("the log has no event {from}"));
+        }
+        for event in events {
+            let job = serf
+                .heap
+                .cue(&event.jam)
+                .map_err(|e| format!("event {}: the log's record does not cue: {e}", event.number))?;
+            serf.play(job, event.mug).map_err(|e| format!("play: {e}"))?;
+            if let Some((at, mug)) = check
+                && at == serf.event
+                && serf.mug() != mug
+            {
+                return Err(format!(
+                    "play: at event {at} the kernel's mug is {:#x}, but the snapshot recorded {mug:#x}",
+                    serf.mug()
+                ));
+            }
+        }
+        serf.tidy();
+        note(verbosity, || format!("play: ({}) done", serf.event));
+    }
+    Ok(())
+}
+
+/// `engine play`: the state rebuilt from the log alone (the lifecycle, or an imported base), every
+/// logged mug checked, and the snapshot's mug at its event; then the snapshot is rewritten from the
+/// result. Returns the serf and the snapshot's event, if there was one.
+pub fn play(root: &Path, verbosity: Verbosity) -> Result<(Serf, Option<u64>), String> {
+    let pier = Pier::open(root, LogConfig::default()).map_err(|e| e.to_string())?;
+    let layout = pier.layout();
+    let recorded = match snapshot::load(&layout.snap) {
+        Ok((_, info)) => Some((info.event, info.mug)),
+        Err(SnapshotError::Missing(_)) => None,
+        Err(e) => {
+            eprintln!("snapshot: unusable ({e}); nothing to check the replay against");
+            None
+        }
+    };
+    let mut serf = initial_serf(&pier)?;
+    if let Some((event, mug)) = recorded
+        && event == serf.event
+        && serf.kernel().is_some()
+        && serf.mug() != mug
+    {
+        return Err(format!("the imported base's mug {:#x} is not the snapshot's {mug:#x}", serf.mug()));
+    }
+    replay(&pier, &mut serf, pier.log.last(), verbosity, recorded)?;
+    serf.compact();
+    write_snapshot(&layout, &mut serf)?;
+    Ok((serf, recorded.map(|(event, _)| event)))
+}

@@ -1,0 +1,278 @@
+//! The pier as a user drives it: `engine boot`, `run`, `play`, `cram`, `boot --import`, with sword's baby
+//! pill (whose kernel answers every event with one line of terminal output, "effect"); kill -9 at random
+//! moments; damaged logs and snapshots.
+
+use engine_tests::pill_path;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use store::{EventLog, LogConfig};
+
+fn engine(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_engine")).args(args).output().expect("engine runs")
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what}: status {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn boot_baby(dir: &Path) -> PathBuf {
+    let pier = dir.join("baby");
+    let pill = pill_path("sword-baby.pill");
+    ok(&engine(&["boot", "--pill", pill.to_str().unwrap(), pier.to_str().unwrap()]), "boot");
+    pier
+}
+
+/// `engine run -x PIER` with `input` on stdin: its stdout.
+fn run_with_input(pier: &Path, input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+        .args(["run", "-x", pier.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn log_of(pier: &Path) -> EventLog {
+    EventLog::open(&pier.join(".engine/log"), LogConfig::default()).unwrap()
+}
+
+/// The mug `engine play`/`run` printed: `... kernel mug 0x...`.
+fn printed_mug(text: &str) -> String {
+    let at = text.rfind("kernel mug ").expect("a kernel mug in the output") + "kernel mug ".len();
+    text[at..].split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap().to_string()
+}
+
+#[test]
+fn boot_run_play_cram_and_import_a_baby_ship() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_baby(dir.path());
+    // 2 boot formulas, then %wyrd %whom %wack %verb %boot.
+    assert_eq!(log_of(&pier).last(), 7);
+    assert_eq!(
+        engine(&["boot", "--pill", pill_path("sword-baby.pill").to_str().unwrap(), pier.to_str().unwrap()])
+            .status
+            .code(),
+        Some(1),
+        "a second boot over the pier is refused"
+    );
+
+    // Six start events (%wyrd %wack %verb %blew %hail, behn's %born), then a %txt and a %ret per line
+    // (only %ret for an empty line): each answered with one line "effect", printed once committed.
+    let out = run_with_input(&pier, "hello\n\nworld\n");
+    let stdout = ok(&out, "run");
+    assert_eq!(stdout.lines().filter(|l| *l == "effect").count(), 6 + 2 + 1 + 2, "{stdout}");
+    assert_eq!(log_of(&pier).last(), 18);
+
+    let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play");
+    assert!(played.contains("played to event 18"), "{played}");
+    assert!(played.contains("snapshot's mug at event 18 agrees"), "{played}");
+    assert_eq!(printed_mug(&played), "0x57d6b64f", "baby's kernel never changes");
+
+    let cram = dir.path().join("18.jam");
+    let crammed = ok(&engine(&["cram", pier.to_str().unwrap(), cram.to_str().unwrap()]), "cram");
+    assert!(crammed.contains("at event 18"), "{crammed}");
+    let imported = dir.path().join("imported");
+    let booted =
+        ok(&engine(&["boot", "--import", cram.to_str().unwrap(), imported.to_str().unwrap()]), "import");
+    assert!(booted.contains("at event 18"), "{booted}");
+    let stdout = ok(&run_with_input(&imported, "again\n"), "run imported");
+    assert_eq!(stdout.lines().filter(|l| *l == "effect").count(), 6 + 2);
+    let log = log_of(&imported);
+    assert_eq!((log.first(), log.last()), (19, 26), "the imported pier's log continues the numbering");
+    drop(log);
+    let played = ok(&engine(&["play", imported.to_str().unwrap()]), "play imported");
+    assert!(played.contains("played to event 26"), "{played}");
+
+    // Bad input: not a cram, not a pill, a missing pier.
+    let junk = dir.path().join("junk.jam");
+    std::fs::write(&junk, [0x01, 0x02]).unwrap();
+    let out = engine(&["boot", "--import", junk.to_str().unwrap(), dir.path().join("x").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!dir.path().join("x").exists(), "a failed import leaves no pier behind");
+    let out = engine(&["boot", "--pill", junk.to_str().unwrap(), dir.path().join("y").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!dir.path().join("y").exists());
+    let out = engine(&["run", "-x", dir.path().join("nowhere").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a pier"));
+}
+
+/// A small deterministic generator for the trials' timings.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Starts `engine run` on `pier`, typing lines as fast as it takes them; counts the "effect" lines it
+/// prints (each one the output of an event already committed).
+fn start_streaming(pier: &Path) -> (Child, Arc<AtomicU64>, std::thread::JoinHandle<()>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+        .args(["run", "--snapshot-every", "0.05", pier.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::spawn(move || {
+        for i in 0.. {
+            if writeln!(stdin, "poke {i}").is_err() {
+                return;
+            }
+        }
+    });
+    let seen = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&seen);
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            match line {
+                Ok(line) if line == "effect" => {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    (child, seen, reader)
+}
+
+/// spec/pier.md §9: an event whose output was seen was committed, so it is in the log after a kill -9;
+/// and the log replays (`engine play`) to the kernel mug the live pier logged.
+#[test]
+fn kill_9_at_random_moments_loses_no_committed_event() {
+    let trials: u64 = std::env::var("ENGINE_CRASH_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(100);
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_baby(dir.path());
+    let mut random = 0x9e37_79b9_7f4a_7c15u64;
+    let mut total_seen = 0;
+    for trial in 0..trials {
+        let before = log_of(&pier).last();
+        let (mut child, seen, reader) = start_streaming(&pier);
+        std::thread::sleep(Duration::from_millis(20 + next(&mut random) % 280));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        reader.join().unwrap();
+        let seen = seen.load(Ordering::SeqCst);
+        total_seen += seen;
+        let log = log_of(&pier);
+        assert!(
+            log.last() >= before + seen,
+            "trial {trial}: {seen} events printed their output after event {before}, but the log ends at {}",
+            log.last()
+        );
+        if trial % 10 == 9 || trial + 1 == trials {
+            let last_mug = log.read(log.last(), 1).unwrap()[0].mug;
+            drop(log);
+            let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play");
+            assert_eq!(printed_mug(&played), format!("{last_mug:#x}"), "trial {trial}: {played}");
+        }
+    }
+    eprintln!("{trials} trials: {total_seen} events seen committed before the kills");
+    assert!(total_seen > trials, "the ship answered events in most trials ({total_seen} in all)");
+    // The pier still runs normally afterwards.
+    let stdout = ok(&run_with_input(&pier, "after\n"), "run after the trials");
+    assert_eq!(stdout.lines().filter(|l| *l == "effect").count(), 6 + 2);
+}
+
+#[test]
+fn damage_to_the_log_or_snapshot_gives_an_error_or_a_recovery_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_baby(dir.path());
+    ok(&run_with_input(&pier, "one\ntwo\nthree\n"), "run");
+    let log_file = pier.join(".engine/log/0000000000000001.log");
+    let pristine = std::fs::read(&log_file).unwrap();
+    let snap = pier.join(".engine/snap");
+
+    // A truncated last record: the torn tail is cut and reported; the snapshot is then past the end of
+    // the log, which is refused (the log lost events it had committed)...
+    std::fs::write(&log_file, &pristine[..pristine.len() - 5]).unwrap();
+    let out = engine(&["run", "-x", pier.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("torn write") && stderr.contains("past the end of the log"), "{stderr}");
+    // ... while `play` rebuilds from the log alone (noting the snapshot it cannot check against).
+    let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play after a torn tail");
+    assert!(played.contains("played to event 18"), "{played}");
+
+    // A flipped byte in the middle of the log: an error naming the event, for run and play alike.
+    let mut flipped = pristine.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    std::fs::write(&log_file, &flipped).unwrap();
+    for command in ["run", "play"] {
+        let out = engine(&[command, pier.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command}: {stderr}");
+        assert!(stderr.contains("event"), "{command}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{command}: {stderr}");
+    }
+
+    // A missing snapshot segment: the snapshot is reported unusable and the state recomputed from the log.
+    std::fs::write(&log_file, &pristine).unwrap();
+    for entry in std::fs::read_dir(&snap).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "seg") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let out = run_with_input(&pier, "");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("snapshot: unusable") && stderr.contains("segment file is missing"), "{stderr}");
+    // It wrote a sound snapshot again.
+    let out = run_with_input(&pier, "");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("unusable"));
+
+    // A damaged meta file: a clear error.
+    std::fs::write(pier.join(".engine/meta"), b"garbage").unwrap();
+    let out = engine(&["run", "-x", pier.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("meta"));
+}
+
+#[test]
+fn a_running_pier_is_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_baby(dir.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+        .args(["run", pier.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it has started (it reports on stderr), then try a second run and a play.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("run:") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "engine run stopped early");
+    }
+    for command in ["run", "play"] {
+        let out = engine(&[command, pier.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("in use"), "{command}");
+    }
+    // SIGTERM: a clean stop (snapshot written, status 0).
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+}
