@@ -91,6 +91,10 @@ enum Command {
         /// Seconds between snapshots while running (also written at exit).
         #[arg(long, default_value_t = 120.0)]
         snapshot_every: f64,
+        /// Inject the ovum in FILE (the jam of [wire card]) after the start events (Vere's -I);
+        /// repeatable.
+        #[arg(long, short = 'I')]
+        inject: Vec<PathBuf>,
     },
     /// Rebuild a pier's state from its log alone, checking every logged mug and the snapshot's, then
     /// rewrite the snapshot from the result.
@@ -133,8 +137,8 @@ fn main() -> ExitCode {
         Command::Boot { pier, pill, fake, import, event } => {
             cmd::pier::boot(&pier, pill.as_deref(), &fake, import.as_deref(), event)
         }
-        Command::Run { pier, no_tty: _, exit_on_eof, snapshot_every } => {
-            cmd::pier::run(&pier, exit_on_eof, snapshot_every)
+        Command::Run { pier, no_tty: _, exit_on_eof, snapshot_every, inject } => {
+            cmd::pier::run(&pier, exit_on_eof, snapshot_every, &inject)
         }
         Command::Play { pier } => cmd::pier::play(&pier),
         Command::Cram { pier, file } => cmd::pier::cram(&pier, &file),

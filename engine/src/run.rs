@@ -39,6 +39,23 @@ pub struct RunOptions {
     pub snapshot_every: Duration,
 }
 
+/// The most bytes of one `--inject` file.
+const INJECT_BYTES_MAX: u64 = 1 << 30;
+
+/// The ovum in an `--inject` file: the jam of `[wire card]` (Vere's `-I`).
+fn read_inject(heap: &mut Heap, file: &Path) -> Result<Noun, String> {
+    let size = std::fs::metadata(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?.len();
+    if size > INJECT_BYTES_MAX {
+        return Err(format!("{}: {size} bytes is too large to inject", file.display()));
+    }
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let ovum = heap.cue(&bytes).map_err(|e| format!("{}: not a jam file: {e}", file.display()))?;
+    match heap.cell_parts(ovum) {
+        Some((wire, _)) if heap.cell_parts(wire).is_some() || wire.as_direct() == Some(0) => Ok(ovum),
+        _ => Err(format!("{}: not an ovum: expected the jam of [wire card]", file.display())),
+    }
+}
+
 enum Input {
     Line(String),
     Eof,
@@ -202,8 +219,12 @@ fn describe_failed(heap: &Heap, ovum: Noun) -> String {
 }
 
 /// Runs the pier at `root` until it is told to stop.
-pub fn run(root: &Path, options: RunOptions) -> Result<(), String> {
+pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> Result<(), String> {
     let (pier, mut serf, start) = ship::open(root, Verbosity::Progress)?;
+    let mut injected = Vec::new();
+    for file in inject {
+        injected.push(read_inject(&mut serf.heap, file)?);
+    }
     let replayed = match start {
         ship::Start::Snapshot(at) => serf.event > at,
         ship::Start::Log(_) => true,
@@ -234,6 +255,7 @@ pub fn run(root: &Path, options: RunOptions) -> Result<(), String> {
     let started_noun = ship::atom_u128(&mut serf.heap, started);
     let sev = serf.heap.mug(started_noun) as u64;
     queue.push_back(engine_io::behn::born(&mut serf.heap, sev));
+    queue.extend(injected);
     let committer = Committer::spawn(log, CommitConfig::default());
     let mut running = Running {
         serf,

@@ -26,6 +26,58 @@ fn ok(out: &Output, what: &str) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
+/// A term or short cord as a decimal atom, for the text notation.
+fn t(text: &str) -> String {
+    let mut bytes = [0u8; 16];
+    bytes[..text.len()].copy_from_slice(text.as_bytes());
+    u128::from_le_bytes(bytes).to_string()
+}
+
+/// A pill of a tiny Arvo-shaped kernel written by hand in Nock, whose state changes with every event (so
+/// each logged mug differs): `[%pill %counter [aeon gate ~] ~ ~]`. The kernel core is
+/// `[[load wish peek poke] count]`; its poke gate answers `[effects [battery +(count)]]` with the effect
+/// `[//term/1 [%blit [%put "tick"] [%nel ~] ~]]`, except that it crashes on a card tagged `%boom` or
+/// `%bust`, and on a `%crud` about a `%bust` (so `%boom` is swapped for its `%crud`, `%bust` dropped).
+fn counter_pill(dir: &Path) -> PathBuf {
+    let tick = format!("[{} {} {} {} 0]", 't' as u32, 'i' as u32, 'c' as u32, 'k' as u32);
+    let effects = format!(
+        "[[[0 {term} {one} 0] {blit} [{put} {tick}] [{nel} 0] 0] 0]",
+        term = t("term"),
+        one = t("1"),
+        blit = t("blit"),
+        put = t("put"),
+        nel = t("nel"),
+    );
+    // The gate's subject: [battery [[now ovum] kernel]]; the card's tag is at axis 54, the kernel's
+    // battery at 14 and its count at 15; in a %crud, the original card's tag is at 446.
+    let normal = format!("[[1 {effects}] [0 14] [4 0 15]]");
+    let is = |tag: &str, axis: u32| format!("[5 [1 {}] [0 {axis}]]", t(tag));
+    let gate_battery = format!(
+        "[6 {boom} [0 0] [6 {bust} [0 0] [6 {crud} [6 {orig_bust} [0 0] {normal}] {normal}]]]",
+        boom = is("boom", 54),
+        bust = is("bust", 54),
+        crud = is("crud", 54),
+        orig_bust = is("bust", 446),
+    );
+    let poke = format!("[[1 {gate_battery}] [1 0] [0 1]]");
+    let kernel_battery = format!("[[0 0] [0 0] [1 0] {poke}]");
+    let kernel = format!("[{kernel_battery} 0]");
+    let gate = format!("[{gate_battery} 0 {kernel}]");
+    let pill = format!("[{} {} [[0 2] {gate} 0] 0 0]", t("pill"), t("counter"));
+    let mut heap = components::Heap::new();
+    let noun = heap.parse(&pill).unwrap();
+    let path = dir.join("counter.pill");
+    std::fs::write(&path, heap.jam(noun)).unwrap();
+    path
+}
+
+fn boot_counter(dir: &Path) -> PathBuf {
+    let pier = dir.join("counter");
+    let pill = counter_pill(dir);
+    ok(&engine(&["boot", "--pill", pill.to_str().unwrap(), pier.to_str().unwrap()]), "boot");
+    pier
+}
+
 fn boot_baby(dir: &Path) -> PathBuf {
     let pier = dir.join("baby");
     let pill = pill_path("sword-baby.pill");
@@ -119,7 +171,7 @@ fn next(state: &mut u64) -> u64 {
     *state
 }
 
-/// Starts `engine run` on `pier`, typing lines as fast as it takes them; counts the "effect" lines it
+/// Starts `engine run` on `pier`, typing lines as fast as it takes them; counts the "tick" lines it
 /// prints (each one the output of an event already committed).
 fn start_streaming(pier: &Path) -> (Child, Arc<AtomicU64>, std::thread::JoinHandle<()>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
@@ -143,7 +195,7 @@ fn start_streaming(pier: &Path) -> (Child, Arc<AtomicU64>, std::thread::JoinHand
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             match line {
-                Ok(line) if line == "effect" => {
+                Ok(line) if line == "tick" => {
                     counter.fetch_add(1, Ordering::SeqCst);
                 }
                 Ok(_) => {}
@@ -155,12 +207,13 @@ fn start_streaming(pier: &Path) -> (Child, Arc<AtomicU64>, std::thread::JoinHand
 }
 
 /// spec/pier.md §9: an event whose output was seen was committed, so it is in the log after a kill -9;
-/// and the log replays (`engine play`) to the kernel mug the live pier logged.
+/// and the log replays (`engine play`) to the kernel mug the live pier logged. The counter kernel's state
+/// changes with every event, so every logged mug is checked for real.
 #[test]
 fn kill_9_at_random_moments_loses_no_committed_event() {
     let trials: u64 = std::env::var("ENGINE_CRASH_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(100);
     let dir = tempfile::tempdir().unwrap();
-    let pier = boot_baby(dir.path());
+    let pier = boot_counter(dir.path());
     let mut random = 0x9e37_79b9_7f4a_7c15u64;
     let mut total_seen = 0;
     for trial in 0..trials {
@@ -189,7 +242,7 @@ fn kill_9_at_random_moments_loses_no_committed_event() {
     assert!(total_seen > trials, "the ship answered events in most trials ({total_seen} in all)");
     // The pier still runs normally afterwards.
     let stdout = ok(&run_with_input(&pier, "after\n"), "run after the trials");
-    assert_eq!(stdout.lines().filter(|l| *l == "effect").count(), 6 + 2);
+    assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 6 + 2);
 }
 
 #[test]
@@ -275,4 +328,61 @@ fn a_running_pier_is_locked() {
     let pid = child.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(child.wait().unwrap().success());
+}
+
+/// An ovum `[/z/test [TAG ~]]` jammed into a file, for `--inject`.
+fn ovum_file(dir: &Path, tag: &str) -> PathBuf {
+    let mut heap = components::Heap::new();
+    let noun = heap.parse(&format!("[[{} {} 0] {} 0]", t("z"), t("test"), t(tag))).unwrap();
+    let path = dir.join(format!("{tag}.jam"));
+    std::fs::write(&path, heap.jam(noun)).unwrap();
+    path
+}
+
+#[test]
+fn a_failed_event_is_logged_as_its_crud_or_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_counter(dir.path());
+    let log = log_of(&pier);
+    let mugs: Vec<u32> = log.read(1, 10).unwrap().iter().map(|e| e.mug).collect();
+    assert_eq!(mugs.len(), 7);
+    assert_eq!(&mugs[..2], &[0, 0], "boot formulas are logged with mug 0");
+    assert!(mugs[2..].windows(2).all(|w| w[0] != w[1] && w[0] != 0), "the count changes the mug: {mugs:x?}");
+    drop(log);
+
+    let (boom, bust, fine) =
+        (ovum_file(dir.path(), "boom"), ovum_file(dir.path(), "bust"), ovum_file(dir.path(), "fine"));
+    let out = Command::new(env!("CARGO_BIN_EXE_engine"))
+        .args(["run", "-x", "-I", boom.to_str().unwrap(), "-I", bust.to_str().unwrap(), "-I"])
+        .arg(&fine)
+        .arg(&pier)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = ok(&out, "run with injections");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Six start events, %boom's crud and %fine: eight events, eight ticks; %bust is dropped.
+    assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 8, "{stdout}");
+    assert!(stderr.contains("bail: %exit"), "{stderr}");
+    assert!(stderr.contains(": %bust event on /z/test failed"), "{stderr}");
+    let log = log_of(&pier);
+    assert_eq!(log.last(), 15);
+    // Event 14 is the %crud that replaced %boom: [now+1 //arvo [%crud [%exit ~] [/z/test %boom ~]]].
+    let mut heap = components::Heap::new();
+    let crud = heap.cue(&log.read(14, 1).unwrap()[0].jam).unwrap();
+    let card = heap.slot_u64(crud, 7).unwrap();
+    assert_eq!(
+        heap.print(card),
+        format!("[{} [{} 0] [{} {} 0] {} 0]", t("crud"), t("exit"), t("z"), t("test"), t("boom"))
+    );
+    drop(log);
+    let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play");
+    assert!(played.contains("played to event 15"), "{played}");
+
+    // A file that is not an ovum is refused before anything runs.
+    let junk = dir.path().join("junk.jam");
+    std::fs::write(&junk, [0x03]).unwrap();
+    let out = engine(&["run", "-x", "-I", junk.to_str().unwrap(), pier.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("junk.jam"));
 }

@@ -2,7 +2,7 @@
 
 use crate::run::{self, RunOptions};
 use crate::ship::{self, Verbosity};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub fn boot(
@@ -23,12 +23,12 @@ pub fn boot(
     Ok(())
 }
 
-pub fn run(root: &Path, exit_on_eof: bool, snapshot_every: f64) -> Result<(), String> {
+pub fn run(root: &Path, exit_on_eof: bool, snapshot_every: f64, inject: &[PathBuf]) -> Result<(), String> {
     if !snapshot_every.is_finite() || snapshot_every < 0.0 {
         return Err(format!("--snapshot-every {snapshot_every}: give a number of seconds"));
     }
     let options = RunOptions { exit_on_eof, snapshot_every: Duration::from_secs_f64(snapshot_every) };
-    run::run(root, options)
+    run::run(root, options, inject)
 }
 
 pub fn play(root: &Path) -> Result<(), String> {
