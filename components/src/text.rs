@@ -106,6 +106,40 @@ impl Heap {
         out
     }
 
+    /// Prints at most about `max_chars` characters of a noun in the text notation, ending in `…` when
+    /// cut: for nouns from outside or from a crash (a trace frame can hold a whole kernel).
+    ///
+    /// ```
+    /// use components::Heap;
+    /// let mut heap = Heap::new();
+    /// let n = heap.parse("[1 2 3 4 5]").unwrap();
+    /// assert_eq!(heap.print_limited(n, 100), "[1 2 3 4 5]");
+    /// assert_eq!(heap.print_limited(n, 4), "[1 2…");
+    /// ```
+    pub fn print_limited(&self, noun: Noun, max_chars: usize) -> String {
+        struct Capped {
+            out: String,
+            left: usize,
+        }
+        impl Write for Capped {
+            fn write_str(&mut self, text: &str) -> fmt::Result {
+                for c in text.chars() {
+                    if self.left == 0 {
+                        return Err(fmt::Error);
+                    }
+                    self.out.push(c);
+                    self.left -= 1;
+                }
+                Ok(())
+            }
+        }
+        let mut capped = Capped { out: String::new(), left: max_chars };
+        if self.write_noun(&mut capped, noun).is_err() {
+            capped.out.push('…');
+        }
+        capped.out
+    }
+
     /// A value that prints `noun` with `{}`.
     pub fn show(&self, noun: Noun) -> Show<'_> {
         Show { heap: self, noun }

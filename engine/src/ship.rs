@@ -13,7 +13,7 @@ use std::fs;
 use std::path::Path;
 use store::snapshot::{self, SnapshotError, SnapshotInfo};
 use store::{Event, Layout, LogConfig, Meta, Pier};
-use systems::serf::Serf;
+use systems::serf::{PlayError, Serf};
 
 /// Events read from the log per batch during replay.
 const REPLAY_BATCH: usize = 1024;
@@ -227,7 +227,10 @@ fn boot_inner(
         .collect();
     for (k, &job) in jobs.iter().enumerate() {
         let number = serf.event + 1;
-        serf.play(job, 0).map_err(|e| format!("boot: {e}"))?;
+        if let Err(e) = serf.play(job, 0) {
+            report_goof(&serf, &e);
+            return Err(format!("boot: {e}"));
+        }
         let mug = serf.mug();
         note(verbosity, || format!("boot: event {number} ({} of {}) mug {mug:#x}", k + 1, jobs.len()));
         events.push(Event { number, mug, jam: serf.heap.jam(job) });
@@ -238,6 +241,15 @@ fn boot_inner(
     let mug = serf.mug();
     note(verbosity, || format!("boot: {} events, kernel mug {mug:#x}", serf.event));
     Ok(serf)
+}
+
+/// Prints a failed event's trace on stderr.
+fn report_goof(serf: &Serf, error: &PlayError) {
+    if let PlayError::Crashed { goof, .. } = error {
+        for line in goof.lines(&serf.heap) {
+            eprintln!("{line}");
+        }
+    }
 }
 
 /// Writes the serf's state as the pier's snapshot.
@@ -413,7 +425,10 @@ pub fn replay(
                 .heap
                 .cue(&event.jam)
                 .map_err(|e| format!("event {}: the log's record does not cue: {e}", event.number))?;
-            serf.play(job, event.mug).map_err(|e| format!("play: {e}"))?;
+            if let Err(e) = serf.play(job, event.mug) {
+                report_goof(serf, &e);
+                return Err(format!("play: {e}"));
+            }
             if let Some((at, mug)) = check
                 && at == serf.event
                 && serf.mug() != mug

@@ -54,7 +54,10 @@ impl Runner {
         let mut machine = Machine::new();
         machine.share_interrupt(Arc::clone(&self.interrupt));
         machine.start(heap, subject, formula);
-        let outcome = machine.run_with(heap, &mut self.hints, self.budget_steps);
+        let outcome = match machine.run_with(heap, &mut self.hints, self.budget_steps) {
+            Outcome::Paused => Outcome::Crashed(machine.abandon(heap)),
+            outcome => outcome,
+        };
         self.steps += machine.steps();
         drop(machine);
         let mut collector = Collector::new(heap, base);
@@ -64,7 +67,7 @@ impl Runner {
                 crash.trace.iter_mut().for_each(|frame| *frame = collector.relocate(*frame));
                 Err(crash)
             }
-            Outcome::Paused => Err(Crash { mote: Mote::Intr, trace: Vec::new() }),
+            Outcome::Paused => unreachable!("a paused machine was abandoned above"),
         };
         self.hints.relocate(&mut |n| collector.relocate(n));
         collector.finish();
@@ -112,6 +115,9 @@ impl Runner {
         self.slam(heap, gate, cord)
     }
 }
+
+/// How many innermost frames of an interrupted evaluation's trace are rendered.
+const INTR_FRAMES_MAX: usize = 32;
 
 /// The ivory kernel, ready to evaluate Hoon.
 pub struct Ivory {
@@ -205,9 +211,9 @@ impl Ivory {
         match rendered {
             Ok(lines) => Evaluation::Value(lines),
             Err(crash) => {
-                let lines = self
-                    .render_trace(heap, runner, &crash, width)
-                    .unwrap_or_else(|_| crash.trace.iter().map(|frame| heap.print(*frame)).collect());
+                let lines = self.render_trace(heap, runner, &crash, width).unwrap_or_else(|_| {
+                    crash.trace.iter().rev().map(|frame| crate::serf::frame_text(heap, *frame)).collect()
+                });
                 Evaluation::Error { mote: crash.mote, lines }
             }
         }
@@ -222,7 +228,12 @@ impl Ivory {
         crash: &Crash,
         width: u64,
     ) -> Result<Vec<String>, Crash> {
-        let frames = heap.list(&crash.trace);
+        // An interrupted computation can be deep in a long loop: render only its innermost frames.
+        let frames = match crash.mote {
+            Mote::Intr => &crash.trace[..crash.trace.len().min(INTR_FRAMES_MAX)],
+            _ => &crash.trace[..],
+        };
+        let frames = heap.list(frames);
         let tone = heap.cell(Noun::direct(2).expect("small"), frames);
         let toon = runner.slam(heap, self.mook, tone)?;
         let tang = heap.tail(toon).unwrap_or(Noun::ZERO);

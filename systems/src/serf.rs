@@ -37,9 +37,9 @@ impl Goof {
         let mut lines = Vec::new();
         let tanks = list_items(heap, self.tang);
         if tanks.is_empty() {
-            lines.extend(self.trace.iter().rev().map(|frame| heap.show(*frame).to_string()));
+            lines.extend(self.trace.iter().rev().map(|frame| frame_text(heap, *frame)));
         } else {
-            lines.extend(tanks.iter().rev().map(|tank| heap.show(*tank).to_string()));
+            lines.extend(tanks.iter().rev().map(|tank| heap.print_limited(*tank, 2000)));
         }
         lines.push(format!("bail: %{}", self.mote.name()));
         lines
@@ -79,6 +79,47 @@ impl std::fmt::Display for PlayError {
             PlayError::NoKernel => write!(f, "no kernel: the lifecycle has not run"),
         }
     }
+}
+
+/// The most characters of a raw trace frame printed (a frame can hold a whole kernel).
+pub const FRAME_CHARS_MAX: usize = 200;
+
+/// A raw trace frame as text, for kernels with no `mook`: a `%spot` as mook prints it
+/// (`/sys/arvo/hoon:<[805 20].[805 22]>`), a `%mean` cord as its text, anything else in the noun notation.
+pub fn frame_text(heap: &Heap, frame: Noun) -> String {
+    const TAG_SPOT: u64 = u32::from_le_bytes(*b"spot") as u64;
+    const TAG_MEAN: u64 = u32::from_le_bytes(*b"mean") as u64;
+    let raw = || heap.print_limited(frame, FRAME_CHARS_MAX);
+    let Some((tag, data)) = heap.cell_parts(frame) else { return raw() };
+    match tag.as_direct() {
+        Some(TAG_SPOT) => spot_text(heap, data).unwrap_or_else(raw),
+        Some(TAG_MEAN) => match heap.atom(data) {
+            Some(cord) => match std::str::from_utf8(&cord.to_bytes()) {
+                Ok(text) if !text.contains('\0') => text.to_string(),
+                _ => raw(),
+            },
+            None => raw(),
+        },
+        _ => raw(),
+    }
+}
+
+/// `[path [[l c] l c]]` as `/a/b:<[l c].[l c]>`; `None` if it is not of that shape.
+fn spot_text(heap: &Heap, spot: Noun) -> Option<String> {
+    let (path, pint) = heap.cell_parts(spot)?;
+    let mut text = String::new();
+    for knot in list_items(heap, path) {
+        let bytes = heap.atom(knot)?.to_bytes();
+        text.push('/');
+        text.push_str(std::str::from_utf8(&bytes).ok()?);
+    }
+    let (from, to) = heap.cell_parts(pint)?;
+    let point = |p: Noun| -> Option<(u64, u64)> {
+        let (line, column) = heap.cell_parts(p)?;
+        Some((line.as_direct()?, column.as_direct()?))
+    };
+    let ((l1, c1), (l2, c2)) = (point(from)?, point(to)?);
+    Some(format!("{text}:<[{l1} {c1}].[{l2} {c2}]>"))
 }
 
 fn list_items(heap: &Heap, mut list: Noun) -> Vec<Noun> {

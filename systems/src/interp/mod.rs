@@ -768,6 +768,13 @@ impl Machine {
     /// Unwinds after a crash: an `exit` is caught by the innermost `+mink` (as `[2 trace]`) whose road it
     /// happened in; a crash inside a scry handler skips the `+mink` that asked it; other motes and exits
     /// outside any `+mink` end the computation.
+    /// Gives up a paused computation as interrupted: the crash `intr` with the trace at the point it
+    /// stopped (Vere reports a trace for an interrupted event too). The machine is left idle.
+    pub fn abandon(&mut self, heap: &mut Heap) -> Crash {
+        // Only `exit` is caught by `+mink`, so unwinding with `intr` always reaches the top.
+        self.unwind(heap, Mote::Intr).unwrap_or(Crash { mote: Mote::Intr, trace: Vec::new() })
+    }
+
     fn unwind(&mut self, heap: &mut Heap, mote: Mote) -> Option<Crash> {
         let mut skip = 0usize;
         while let Some(item) = self.work.pop() {

@@ -69,8 +69,17 @@ fn parent_axis(heap: &Heap, mut formula: Noun) -> Option<u64> {
     None
 }
 
+/// The arms Vere 1.16 jets under its `a50` test root, each with the k140 driver of the same name. Any
+/// other arm registered under `a50` (`scow`, `pow`, `weld`, `muk`, ...) runs as Nock, as in Vere.
+const A50_ARMS: [&str; 45] = [
+    "add", "dec", "div", "dvr", "gte", "gth", "lte", "lth", "mod", "mul", "sub", "bex", "cat", "can", "con",
+    "cut", "dis", "dor", "end", "gor", "lsh", "met", "mix", "mor", "mug", "rep", "rip", "rsh", "swp", "flop",
+    "lent", "levy", "reap", "slag", "snag", "turn", "welp", "by/apt", "by/del", "by/get", "by/has", "by/put",
+    "in/apt", "in/del", "in/put",
+];
+
 /// The jet for a label: k140 labels as in the table; Vere's `a50` test root reuses k140 drivers directly
-/// under it (`a50/dec` is `k140/one/dec`'s driver).
+/// under it for the arms in [`A50_ARMS`] (`a50/dec` is `k140/one/dec`'s driver).
 fn jet_for(label: &str) -> Option<JetFn> {
     if label == MINK {
         return Some(|_, _| JetOutcome::Punt); // never called: `Dashboard::call` hands +mink to the machine
@@ -79,6 +88,9 @@ fn jet_for(label: &str) -> Option<JetFn> {
         return Some(jet);
     }
     let rest = label.strip_prefix("a50/")?;
+    if !A50_ARMS.contains(&rest) {
+        return None;
+    }
     let suffix = format!("/{rest}");
     let mut matches =
         super::TABLE.iter().filter(|j| j.label.starts_with("k140/") && j.label.ends_with(&suffix));
@@ -329,6 +341,17 @@ mod tests {
         let stranger = heap.cell(gate_battery, other);
         assert!(dashboard.find(&mut heap, stranger, two).is_none());
         assert!(dashboard.find(&mut heap, gate, Noun::direct(3).unwrap()).is_none(), "only arm 2 is jetted");
+    }
+
+    #[test]
+    fn a50_jets_only_the_arms_vere_lists() {
+        for label in ["a50/dec", "a50/mug", "a50/welp", "a50/by/put", "a50/in/put"] {
+            assert!(jet_for(label).is_some(), "{label} has a k140 driver in Vere's a50 tree");
+        }
+        // Registered by sword's playpen.hoon under `a50`, but not in Vere 1.16's a50 tree: Nock runs.
+        for label in ["a50/scow", "a50/pow", "a50/muk", "a50/weld", "a50/scag", "a50/in/has", "a50/xeb"] {
+            assert!(jet_for(label).is_none(), "{label} must run as Nock, as in Vere");
+        }
     }
 
     #[test]
