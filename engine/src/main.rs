@@ -91,6 +91,10 @@ enum Command {
         /// Seconds between snapshots while running (also written at exit).
         #[arg(long, default_value_t = 120.0)]
         snapshot_every: f64,
+        /// The most Nock steps computed per tick: a longer event is resumed next tick, so input, timers
+        /// and output keep moving while it runs.
+        #[arg(long, default_value_t = run::TICK_STEPS)]
+        tick_steps: u64,
         /// Inject the ovum in FILE (the jam of [wire card]) after the start events (Vere's -I);
         /// repeatable.
         #[arg(long, short = 'I')]
@@ -137,8 +141,8 @@ fn main() -> ExitCode {
         Command::Boot { pier, pill, fake, import, event } => {
             cmd::pier::boot(&pier, pill.as_deref(), &fake, import.as_deref(), event)
         }
-        Command::Run { pier, no_tty: _, exit_on_eof, snapshot_every, inject } => {
-            cmd::pier::run(&pier, exit_on_eof, snapshot_every, &inject)
+        Command::Run { pier, no_tty: _, exit_on_eof, snapshot_every, tick_steps, inject } => {
+            cmd::pier::run(&pier, exit_on_eof, snapshot_every, tick_steps, &inject)
         }
         Command::Play { pier } => cmd::pier::play(&pier),
         Command::Cram { pier, file } => cmd::pier::cram(&pier, &file),

@@ -10,20 +10,28 @@
 //! event in hand, waits for the log, snapshots and exits. SIGINT interrupts the event being computed
 //! (which then fails as `%intr` and goes through `%crud`) and types ctrl-c to the ship.
 //!
-//! This loop is the single-ship precursor of the ECS tick loop of DESIGN.md.
+//! The app is a bevy_ecs [`World`]: each ship is an entity whose components are its kernel, its inbox of
+//! ova, the event in flight, what waits for the log, its timer and its terminal; one [`Schedule`] runs the
+//! systems of DESIGN.md each tick, in order: `io_poll` (signals, stdin, timers → inboxes), `nock_step`
+//! (at most `--tick-steps` Nock steps per ship per tick, so a long event never freezes I/O: it is
+//! resumed next tick), `persist` (release the effects of committed events), `route_effects` (to behn
+//! and the terminal) and `snapshot`. Nothing assumes one ship, though `engine run` makes one. Jets run
+//! inside `nock_step` for now (no separate `jet_dispatch` system yet).
 
 use crate::ship::{self, Verbosity};
 use crate::term::{self, Kick, LineOutput};
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 use components::{Heap, Noun, time};
 use std::collections::VecDeque;
-use std::io::{BufRead, Read};
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::{CommitConfig, Committer, Event, Layout};
-use systems::serf::{Serf, Work};
+use systems::serf::{InFlight, Serf, Work};
 
 /// Lines waiting between the stdin reader and the ship.
 const INPUT_LINES_MAX: usize = 64;
@@ -37,7 +45,14 @@ pub struct RunOptions {
     pub exit_on_eof: bool,
     /// Seconds between snapshots while running.
     pub snapshot_every: Duration,
+    /// The most Nock steps one ship computes per tick.
+    pub tick_steps: u64,
 }
+
+/// The default of `--tick-steps`: a few tens of milliseconds of Nock.
+pub const TICK_STEPS: u64 = 1_000_000;
+/// The most ova waiting in one ship's inbox; more are dropped, with a message.
+const INBOX_MAX: usize = 4096;
 
 /// The most bytes of one `--inject` file.
 const INJECT_BYTES_MAX: u64 = 1 << 30;
@@ -96,108 +111,339 @@ fn spawn_stdin_reader() -> Receiver<Input> {
     receive
 }
 
-/// The ship between ticks: what is queued, what waits for the log, the timer.
-struct Running {
-    serf: Serf,
-    committer: Committer,
-    /// Ova waiting to be computed, oldest first.
-    queue: VecDeque<Noun>,
-    /// Effects of computed events, waiting for their event to be committed.
-    pending: VecDeque<(u64, Noun)>,
-    output: LineOutput,
-    /// behn's timer: when to inject `%wake`.
-    wake_at: Option<Instant>,
-    /// The time stamped on the last event (each new one is later).
-    last_now: u128,
-    stop: bool,
+// ---------------------------------------------------------------------------------------------------------
+// Components: one ship's state, split by what each system touches.
+
+/// The ship's pier directory (for snapshots) and its name in messages.
+#[derive(Component)]
+struct Pier {
+    layout: Layout,
 }
 
-impl Running {
-    /// Computes the next queued ovum, if any.
-    fn step(&mut self) -> Result<bool, String> {
-        let Some(ovum) = self.queue.pop_front() else { return Ok(false) };
-        let now = time::now().max(self.last_now + time::TICK);
-        self.last_now = now;
-        let now_noun = ship::atom_u128(&mut self.serf.heap, now);
-        match self.serf.work(now_noun, ovum) {
-            Work::Done { job, mug, effects } => self.commit(job, mug, effects)?,
-            Work::Swap { job, mug, effects, goof } => {
-                for line in goof.lines(&self.serf.heap) {
-                    eprintln!("{line}");
-                }
-                self.commit(job, mug, effects)?;
-            }
-            Work::Bail(goofs) => {
-                for goof in &goofs {
-                    for line in goof.lines(&self.serf.heap) {
-                        eprintln!("{line}");
-                    }
-                }
-                eprintln!("{}", describe_failed(&self.serf.heap, ovum));
-            }
-        }
-        Ok(true)
-    }
+/// The kernel and its heap.
+#[derive(Component)]
+struct Kernel(Serf);
 
-    fn commit(&mut self, job: Noun, mug: u32, effects: Noun) -> Result<(), String> {
-        let number = self.serf.event;
-        let jam = self.serf.heap.jam(job);
-        self.committer.submit(Event { number, mug, jam }).map_err(|e| format!("event log: {e}"))?;
-        self.pending.push_back((number, effects));
-        Ok(())
-    }
+/// Ova waiting to be computed, oldest first, each as jam bytes: they are kept outside the serf's heap,
+/// which must not be allocated in while an event is in flight.
+#[derive(Component, Default)]
+struct Inbox(VecDeque<Vec<u8>>);
 
-    /// Releases the effects of every committed event, in order.
-    fn release(&mut self) -> Result<(), String> {
-        if let Some(failure) = self.committer.failure() {
-            return Err(format!("event log: {failure}"));
+impl Inbox {
+    /// Queues an ovum built in `scratch`.
+    fn push(&mut self, scratch: &Heap, ovum: Noun) {
+        if self.0.len() >= INBOX_MAX {
+            eprintln!("run: inbox full ({INBOX_MAX} ova): dropping one");
+            return;
         }
-        let committed = self.committer.committed();
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        while let Some(&(number, effects)) = self.pending.front() {
-            if number > committed {
-                break;
-            }
-            self.pending.pop_front();
-            let mut list = effects;
-            while let Some((effect, rest)) = self.serf.heap.cell_parts(list) {
-                self.route(effect, &mut out);
-                list = rest;
-            }
-        }
-        Ok(())
+        self.0.push_back(scratch.jam(ovum));
     }
+}
 
-    fn route(&mut self, effect: Noun, out: &mut impl std::io::Write) {
-        let heap = &self.serf.heap;
-        if let Some((wire, card)) = heap.cell_parts(effect) {
-            let wire = if heap.head(wire).and_then(|h| h.as_direct()) == Some(0) {
-                heap.tail(wire).unwrap_or(Noun::ZERO)
+/// The event being computed, if any, and the time stamped on the last one.
+#[derive(Component, Default)]
+struct Computing {
+    event: Option<(InFlight, Noun)>,
+    last_now: u128,
+}
+
+/// The group-commit writer, and the effects of computed events waiting for their event to be durable.
+#[derive(Component)]
+struct Persist {
+    committer: Option<Committer>,
+    pending: VecDeque<(u64, Noun)>,
+}
+
+/// Effects of committed events, waiting to be routed, in order.
+#[derive(Component, Default)]
+struct Outbox(VecDeque<Noun>);
+
+/// behn's one timer: when to inject `%wake`.
+#[derive(Component, Default)]
+struct Behn {
+    wake_at: Option<Instant>,
+}
+
+/// The terminal in line mode.
+#[derive(Component, Default)]
+struct Terminal(LineOutput);
+
+/// When the ship's last snapshot was written.
+#[derive(Component)]
+struct Snapshots {
+    last: Instant,
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Resources: the process's.
+
+/// Signals, stdin, and whether to stop.
+#[derive(Resource)]
+struct Control {
+    terminate: Arc<AtomicBool>,
+    ctrl_c: Arc<AtomicBool>,
+    input: Mutex<Receiver<Input>>,
+    input_open: bool,
+    options: RunOptions,
+    stop: bool,
+    /// The first error that stops the app (a failing log, a snapshot that cannot be written).
+    failure: Option<String>,
+}
+
+impl Control {
+    fn fail(&mut self, error: String) {
+        self.failure.get_or_insert(error);
+        self.stop = true;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Systems.
+
+/// Signals, stdin lines and due timers become ova in the inboxes. When no ship has work, it waits (at most
+/// [`POLL`], less if a timer is due sooner) for input.
+fn io_poll(mut control: ResMut<Control>, mut ships: Query<(&Kernel, &mut Inbox, &Computing, &mut Behn)>) {
+    let mut scratch = Heap::new();
+    if control.terminate.load(Ordering::Relaxed) {
+        control.stop = true;
+        return;
+    }
+    let ctrl_c = control.ctrl_c.swap(false, Ordering::Relaxed);
+    if ctrl_c {
+        eprintln!("interrupt");
+    }
+    let now = Instant::now();
+    let mut busy = false;
+    let mut next_wake: Option<Instant> = None;
+    for (kernel, mut inbox, computing, mut behn) in &mut ships {
+        if ctrl_c {
+            if computing.event.is_none() {
+                // Nothing to interrupt: the flag must not stop the next event.
+                kernel.0.runner.interrupt.store(false, Ordering::Relaxed);
+            }
+            let ovum = term::ctrl_c_ovum(&mut scratch);
+            inbox.push(&scratch, ovum);
+        }
+        if behn.wake_at.is_some_and(|at| at <= now) {
+            behn.wake_at = Some(now + engine_io::behn::BACKSTOP);
+            let ovum = engine_io::behn::wake(&mut scratch);
+            inbox.push(&scratch, ovum);
+        }
+        busy |= computing.event.is_some() || !inbox.0.is_empty();
+        if let Some(at) = behn.wake_at {
+            next_wake = Some(next_wake.map_or(at, |w: Instant| w.min(at)));
+        }
+    }
+    if !control.input_open {
+        if !busy {
+            if control.options.exit_on_eof {
+                control.stop = true;
             } else {
-                wire
-            };
-            if engine_io::behn::claims(heap, wire) {
-                match engine_io::behn::on_card(heap, card, time::now()) {
-                    Ok(engine_io::behn::TimerAction::Arm(delay)) => {
-                        self.wake_at = Some(Instant::now() + delay)
-                    }
-                    Ok(engine_io::behn::TimerAction::Disarm) => self.wake_at = None,
-                    Err(bad) => eprintln!("behn: {}", bad.0),
+                std::thread::sleep(POLL);
+            }
+        }
+        return;
+    }
+    let wait = if busy {
+        Duration::ZERO
+    } else {
+        next_wake.map_or(POLL, |at| at.saturating_duration_since(now).min(POLL))
+    };
+    let received = {
+        let input = control.input.lock().expect("the stdin receiver");
+        if wait.is_zero() {
+            input.try_recv().map_err(|e| match e {
+                mpsc::TryRecvError::Empty => RecvTimeoutError::Timeout,
+                mpsc::TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+            })
+        } else {
+            input.recv_timeout(wait)
+        }
+    };
+    match received {
+        Ok(Input::Line(line)) => {
+            for (_, mut inbox, _, _) in &mut ships {
+                for ovum in term::line_ova(&mut scratch, &line) {
+                    inbox.push(&scratch, ovum);
                 }
+            }
+        }
+        Ok(Input::Eof) | Err(RecvTimeoutError::Disconnected) => control.input_open = false,
+        Err(RecvTimeoutError::Timeout) => {}
+    }
+}
+
+/// Computes each ship's events for at most `tick_steps` Nock steps: an event that does not end within the
+/// budget is resumed next tick. A computed event goes to the log writer, its effects to `pending`.
+fn nock_step(
+    mut control: ResMut<Control>,
+    mut ships: Query<(&mut Kernel, &mut Inbox, &mut Computing, &mut Persist)>,
+) {
+    let tick_steps = control.options.tick_steps.max(1);
+    for (mut kernel, mut inbox, mut computing, mut persist) in &mut ships {
+        let serf = &mut kernel.0;
+        let mut left = tick_steps;
+        while left > 0 {
+            if computing.event.is_none() {
+                let Some(bytes) = inbox.0.pop_front() else { break };
+                let ovum = match serf.heap.cue(&bytes) {
+                    Ok(ovum) => ovum,
+                    Err(e) => {
+                        eprintln!("run: dropping an ovum that does not cue: {e}");
+                        continue;
+                    }
+                };
+                let now = time::now().max(computing.last_now + time::TICK);
+                computing.last_now = now;
+                let now_noun = ship::atom_u128(&mut serf.heap, now);
+                computing.event = Some((serf.begin(now_noun, ovum), ovum));
+            }
+            let (event, ovum) = computing.event.as_mut().expect("an event in flight");
+            let before = serf.runner.steps;
+            let work = serf.advance(event, left);
+            left = left.saturating_sub((serf.runner.steps - before).max(1));
+            let Some(work) = work else { break };
+            let ovum = *ovum;
+            computing.event = None;
+            if let Err(e) = complete(serf, &mut persist, work, ovum) {
+                control.fail(e);
                 return;
             }
         }
-        if self.output.kick(heap, effect, out) == Kick::Exit {
-            self.stop = true;
+    }
+}
+
+/// What follows an event's end: its trace printed if it failed, the event (or its `%crud`) handed to the
+/// log writer with its effects held until it is durable, or if it was dropped, a message.
+fn complete(serf: &mut Serf, persist: &mut Persist, work: Work, ovum: Noun) -> Result<(), String> {
+    // An interrupt that came too late for this event must not stop the next.
+    serf.runner.interrupt.store(false, Ordering::Relaxed);
+    let committed = match work {
+        Work::Done { job, mug, effects } => Some((job, mug, effects)),
+        Work::Swap { job, mug, effects, goof } => {
+            for line in goof.lines(&serf.heap) {
+                eprintln!("{line}");
+            }
+            Some((job, mug, effects))
+        }
+        Work::Bail(goofs) => {
+            for goof in &goofs {
+                for line in goof.lines(&serf.heap) {
+                    eprintln!("{line}");
+                }
+            }
+            eprintln!("{}", describe_failed(&serf.heap, ovum));
+            None
+        }
+    };
+    if let Some((job, mug, effects)) = committed {
+        let number = serf.event;
+        let jam = serf.heap.jam(job);
+        let committer = persist.committer.as_ref().ok_or("the ship's log writer has stopped")?;
+        committer.submit(Event { number, mug, jam }).map_err(|e| format!("event log: {e}"))?;
+        persist.pending.push_back((number, effects));
+    }
+    Ok(())
+}
+
+/// Moves the effects of every committed event to the outbox, in order.
+fn persist(mut control: ResMut<Control>, mut ships: Query<(&mut Persist, &mut Outbox)>) {
+    for (mut persist, mut outbox) in &mut ships {
+        let Some(committer) = persist.committer.as_ref() else { continue };
+        if let Some(failure) = committer.failure() {
+            control.fail(format!("event log: {failure}"));
+            return;
+        }
+        let committed = committer.committed();
+        while persist.pending.front().is_some_and(|&(number, _)| number <= committed) {
+            let (_, effects) = persist.pending.pop_front().expect("checked");
+            outbox.0.push_back(effects);
         }
     }
+}
 
-    /// Waits until everything computed is committed, and releases it.
-    fn settle(&mut self) -> Result<(), String> {
-        self.committer.wait_committed(self.serf.event).map_err(|e| format!("event log: {e}"))?;
-        self.release()
+/// Sends each released effect to its driver: behn's timer, or the terminal.
+fn route_effects(
+    mut control: ResMut<Control>,
+    mut ships: Query<(&Kernel, &mut Outbox, &mut Behn, &mut Terminal)>,
+) {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (kernel, mut outbox, mut behn, mut terminal) in &mut ships {
+        let heap = &kernel.0.heap;
+        while let Some(effects) = outbox.0.pop_front() {
+            let mut list = effects;
+            while let Some((effect, rest)) = heap.cell_parts(list) {
+                if route(heap, effect, &mut behn, &mut terminal.0, &mut out) == Kick::Exit {
+                    control.stop = true;
+                }
+                list = rest;
+            }
+        }
     }
+}
+
+fn route(
+    heap: &Heap,
+    effect: Noun,
+    behn: &mut Behn,
+    terminal: &mut LineOutput,
+    out: &mut impl Write,
+) -> Kick {
+    if let Some((wire, card)) = heap.cell_parts(effect) {
+        let wire = if heap.head(wire).and_then(|h| h.as_direct()) == Some(0) {
+            heap.tail(wire).unwrap_or(Noun::ZERO)
+        } else {
+            wire
+        };
+        if engine_io::behn::claims(heap, wire) {
+            match engine_io::behn::on_card(heap, card, time::now()) {
+                Ok(engine_io::behn::TimerAction::Arm(delay)) => behn.wake_at = Some(Instant::now() + delay),
+                Ok(engine_io::behn::TimerAction::Disarm) => behn.wake_at = None,
+                Err(bad) => eprintln!("behn: {}", bad.0),
+            }
+            return Kick::Handled;
+        }
+    }
+    terminal.kick(heap, effect, out)
+}
+
+/// Snapshots each idle ship (nothing in flight or queued) every `--snapshot-every`, once everything it
+/// computed is durable.
+fn snapshot(
+    mut control: ResMut<Control>,
+    mut ships: Query<(&Pier, &mut Kernel, &Computing, &Inbox, &Persist, &mut Snapshots)>,
+) {
+    let every = control.options.snapshot_every;
+    for (pier, mut kernel, computing, inbox, persist, mut snapshots) in &mut ships {
+        if computing.event.is_some() || !inbox.0.is_empty() || snapshots.last.elapsed() < every {
+            continue;
+        }
+        let Some(committer) = persist.committer.as_ref() else { continue };
+        let serf = &mut kernel.0;
+        if let Err(e) = committer.wait_committed(serf.event) {
+            control.fail(format!("event log: {e}"));
+            return;
+        }
+        serf.tidy();
+        if let Err(e) = ship::write_snapshot(&pier.layout, serf) {
+            control.fail(e);
+            return;
+        }
+        snapshots.last = Instant::now();
+    }
+}
+
+/// The schedule of one tick.
+fn tick_schedule() -> Schedule {
+    let mut schedule = Schedule::default();
+    schedule.set_executor(SingleThreadedExecutor::new());
+    schedule.set_build_settings(ScheduleBuildSettings {
+        ambiguity_detection: LogLevel::Error,
+        ..Default::default()
+    });
+    schedule.add_systems((io_poll, nock_step, persist, route_effects, snapshot).chain());
+    schedule
 }
 
 /// `DRIVER: %TAG event on /WIRE failed`, as Vere reports a dropped event.
@@ -249,77 +495,99 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
     watch(signal_hook::consts::SIGINT, &ctrl_c)?;
     watch(signal_hook::consts::SIGINT, &serf.runner.interrupt)?;
 
+    // The start events, then the injected ova.
     let started = time::now();
-    let mut queue = VecDeque::new();
-    queue.extend(ship::start_ova(&mut serf.heap, started, 80, 24)?);
+    let mut inbox = Inbox::default();
+    for ovum in ship::start_ova(&mut serf.heap, started, 80, 24)? {
+        inbox.push(&serf.heap, ovum);
+    }
     let started_noun = ship::atom_u128(&mut serf.heap, started);
     let sev = serf.heap.mug(started_noun) as u64;
-    queue.push_back(engine_io::behn::born(&mut serf.heap, sev));
-    queue.extend(injected);
-    let committer = Committer::spawn(log, CommitConfig::default());
-    let mut running = Running {
-        serf,
-        committer,
-        queue,
-        pending: VecDeque::new(),
-        output: LineOutput::default(),
-        wake_at: None,
-        last_now: 0,
+    let born = engine_io::behn::born(&mut serf.heap, sev);
+    inbox.push(&serf.heap, born);
+    for ovum in injected {
+        inbox.push(&serf.heap, ovum);
+    }
+
+    let mut world = World::new();
+    world.insert_resource(Control {
+        terminate,
+        ctrl_c,
+        input: Mutex::new(spawn_stdin_reader()),
+        input_open: true,
+        options,
         stop: false,
-    };
-    let input = spawn_stdin_reader();
-    let mut input_open = true;
-    let mut last_snapshot = Instant::now();
-    let result = (|| -> Result<(), String> {
-        while !running.stop && !terminate.load(Ordering::Relaxed) {
-            if ctrl_c.swap(false, Ordering::Relaxed) {
-                running.serf.runner.interrupt.store(false, Ordering::Relaxed);
-                eprintln!("interrupt");
-                let ovum = term::ctrl_c_ovum(&mut running.serf.heap);
-                running.queue.push_back(ovum);
-            }
-            if running.wake_at.is_some_and(|at| at <= Instant::now()) {
-                running.wake_at = Some(Instant::now() + engine_io::behn::BACKSTOP);
-                let ovum = engine_io::behn::wake(&mut running.serf.heap);
-                running.queue.push_back(ovum);
-            }
-            if running.step()? {
-                running.release()?;
-                continue;
-            }
-            // Idle: everything computed goes out once durable.
-            running.settle()?;
-            if last_snapshot.elapsed() >= options.snapshot_every {
-                running.serf.tidy();
-                ship::write_snapshot(&layout, &mut running.serf)?;
-                last_snapshot = Instant::now();
-            }
-            if !input_open {
-                if options.exit_on_eof {
-                    break;
-                }
-                std::thread::sleep(POLL);
-                continue;
-            }
-            match input.recv_timeout(POLL) {
-                Ok(Input::Line(line)) => {
-                    let ova = term::line_ova(&mut running.serf.heap, &line);
-                    running.queue.extend(ova);
-                }
-                Ok(Input::Eof) | Err(RecvTimeoutError::Disconnected) => input_open = false,
-                Err(RecvTimeoutError::Timeout) => {}
-            }
-        }
-        running.settle()
-    })();
-    let Running { mut serf, committer, .. } = running;
-    let log = committer.finish();
-    result?;
-    log.map_err(|e| format!("event log: {e}"))?;
+        failure: None,
+    });
+    let ship = world
+        .spawn((
+            Pier { layout: Layout::of(&guard.root) },
+            Kernel(serf),
+            inbox,
+            Computing::default(),
+            Persist {
+                committer: Some(Committer::spawn(log, CommitConfig::default())),
+                pending: VecDeque::new(),
+            },
+            Outbox::default(),
+            Behn::default(),
+            Terminal::default(),
+            Snapshots { last: Instant::now() },
+        ))
+        .id();
+    let mut schedule = tick_schedule();
+    while !world.resource::<Control>().stop {
+        schedule.run(&mut world);
+    }
+
+    // Stopping: the event in flight is finished (ctrl-c interrupts it), everything computed is committed
+    // and its output printed, then the snapshot.
+    let failure = world.resource_mut::<Control>().failure.take();
+    let stop_result = finish(&mut world, ship);
+    let mut entity = world.entity_mut(ship);
+    let mut kernel = entity.take::<Kernel>().expect("the ship's kernel");
+    let persist = entity.take::<Persist>().expect("the ship's log writer");
+    let log = persist.committer.map(|c| c.finish());
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    stop_result?;
+    if let Some(log) = log {
+        log.map_err(|e| format!("event log: {e}"))?;
+    }
+    let serf = &mut kernel.0;
     serf.tidy();
-    ship::write_snapshot(&layout, &mut serf)?;
+    ship::write_snapshot(&layout, serf)?;
     let mug = serf.mug();
     eprintln!("run: stopped at event {}, kernel mug {mug:#x}", serf.event);
     drop(guard);
+    Ok(())
+}
+
+/// Finishes a ship's event in flight, waits for the log to hold everything computed, and routes what is
+/// left in its outbox.
+fn finish(world: &mut World, ship: Entity) -> Result<(), String> {
+    let mut entity = world.entity_mut(ship);
+    let in_flight = entity.get_mut::<Computing>().and_then(|mut c| c.event.take());
+    if let Some((mut event, ovum)) = in_flight {
+        let mut kernel = entity.take::<Kernel>().expect("the ship's kernel");
+        let mut persist = entity.take::<Persist>().expect("the ship's log writer");
+        let work = loop {
+            if let Some(work) = kernel.0.advance(&mut event, u64::MAX) {
+                break work;
+            }
+        };
+        let result = complete(&mut kernel.0, &mut persist, work, ovum);
+        entity.insert((kernel, persist));
+        result?;
+    }
+    let event = world.get::<Kernel>(ship).expect("the ship's kernel").0.event;
+    if let Some(committer) = world.get::<Persist>(ship).and_then(|p| p.committer.as_ref()) {
+        committer.wait_committed(event).map_err(|e| format!("event log: {e}"))?;
+    }
+    let mut tail = Schedule::default();
+    tail.set_executor(SingleThreadedExecutor::new());
+    tail.add_systems((persist, route_effects).chain());
+    tail.run(world);
     Ok(())
 }

@@ -386,3 +386,52 @@ fn a_failed_event_is_logged_as_its_crud_or_dropped() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("junk.jam"));
 }
+
+#[test]
+fn events_sliced_across_ticks_end_as_whole_ones_do() {
+    // The same injections into two counter ships: one computing a single Nock step per tick (so every
+    // event, and every %crud, is suspended and resumed many times), one with the default budget.
+    let mut logs = Vec::new();
+    for tick_steps in ["1", "1000000"] {
+        let dir = tempfile::tempdir().unwrap();
+        let pier = boot_counter(dir.path());
+        let (boom, bust, fine) =
+            (ovum_file(dir.path(), "boom"), ovum_file(dir.path(), "bust"), ovum_file(dir.path(), "fine"));
+        let out = Command::new(env!("CARGO_BIN_EXE_engine"))
+            .args(["run", "-x", "--tick-steps", tick_steps, "-I", boom.to_str().unwrap(), "-I"])
+            .arg(&bust)
+            .arg("-I")
+            .arg(&fine)
+            .arg(&pier)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stdout = ok(&out, "run with injections");
+        assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 8, "{stdout}");
+        let log = log_of(&pier);
+        assert_eq!(log.last(), 15);
+        let events = log.read(1, 15).unwrap();
+        let mut heap = components::Heap::new();
+        // Mugs, and each event's card (its time aside).
+        let shapes: Vec<(u32, String)> = events
+            .iter()
+            .map(|e| {
+                let job = heap.cue(&e.jam).unwrap();
+                let card = heap.tail(job).map(|ovum| heap.print(ovum)).unwrap_or_else(|| heap.print(job));
+                (e.mug, card)
+            })
+            .collect();
+        logs.push(shapes);
+    }
+    assert_eq!(logs[0].len(), logs[1].len());
+    for (k, (sliced, whole)) in logs[0].iter().zip(&logs[1]).enumerate() {
+        assert_eq!(sliced.0, whole.0, "event {}: mugs differ", k + 1);
+        if k >= 2
+            && !whole.1.contains(&t("wack"))
+            && !whole.1.contains(&t("wyrd"))
+            && !whole.1.contains(&t("born"))
+        {
+            assert_eq!(sliced.1, whole.1, "event {}: cards differ", k + 1);
+        }
+    }
+}

@@ -20,6 +20,20 @@ pub const POKE_AXIS: u64 = 23;
 /// library, render the vase with `sell`.
 const EVAL_GATE: &str = "|=(a=@t (sell (slap !>(+>.$) (rain /eval a))))";
 
+/// A kernel call in progress: see [`Runner::begin`].
+pub struct Call {
+    machine: Machine,
+    /// The heap's size when the call began: its garbage is what lies above.
+    base: usize,
+}
+
+impl Call {
+    /// Steps the call has taken so far.
+    pub fn steps(&self) -> u64 {
+        self.machine.steps()
+    }
+}
+
 /// A runner of kernel calls: the hints (jets registered so far, the memo cache) persist across calls.
 pub struct Runner {
     pub hints: ConsoleHints,
@@ -50,17 +64,41 @@ impl Runner {
     /// `*[subject formula]`, to the end (or the budget). Afterwards the call's garbage is collected: only
     /// the product, and what the hints hold, stay in the heap.
     pub fn nock(&mut self, heap: &mut Heap, subject: Noun, formula: Noun) -> Result<Noun, Crash> {
+        let mut call = self.begin(heap, subject, formula);
+        loop {
+            if let Some(result) = self.advance(heap, &mut call, u64::MAX) {
+                return result;
+            }
+        }
+    }
+
+    /// Starts `*[subject formula]` as a call that [`Runner::advance`] runs a slice at a time. Until it
+    /// ends, nothing else may allocate in `heap`: a collection inside the call keeps only what the call
+    /// can reach among the words allocated since it began.
+    pub fn begin(&mut self, heap: &mut Heap, subject: Noun, formula: Noun) -> Call {
         let base = heap.words_used();
         let mut machine = Machine::new();
         machine.share_interrupt(Arc::clone(&self.interrupt));
         machine.start(heap, subject, formula);
-        let outcome = match machine.run_with(heap, &mut self.hints, self.budget_steps) {
-            Outcome::Paused => Outcome::Crashed(machine.abandon(heap)),
+        Call { machine, base }
+    }
+
+    /// Runs a call for at most `slice` more steps: `None` if it has not ended yet. A call that passes
+    /// [`Runner::budget_steps`] in all ends as `intr`. When it ends, its garbage is collected: only the
+    /// product (or the trace), and what the hints hold, stay in the heap.
+    pub fn advance(&mut self, heap: &mut Heap, call: &mut Call, slice: u64) -> Option<Result<Noun, Crash>> {
+        let before = call.machine.steps();
+        let left = self.budget_steps.saturating_sub(before);
+        let outcome = match call.machine.run_with(heap, &mut self.hints, slice.min(left)) {
+            Outcome::Paused if slice < left => {
+                self.steps += call.machine.steps() - before;
+                return None;
+            }
+            Outcome::Paused => Outcome::Crashed(call.machine.abandon(heap)),
             outcome => outcome,
         };
-        self.steps += machine.steps();
-        drop(machine);
-        let mut collector = Collector::new(heap, base);
+        self.steps += call.machine.steps() - before;
+        let mut collector = Collector::new(heap, call.base);
         let result = match outcome {
             Outcome::Done(product) => Ok(collector.relocate(product)),
             Outcome::Crashed(mut crash) => {
@@ -71,7 +109,7 @@ impl Runner {
         };
         self.hints.relocate(&mut |n| collector.relocate(n));
         collector.finish();
-        result
+        Some(result)
     }
 
     /// Calls a gate: its sample (axis 6) replaced, arm 2 run.

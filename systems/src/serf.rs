@@ -9,7 +9,7 @@
 //! Every event leaves the kernel's new state in the heap's old space; [`Serf::compact`] copies what is
 //! still reachable (the kernel and the jet registrations) into a fresh heap.
 
-use crate::arvo::Runner;
+use crate::arvo::{Call, Runner};
 use crate::interp::{Crash, Hints, Mote};
 use crate::jets::dashboard::Dashboard;
 use components::copy::Collector;
@@ -55,6 +55,28 @@ pub enum Work {
     Swap { job: Noun, mug: u32, effects: Noun, goof: Goof },
     /// It failed and so did its `%crud` (the crud's goof first): nothing to log, the kernel unchanged.
     Bail(Vec<Goof>),
+}
+
+/// `*[[job kernel] POKE_FORMULA]`: the kernel's poke gate (arm 23), slammed with `job`.
+const POKE_FORMULA: &str = "[8 [7 [0 3] 9 23 0 1] 9 2 10 [6 0 6] 0 2]";
+
+/// An event being computed: see [`Serf::begin`].
+pub struct InFlight {
+    now: Noun,
+    ovum: Noun,
+    job: Noun,
+    stage: Stage,
+}
+
+enum Stage {
+    /// The event itself is running.
+    Poke(Call),
+    /// The event failed: its `%crud` is next.
+    Failed(Crash),
+    /// The `%crud` of the failed event is running.
+    Crud { call: Call, job: Noun, goof: Goof },
+    /// Over: its work was given.
+    Done,
 }
 
 /// Why a serf could not boot or replay.
@@ -246,11 +268,26 @@ impl Serf {
     /// Pokes `job = [now ovum]` into the kernel: its effects, the kernel replaced. The kernel is unchanged
     /// on a crash.
     fn poke(&mut self, job: Noun) -> Result<Noun, Crash> {
+        let mut call = self.begin_poke(job)?;
+        loop {
+            if let Some(result) = self.runner.advance(&mut self.heap, &mut call, u64::MAX) {
+                return self.end_poke(result);
+            }
+        }
+    }
+
+    /// Starts poking `job` into the kernel: `[job kernel]` against "slam the poke arm with the head".
+    fn begin_poke(&mut self, job: Noun) -> Result<Call, Crash> {
         let kernel = self.kernel.ok_or(Crash { mote: Mote::Exit, trace: Vec::new() })?;
-        let gate = self.runner.arm(&mut self.heap, kernel, crate::arvo::POKE_AXIS)?;
-        let product = self.runner.slam(&mut self.heap, gate, job)?;
+        let subject = self.heap.cell(job, kernel);
+        let formula = self.heap.parse(POKE_FORMULA).expect("a formula");
+        Ok(self.runner.begin(&mut self.heap, subject, formula))
+    }
+
+    /// Takes the product of a poke: the effects, and the new kernel kept.
+    fn end_poke(&mut self, result: Result<Noun, Crash>) -> Result<Noun, Crash> {
         let (effects, kernel) =
-            self.heap.cell_parts(product).ok_or(Crash { mote: Mote::Exit, trace: Vec::new() })?;
+            self.heap.cell_parts(result?).ok_or(Crash { mote: Mote::Exit, trace: Vec::new() })?;
         self.kernel = Some(kernel);
         self.event += 1;
         if self.mentions_vega(effects) {
@@ -270,32 +307,73 @@ impl Serf {
 
     /// Computes a new event `[now ovum]` as Vere 1.16's serf does (spec/arvo.md §7.2).
     pub fn work(&mut self, now: Noun, ovum: Noun) -> Work {
+        let mut event = self.begin(now, ovum);
+        loop {
+            if let Some(work) = self.advance(&mut event, u64::MAX) {
+                return work;
+            }
+        }
+    }
+
+    /// Starts computing a new event `[now ovum]`, to be run a slice at a time by [`Serf::advance`]. Until
+    /// it ends, nothing else may allocate in the serf's heap (reading it is fine).
+    pub fn begin(&mut self, now: Noun, ovum: Noun) -> InFlight {
         let job = self.heap.cell(now, ovum);
-        let crash = match self.poke(job) {
-            Ok(effects) => {
-                let mug = self.mug();
-                return Work::Done { job, mug, effects };
-            }
-            Err(crash) => crash,
+        let stage = match self.begin_poke(job) {
+            Ok(call) => Stage::Poke(call),
+            Err(crash) => Stage::Failed(crash),
         };
-        let goof = self.goof(crash);
-        // `[now+1 //arvo [%crud goof ovum]]`: 1.16 adds one unit to the time.
-        let Ok(later) = self.heap.inc(now) else { return Work::Bail(vec![goof]) };
-        let arvo = term(&mut self.heap, "arvo");
-        let wire = self.heap.tuple(&[Noun::ZERO, arvo, Noun::ZERO]);
-        let crud = term(&mut self.heap, "crud");
-        let goof_noun = goof.noun(&mut self.heap);
-        let card = self.heap.tuple(&[crud, goof_noun, ovum]);
-        let crud_ovum = self.heap.cell(wire, card);
-        let crud_job = self.heap.cell(later, crud_ovum);
-        match self.poke(crud_job) {
-            Ok(effects) => {
-                let mug = self.mug();
-                Work::Swap { job: crud_job, mug, effects, goof }
-            }
-            Err(crash) => {
-                let crud_goof = self.goof(crash);
-                Work::Bail(vec![crud_goof, goof])
+        InFlight { now, ovum, job, stage }
+    }
+
+    /// Runs an event for at most `slice` more steps: `None` while it has not ended. A failed event is
+    /// retried as `[now+1 //arvo [%crud goof ovum]]` on the unchanged kernel, as Vere 1.16 does.
+    pub fn advance(&mut self, event: &mut InFlight, slice: u64) -> Option<Work> {
+        loop {
+            match std::mem::replace(&mut event.stage, Stage::Done) {
+                Stage::Poke(mut call) => {
+                    let Some(result) = self.runner.advance(&mut self.heap, &mut call, slice) else {
+                        event.stage = Stage::Poke(call);
+                        return None;
+                    };
+                    match self.end_poke(result) {
+                        Ok(effects) => {
+                            let mug = self.mug();
+                            return Some(Work::Done { job: event.job, mug, effects });
+                        }
+                        Err(crash) => event.stage = Stage::Failed(crash),
+                    }
+                }
+                Stage::Failed(crash) => {
+                    let goof = self.goof(crash);
+                    // `[now+1 //arvo [%crud goof ovum]]`: 1.16 adds one unit to the time.
+                    let Ok(later) = self.heap.inc(event.now) else { return Some(Work::Bail(vec![goof])) };
+                    let arvo = term(&mut self.heap, "arvo");
+                    let wire = self.heap.tuple(&[Noun::ZERO, arvo, Noun::ZERO]);
+                    let crud = term(&mut self.heap, "crud");
+                    let goof_noun = goof.noun(&mut self.heap);
+                    let card = self.heap.tuple(&[crud, goof_noun, event.ovum]);
+                    let crud_ovum = self.heap.cell(wire, card);
+                    let crud_job = self.heap.cell(later, crud_ovum);
+                    match self.begin_poke(crud_job) {
+                        Ok(call) => event.stage = Stage::Crud { call, job: crud_job, goof },
+                        Err(crash) => return Some(Work::Bail(vec![self.goof(crash), goof])),
+                    }
+                }
+                Stage::Crud { mut call, job, goof } => {
+                    let Some(result) = self.runner.advance(&mut self.heap, &mut call, slice) else {
+                        event.stage = Stage::Crud { call, job, goof };
+                        return None;
+                    };
+                    return Some(match self.end_poke(result) {
+                        Ok(effects) => {
+                            let mug = self.mug();
+                            Work::Swap { job, mug, effects, goof }
+                        }
+                        Err(crash) => Work::Bail(vec![self.goof(crash), goof]),
+                    });
+                }
+                Stage::Done => return None,
             }
         }
     }
