@@ -76,6 +76,7 @@ impl Runner {
     /// ends, nothing else may allocate in `heap`: a collection inside the call keeps only what the call
     /// can reach among the words allocated since it began.
     pub fn begin(&mut self, heap: &mut Heap, subject: Noun, formula: Noun) -> Call {
+        self.hints.forget_memo();
         let base = heap.words_used();
         let mut machine = Machine::new();
         machine.share_interrupt(Arc::clone(&self.interrupt));

@@ -1,10 +1,10 @@
 //! Hoon through the ivory pill against ../shared/vectors/eval.json: each expression prints what Vere
 //! 1.16's `urbit eval` printed, and each expression Vere failed on fails here too.
 //!
-//! Not every expression finishes in reasonable time yet: without the parser and `ut` jets, parsing with
-//! combinators (`scan`, `rash`) and some compilations take minutes of plain Nock. Each expression gets a
-//! step budget; one that runs out is reported as unfinished (not as a pass), and the test asserts that
-//! every finished one matches Vere and that most finish.
+//! Not every expression finishes in reasonable time yet: `!>(|=(a=@ +(a)))` (which Vere failed on) runs
+//! on for minutes. Each expression gets a step budget; one that runs out is reported as unfinished (not
+//! as a pass), and the test asserts that every finished one matches Vere and that at most one does not
+//! finish. (Before the `ut` memo wrappers, `scan` and `rash` did not finish either.)
 
 use components::Heap;
 use engine_tests::{pill_bytes, vectors};
@@ -48,7 +48,7 @@ fn eval_json_every_expression_prints_what_vere_printed() {
     }
     eprintln!("unfinished within the step budget: {unfinished:?}");
     assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
-    assert!(unfinished.len() <= 8, "{} of {} unfinished: {unfinished:?}", unfinished.len(), cases.len());
+    assert!(unfinished.len() <= 1, "{} of {} unfinished: {unfinished:?}", unfinished.len(), cases.len());
 }
 
 /// `--check-jets` over eval.json: every jet call made while evaluating the expressions (booting included)

@@ -38,6 +38,13 @@ impl ConsoleHints {
         ConsoleHints { check_jets, ..ConsoleHints::default() }
     }
 
+    /// Empties the memo cache. Vere's caches for `%memo` and the `ut` wrappers last one event; a runner
+    /// empties this one at the start of each top-level call, so no call is faster for an earlier one.
+    pub fn forget_memo(&mut self) {
+        self.memo.clear();
+        self.memo_entries = 0;
+    }
+
     /// Runs the arm's Nock beside the jet's answer and records the first disagreement.
     fn check(&mut self, heap: &mut Heap, core: Noun, axis: Noun, label: &str, jet: JetCall) {
         let Some(formula) = heap.slot(core, axis) else { return };
@@ -58,7 +65,7 @@ impl ConsoleHints {
             let show = |heap: &Heap, call: &JetCall| match call {
                 JetCall::Product(p) => heap.print(*p),
                 JetCall::Crash { mote, .. } => format!("crash {}", mote.name()),
-                JetCall::Nock | JetCall::Mink { .. } => "punt".into(),
+                JetCall::Nock | JetCall::Mink { .. } | JetCall::Memo { .. } => "punt".into(),
             };
             let nock_text = match nock {
                 Outcome::Done(p) => heap.print(p),
@@ -78,6 +85,14 @@ impl Hints for ConsoleHints {
         let Some((jet, label)) = self.dashboard.find(heap, core, axis) else { return JetCall::Nock };
         if label == crate::jets::dashboard::MINK {
             return crate::jets::dashboard::mink_call(heap, core);
+        }
+        if crate::jets::dashboard::MEMO_WRAPPED.contains(&label) {
+            // The arm's product is a function of the core alone: `[core axis]` names it.
+            let key = heap.cell(core, axis);
+            return match self.memo_find(heap, key) {
+                Some(product) => JetCall::Product(product),
+                None => JetCall::Memo { key },
+            };
         }
         let label = label.to_string();
         let outcome = jet(heap, core);

@@ -17,6 +17,9 @@ pub enum JetCall {
     /// The `+mink` jet: run `*[subject formula]` in a new road with `scry` handling Nock 12; the arm's
     /// product is the tone.
     Mink { subject: Noun, formula: Noun, scry: Noun },
+    /// A memoizing wrapper missed: run the arm's Nock and store its product in the memo cache under `key`
+    /// (as a `%memo` hint does).
+    Memo { key: Noun },
 }
 
 /// The runtime's side of hints and jets. Every method has a do-nothing default.

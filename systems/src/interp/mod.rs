@@ -677,6 +677,10 @@ impl Machine {
             }
             hint::JetCall::Nock => self.work.push(Work::Eval { subject: core, formula }),
             hint::JetCall::Mink { subject, formula, scry } => self.open_mink(subject, formula, scry),
+            hint::JetCall::Memo { key } => {
+                self.work.push(Work::MemoStore { key });
+                self.work.push(Work::Eval { subject: core, formula });
+            }
         }
         Ok(())
     }

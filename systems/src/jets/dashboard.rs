@@ -81,8 +81,9 @@ const A50_ARMS: [&str; 45] = [
 /// The jet for a label: k140 labels as in the table; Vere's `a50` test root reuses k140 drivers directly
 /// under it for the arms in [`A50_ARMS`] (`a50/dec` is `k140/one/dec`'s driver).
 fn jet_for(label: &str) -> Option<JetFn> {
-    if label == MINK {
-        return Some(|_, _| JetOutcome::Punt); // never called: `Dashboard::call` hands +mink to the machine
+    if label == MINK || MEMO_WRAPPED.contains(&label) {
+        // Never called: the hints hand +mink to the machine, and run the memo wrappers themselves.
+        return Some(|_, _| JetOutcome::Punt);
     }
     if let Some(jet) = super::lookup(label) {
         return Some(jet);
@@ -266,6 +267,19 @@ impl Dashboard {
 
 /// The label of `+mink`, which the machine runs itself (a new road inside the running computation).
 pub const MINK: &str = "k140/one/two/tri/qua/mink";
+
+/// The `ut` arms Vere jets with memoizing wrappers: no reimplementation, but a cache in front of the
+/// arm's Nock (spec/jets.md §3). Engine keys the cache on the whole core and the arm, so a hit is always
+/// the arm's own product (Vere's keys leave out some door fields).
+pub const MEMO_WRAPPED: [&str; 7] = [
+    "k140/one/two/tri/qua/pen/ut/crop",
+    "k140/one/two/tri/qua/pen/ut/fish",
+    "k140/one/two/tri/qua/pen/ut/fuse",
+    "k140/one/two/tri/qua/pen/ut/mint",
+    "k140/one/two/tri/qua/pen/ut/mull",
+    "k140/one/two/tri/qua/pen/ut/nest/nest-in/nest-dext",
+    "k140/one/two/tri/qua/pen/ut/rest",
+];
 
 /// `(mink [subject formula] scry)`: the sample is `[[subject formula] scry]`.
 pub fn mink_call(heap: &Heap, core: Noun) -> JetCall {
