@@ -339,6 +339,17 @@ fn ovum_file(dir: &Path, tag: &str) -> PathBuf {
     path
 }
 
+/// `engine run -x` with `options`, injecting `%boom` (crashes; its %crud succeeds), `%bust` (crashes,
+/// and so does its %crud) and `%fine`, stdin empty.
+fn run_boom_bust_fine(dir: &Path, pier: &Path, options: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_engine"));
+    command.args(["run", "-x"]).args(options);
+    for tag in ["boom", "bust", "fine"] {
+        command.arg("-I").arg(ovum_file(dir, tag));
+    }
+    command.arg(pier).stdin(Stdio::null()).output().unwrap()
+}
+
 #[test]
 fn a_failed_event_is_logged_as_its_crud_or_dropped() {
     let dir = tempfile::tempdir().unwrap();
@@ -350,15 +361,7 @@ fn a_failed_event_is_logged_as_its_crud_or_dropped() {
     assert!(mugs[2..].windows(2).all(|w| w[0] != w[1] && w[0] != 0), "the count changes the mug: {mugs:x?}");
     drop(log);
 
-    let (boom, bust, fine) =
-        (ovum_file(dir.path(), "boom"), ovum_file(dir.path(), "bust"), ovum_file(dir.path(), "fine"));
-    let out = Command::new(env!("CARGO_BIN_EXE_engine"))
-        .args(["run", "-x", "-I", boom.to_str().unwrap(), "-I", bust.to_str().unwrap(), "-I"])
-        .arg(&fine)
-        .arg(&pier)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = run_boom_bust_fine(dir.path(), &pier, &[]);
     let stdout = ok(&out, "run with injections");
     let stderr = String::from_utf8_lossy(&out.stderr);
     // Six start events, %boom's crud and %fine: eight events, eight ticks; %bust is dropped.
@@ -395,17 +398,7 @@ fn events_sliced_across_ticks_end_as_whole_ones_do() {
     for tick_steps in ["1", "1000000"] {
         let dir = tempfile::tempdir().unwrap();
         let pier = boot_counter(dir.path());
-        let (boom, bust, fine) =
-            (ovum_file(dir.path(), "boom"), ovum_file(dir.path(), "bust"), ovum_file(dir.path(), "fine"));
-        let out = Command::new(env!("CARGO_BIN_EXE_engine"))
-            .args(["run", "-x", "--tick-steps", tick_steps, "-I", boom.to_str().unwrap(), "-I"])
-            .arg(&bust)
-            .arg("-I")
-            .arg(&fine)
-            .arg(&pier)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let out = run_boom_bust_fine(dir.path(), &pier, &["--tick-steps", tick_steps]);
         let stdout = ok(&out, "run with injections");
         assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 8, "{stdout}");
         let log = log_of(&pier);
