@@ -4,7 +4,7 @@
 
 use super::hint::{Hints, JetCall};
 use super::{Machine, Outcome};
-use crate::jets::dashboard::{Dashboard, outcome_to_call};
+use crate::jets::dashboard::{Binding, Dashboard, outcome_to_call};
 use components::hash::U64Map;
 use components::{Heap, Noun};
 
@@ -82,25 +82,27 @@ impl ConsoleHints {
 
 impl Hints for ConsoleHints {
     fn jet(&mut self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
-        let Some((jet, label)) = self.dashboard.find(heap, core, axis) else { return JetCall::Nock };
-        if label == crate::jets::dashboard::MINK {
-            return crate::jets::dashboard::mink_call(heap, core);
+        let Some((binding, label)) = self.dashboard.find(heap, core, axis) else { return JetCall::Nock };
+        match binding {
+            Binding::Mink => crate::jets::dashboard::mink_call(heap, core),
+            Binding::Memo => {
+                // The arm's product is a function of the core alone: `[core axis]` names it.
+                let key = heap.cell(core, axis);
+                match self.memo_find(heap, key) {
+                    Some(product) => JetCall::Product(product),
+                    None => JetCall::Memo { key },
+                }
+            }
+            Binding::Driver(jet) => {
+                let outcome = jet(heap, core);
+                let call = outcome_to_call(heap, outcome);
+                if self.check_jets && !matches!(call, JetCall::Nock) {
+                    let label = label.to_string();
+                    self.check(heap, core, axis, &label, call);
+                }
+                call
+            }
         }
-        if crate::jets::dashboard::MEMO_WRAPPED.contains(&label) {
-            // The arm's product is a function of the core alone: `[core axis]` names it.
-            let key = heap.cell(core, axis);
-            return match self.memo_find(heap, key) {
-                Some(product) => JetCall::Product(product),
-                None => JetCall::Memo { key },
-            };
-        }
-        let label = label.to_string();
-        let outcome = jet(heap, core);
-        let call = outcome_to_call(heap, outcome);
-        if self.check_jets && !matches!(call, JetCall::Nock) {
-            self.check(heap, core, axis, &label, call);
-        }
-        call
     }
 
     fn register(&mut self, heap: &mut Heap, core: Noun, clue: Noun) {

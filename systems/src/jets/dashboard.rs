@@ -31,8 +31,19 @@ struct Location {
     parent: Parent,
     /// The label path from the root, `k140/one/add`.
     label: String,
-    /// The jet for this label, if engine has one.
-    jet: Option<JetFn>,
+    /// How this label's arm is run, if engine has a jet for it.
+    jet: Option<Binding>,
+}
+
+/// How a registered label's arm runs, decided once when it is registered.
+#[derive(Debug, Clone, Copy)]
+pub enum Binding {
+    /// A Rust driver.
+    Driver(JetFn),
+    /// `+mink`: handed to the machine, which runs the computation in a new road.
+    Mink,
+    /// A memoizing wrapper ([`MEMO_WRAPPED`]): the arm's own Nock behind the memo cache.
+    Memo,
 }
 
 /// Registered locations and the jets they bind to.
@@ -80,13 +91,15 @@ const A50_ARMS: [&str; 45] = [
 
 /// The jet for a label: k140 labels as in the table; Vere's `a50` test root reuses k140 drivers directly
 /// under it for the arms in [`A50_ARMS`] (`a50/dec` is `k140/one/dec`'s driver).
-fn jet_for(label: &str) -> Option<JetFn> {
-    if label == MINK || MEMO_WRAPPED.contains(&label) {
-        // Never called: the hints hand +mink to the machine, and run the memo wrappers themselves.
-        return Some(|_, _| JetOutcome::Punt);
+fn jet_for(label: &str) -> Option<Binding> {
+    if label == MINK {
+        return Some(Binding::Mink);
+    }
+    if MEMO_WRAPPED.contains(&label) {
+        return Some(Binding::Memo);
     }
     if let Some(jet) = super::lookup(label) {
-        return Some(jet);
+        return Some(Binding::Driver(jet));
     }
     let rest = label.strip_prefix("a50/")?;
     if !A50_ARMS.contains(&rest) {
@@ -96,7 +109,7 @@ fn jet_for(label: &str) -> Option<JetFn> {
     let mut matches =
         super::TABLE.iter().filter(|j| j.label.starts_with("k140/") && j.label.ends_with(&suffix));
     let first = matches.next()?;
-    matches.next().is_none().then_some(first.run)
+    matches.next().is_none().then_some(Binding::Driver(first.run))
 }
 
 impl Dashboard {
@@ -177,7 +190,7 @@ impl Dashboard {
 
     /// The jet for kicking arm `axis` of `core`, if the core is registered and has one (every jet in the
     /// table is a gate's arm 2).
-    pub fn find(&self, heap: &mut Heap, core: Noun, axis: Noun) -> Option<(JetFn, &str)> {
+    pub fn find(&self, heap: &mut Heap, core: Noun, axis: Noun) -> Option<(Binding, &str)> {
         if axis.as_direct() != Some(2) {
             return None;
         }
@@ -189,12 +202,13 @@ impl Dashboard {
     /// Kicks arm `axis` of `core` through its jet, if it has one.
     pub fn call(&self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
         match self.find(heap, core, axis) {
-            Some((_, label)) if label == MINK => mink_call(heap, core),
-            Some((jet, _)) => {
+            Some((Binding::Mink, _)) => mink_call(heap, core),
+            Some((Binding::Driver(jet), _)) => {
                 let outcome = jet(heap, core);
                 outcome_to_call(heap, outcome)
             }
-            None => JetCall::Nock,
+            // The dashboard keeps no memo cache: the arm's Nock runs.
+            Some((Binding::Memo, _)) | None => JetCall::Nock,
         }
     }
 
