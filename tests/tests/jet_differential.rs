@@ -47,7 +47,7 @@ impl Kit {
         let jet = match self.runner.hints.jet(heap, core, two) {
             JetCall::Product(p) => Result_::Product(heap.mug(p)),
             JetCall::Crash { mote, .. } => Result_::Crash(mote.name()),
-            JetCall::Nock | JetCall::Mink { .. } | JetCall::Memo { .. } => Result_::Punt,
+            JetCall::Nock | JetCall::Mink { .. } | JetCall::Memo { .. } | JetCall::Task(_) => Result_::Punt,
         };
         let formula = heap.slot_u64(core, 2).unwrap();
         let mut machine = Machine::new();

@@ -2,8 +2,8 @@
 //! the Nock they replace), `%slog` printed on stderr with its priority, `%bout` timings, and a `%memo`
 //! cache.
 
-use super::hint::{Hints, JetCall};
-use super::{Machine, Outcome};
+use super::hint::{Hints, JetCall, Task};
+use super::{Machine, Mote, Outcome};
 use crate::jets::dashboard::{Binding, Dashboard, outcome_to_call};
 use components::hash::U64Map;
 use components::{Heap, Noun};
@@ -16,6 +16,10 @@ const TAG_SLOG: u64 = u32::from_le_bytes(*b"slog") as u64;
 /// How many steps `--check-jets` lets the Nock of one jetted arm run before giving up on the comparison.
 const CHECK_STEPS_MAX: u64 = 100_000_000;
 
+/// How much of a disagreeing call's sample (jammed) and products a report shows.
+const HEX_BYTES_MAX: usize = 128;
+const PRINT_CHARS_MAX: usize = 400;
+
 /// Jets, `%slog` to stderr, `%bout` timings and a bounded `%memo` cache.
 #[derive(Default, Clone)]
 pub struct ConsoleHints {
@@ -27,6 +31,8 @@ pub struct ConsoleHints {
     pub disagreement: Option<String>,
     /// Jet calls checked.
     pub checked: u64,
+    /// Jet calls checked, by label.
+    pub checked_by_label: std::collections::BTreeMap<String, u64>,
     /// Memo keys `[subject formula]` by mug, each with its product (collisions are told apart by `eq`).
     memo: U64Map<Vec<(Noun, Noun)>>,
     memo_entries: usize,
@@ -53,6 +59,7 @@ impl ConsoleHints {
         machine.start(heap, core, formula);
         let nock = machine.run_with(heap, &mut nested, CHECK_STEPS_MAX);
         self.checked += 1;
+        *self.checked_by_label.entry(label.to_string()).or_default() += 1;
         let agree = match (&jet, &nock) {
             (JetCall::Product(a), Outcome::Done(b)) => heap.eq(*a, *b),
             (JetCall::Crash { mote, .. }, Outcome::Crashed(crash)) => *mote == crash.mote,
@@ -61,14 +68,20 @@ impl ConsoleHints {
         };
         if !agree && self.disagreement.is_none() {
             let sample = heap.slot_u64(core, 6).map(|s| heap.jam(s)).unwrap_or_default();
-            let hex: String = sample.iter().map(|b| format!("{b:02x}")).collect();
+            // A sample can hold whole cores (a parser's rule): show its first bytes only.
+            let mut hex: String = sample.iter().take(HEX_BYTES_MAX).map(|b| format!("{b:02x}")).collect();
+            if sample.len() > HEX_BYTES_MAX {
+                hex.push_str(&format!("... ({} bytes)", sample.len()));
+            }
             let show = |heap: &Heap, call: &JetCall| match call {
-                JetCall::Product(p) => heap.print(*p),
+                JetCall::Product(p) => heap.print_limited(*p, PRINT_CHARS_MAX),
                 JetCall::Crash { mote, .. } => format!("crash {}", mote.name()),
-                JetCall::Nock | JetCall::Mink { .. } | JetCall::Memo { .. } => "punt".into(),
+                JetCall::Nock | JetCall::Mink { .. } | JetCall::Memo { .. } | JetCall::Task(_) => {
+                    "punt".into()
+                }
             };
             let nock_text = match nock {
-                Outcome::Done(p) => heap.print(p),
+                Outcome::Done(p) => heap.print_limited(p, PRINT_CHARS_MAX),
                 Outcome::Crashed(c) => format!("crash {}", c.mote.name()),
                 Outcome::Paused => "unfinished".into(),
             };
@@ -93,6 +106,7 @@ impl Hints for ConsoleHints {
                     None => JetCall::Memo { key },
                 }
             }
+            Binding::Task(run) => JetCall::Task(Task { check: self.check_jets, ..Task::new(run, core) }),
             Binding::Driver(jet) => {
                 let outcome = jet(heap, core);
                 let call = outcome_to_call(heap, outcome);
@@ -103,6 +117,21 @@ impl Hints for ConsoleHints {
                 call
             }
         }
+    }
+
+    /// A gate-calling jet ran in the machine (so the calls it made were checked too): now its answer is
+    /// compared with the arm's Nock.
+    fn task_ended(&mut self, heap: &mut Heap, core: Noun, ended: Result<Noun, Mote>) {
+        let two = Noun::direct(2).expect("small");
+        let Some((_, label)) = self.dashboard.find(heap, core, two) else { return };
+        let label = label.to_string();
+        let call = match ended {
+            Ok(product) => JetCall::Product(product),
+            // Interrupted or out of memory: not the jet's own answer.
+            Err(Mote::Intr | Mote::Meme) => return,
+            Err(mote) => JetCall::Crash { mote, mean: None },
+        };
+        self.check(heap, core, two, &label, call);
     }
 
     fn register(&mut self, heap: &mut Heap, core: Noun, clue: Noun) {

@@ -5,6 +5,68 @@
 use super::Mote;
 use components::{Heap, Noun};
 
+/// A jet that calls back into Nock (a gate it was given, a parser rule): a small state machine the
+/// machine drives. `run` is called first with no input, then once with the product of each call it asked
+/// for, until it gives its answer. Its state is nouns only, so a collection can move it, and a crash
+/// inside a call unwinds through it like through any Nock. The machine keeps it on its own stack: no
+/// Rust recursion, however deeply jets and gates nest, and it pauses and resumes with the step budget.
+#[derive(Debug, Clone, Copy)]
+pub struct Task {
+    pub run: TaskFn,
+    /// Where the state machine is; 0 when it starts.
+    pub stage: u32,
+    /// The core that was kicked.
+    pub core: Noun,
+    /// State nouns, as the jet defines them.
+    pub n: [Noun; TASK_SLOTS],
+    /// Report how the call ended to [`Hints::task_ended`] (for `--check-jets`).
+    pub check: bool,
+}
+
+/// One step of a [`Task`]: the heap, the task, and the product of the call it asked for last.
+pub type TaskFn = fn(&mut Heap, &mut Task, Option<Noun>) -> TaskStep;
+
+/// How many state nouns a [`Task`] holds.
+pub const TASK_SLOTS: usize = 8;
+
+/// What a [`Task`] asks of the machine.
+#[derive(Debug, Clone, Copy)]
+pub enum TaskStep {
+    /// Kick arm 2 of `gate` with its sample replaced by `sample`, and resume with the product.
+    Slam { gate: Noun, sample: Noun },
+    /// Kick arm 2 of `core` as it is (`(sab)`), and resume with the product.
+    Kick { core: Noun },
+    /// Slam `gate` with `sample`: its product is the jet's (a tail call: the task is done).
+    Tail { gate: Noun, sample: Noun },
+    /// The jet's product.
+    Done(Noun),
+    /// The arm crashes, with this mote, after a `%mean` frame with this text if any.
+    Crash { mote: Mote, mean: Option<&'static str> },
+    /// No answer from the jet: run the arm's Nock (from the start: the calls made so far had no effect).
+    Punt,
+}
+
+impl Task {
+    /// A task that starts `run` on the kicked `core`.
+    pub fn new(run: TaskFn, core: Noun) -> Task {
+        Task { run, stage: 0, core, n: [Noun::ZERO; TASK_SLOTS], check: false }
+    }
+
+    /// Sets the first state nouns to `nouns` and the others to 0.
+    pub fn load(&mut self, nouns: &[Noun]) {
+        self.n = [Noun::ZERO; TASK_SLOTS];
+        self.n[..nouns.len()].copy_from_slice(nouns);
+    }
+
+    /// Rewrites the nouns held here after a collection moved them.
+    pub fn relocate(&mut self, f: &mut dyn FnMut(Noun) -> Noun) {
+        self.core = f(self.core);
+        for noun in &mut self.n {
+            *noun = f(*noun);
+        }
+    }
+}
+
 /// What a jet made of a kick.
 #[derive(Debug, Clone, Copy)]
 pub enum JetCall {
@@ -20,6 +82,15 @@ pub enum JetCall {
     /// A memoizing wrapper missed: run the arm's Nock and store its product in the memo cache under `key`
     /// (as a `%memo` hint does).
     Memo { key: Noun },
+    /// A jet that calls gates: the machine drives the task.
+    Task(Task),
+}
+
+/// The trace frame `[%mean 'text']` a crashing jet pushes.
+pub fn mean_frame(heap: &mut Heap, text: &str) -> Noun {
+    let tag = heap.atom_from_bytes(b"mean");
+    let cord = heap.atom_from_bytes(text.as_bytes());
+    heap.cell(tag, cord)
 }
 
 /// The runtime's side of hints and jets. Every method has a do-nothing default.
@@ -28,6 +99,11 @@ pub trait Hints {
     fn jet(&mut self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
         let _ = (heap, core, axis);
         JetCall::Nock
+    }
+
+    /// A task made with `check` set ended, with its product or its crash's class.
+    fn task_ended(&mut self, heap: &mut Heap, core: Noun, ended: Result<Noun, Mote>) {
+        let _ = (heap, core, ended);
     }
 
     /// A `%fast` hint produced `core`, with its evaluated `clue` (`[name parent-axis hooks]`).

@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 pub use console::ConsoleHints;
-pub use hint::{Hints, JetCall, NoHints};
+pub use hint::{Hints, JetCall, NoHints, Task, TaskFn, TaskStep, mean_frame};
 
 /// Vere's crash classes (motes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,6 +187,10 @@ enum Work {
     /// The end of a scry handler's run (it runs one road out: its crashes are not caught by the
     /// `+mink` whose scry it answers).
     HandlerEnd { scry_depth: usize },
+    /// Pop the product of a call a task asked for and resume the innermost task with it.
+    Resume,
+    /// A checked task's call ended: report its product (on top of the values) to the hints.
+    TaskEnd { core: Noun },
 }
 
 impl Work {
@@ -217,6 +221,7 @@ impl Work {
             Work::Register { clue } => *clue = f(*clue),
             Work::Bout { clue, .. } => *clue = clue.map(&mut *f),
             Work::ScryAnswer { path } => *path = f(*path),
+            Work::TaskEnd { core } => *core = f(*core),
             Work::Cons
             | Work::Call
             | Work::IsCell
@@ -225,14 +230,24 @@ impl Work {
             | Work::PopTrace
             | Work::Scry
             | Work::MinkEnd { .. }
-            | Work::HandlerEnd { .. } => {}
+            | Work::HandlerEnd { .. }
+            | Work::Resume => {}
         }
     }
+}
+
+/// A task in progress and the arm's Nock, to run instead if it punts.
+#[derive(Debug, Clone, Copy)]
+struct TaskFrame {
+    task: Task,
+    formula: Noun,
 }
 
 /// A Nock machine: its stacks persist between [`Machine::run`] calls.
 pub struct Machine {
     work: Vec<Work>,
+    /// Tasks waiting for a call's product: one per [`Work::Resume`] on the work stack.
+    tasks: Vec<TaskFrame>,
     values: Vec<Noun>,
     traces: Vec<Noun>,
     scry_handlers: Vec<Noun>,
@@ -270,6 +285,7 @@ impl Machine {
     pub fn with_limits(limits: Limits) -> Machine {
         Machine {
             work: Vec::new(),
+            tasks: Vec::new(),
             values: Vec::new(),
             traces: Vec::new(),
             scry_handlers: Vec::new(),
@@ -321,6 +337,7 @@ impl Machine {
     /// collections), and the caller's nouns from before `start` stay valid.
     fn reset(&mut self, heap: &Heap) {
         self.work.clear();
+        self.tasks.clear();
         self.values.clear();
         self.traces.clear();
         self.scry_handlers.clear();
@@ -334,6 +351,10 @@ impl Machine {
         let mut collector = Collector::new(heap, self.young_base);
         for item in self.work.iter_mut() {
             item.relocate(&mut |n| collector.relocate(n));
+        }
+        for frame in self.tasks.iter_mut() {
+            frame.task.relocate(&mut |n| collector.relocate(n));
+            frame.formula = collector.relocate(frame.formula);
         }
         for noun in self.values.iter_mut().chain(self.traces.iter_mut()).chain(self.scry_handlers.iter_mut())
         {
@@ -398,7 +419,7 @@ impl Machine {
                 }
             };
             if let Err(mote) = result
-                && let Some(crash) = self.unwind(heap, mote)
+                && let Some(crash) = self.unwind(heap, hints, mote)
             {
                 return Outcome::Crashed(crash);
             }
@@ -493,6 +514,15 @@ impl Machine {
             }
             Work::HandlerEnd { scry_depth } => {
                 self.scry_handlers.truncate(scry_depth);
+            }
+            Work::TaskEnd { core } => {
+                let product = *self.values.last().expect("the task's product");
+                hints.task_ended(heap, core, Ok(product));
+            }
+            Work::Resume => {
+                let product = self.pop();
+                let frame = self.tasks.pop().expect("a task for each resume");
+                self.drive(heap, frame, Some(product))?;
             }
             Work::MinkEnd { traces_base, scry_depth, .. } => {
                 let product = self.pop();
@@ -681,6 +711,50 @@ impl Machine {
                 self.work.push(Work::MemoStore { key });
                 self.work.push(Work::Eval { subject: core, formula });
             }
+            hint::JetCall::Task(task) => {
+                if task.check {
+                    self.work.push(Work::TaskEnd { core });
+                }
+                self.drive(heap, TaskFrame { task, formula }, None)?
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one step of a task and does what it asks. A call it makes goes through Nock 9 (so the gate's
+    /// own jet, if any, fires), with a [`Work::Resume`] under it to bring the product back.
+    fn drive(&mut self, heap: &mut Heap, mut frame: TaskFrame, input: Option<Noun>) -> Result<(), Mote> {
+        let two = Noun::direct(2).expect("small");
+        match (frame.task.run)(heap, &mut frame.task, input) {
+            TaskStep::Slam { gate, sample } => {
+                let core = heap.edit_u64(gate, 6, sample).ok_or(Mote::Exit)?;
+                self.tasks.push(frame);
+                self.work.push(Work::Resume);
+                self.work.push(Work::Arm { axis: two });
+                self.values.push(core);
+            }
+            TaskStep::Kick { core } => {
+                self.tasks.push(frame);
+                self.work.push(Work::Resume);
+                self.work.push(Work::Arm { axis: two });
+                self.values.push(core);
+            }
+            TaskStep::Tail { gate, sample } => {
+                let core = heap.edit_u64(gate, 6, sample).ok_or(Mote::Exit)?;
+                self.work.push(Work::Arm { axis: two });
+                self.values.push(core);
+            }
+            TaskStep::Done(product) => self.values.push(product),
+            TaskStep::Crash { mote, mean } => {
+                if let Some(text) = mean {
+                    let frame = hint::mean_frame(heap, text);
+                    self.traces.push(frame);
+                }
+                return Err(mote);
+            }
+            TaskStep::Punt => {
+                self.work.push(Work::Eval { subject: frame.task.core, formula: frame.formula });
+            }
         }
         Ok(())
     }
@@ -763,6 +837,9 @@ impl Machine {
                     return Ok(());
                 }
                 Work::HandlerEnd { scry_depth } => self.scry_handlers.truncate(scry_depth),
+                Work::Resume => {
+                    self.tasks.pop();
+                }
                 _ => {}
             }
         }
@@ -776,10 +853,10 @@ impl Machine {
     /// stopped (Vere reports a trace for an interrupted event too). The machine is left idle.
     pub fn abandon(&mut self, heap: &mut Heap) -> Crash {
         // Only `exit` is caught by `+mink`, so unwinding with `intr` always reaches the top.
-        self.unwind(heap, Mote::Intr).unwrap_or(Crash { mote: Mote::Intr, trace: Vec::new() })
+        self.unwind(heap, &mut NoHints, Mote::Intr).unwrap_or(Crash { mote: Mote::Intr, trace: Vec::new() })
     }
 
-    fn unwind(&mut self, heap: &mut Heap, mote: Mote) -> Option<Crash> {
+    fn unwind(&mut self, heap: &mut Heap, hints: &mut dyn Hints, mote: Mote) -> Option<Crash> {
         let mut skip = 0usize;
         while let Some(item) = self.work.pop() {
             match item {
@@ -797,6 +874,10 @@ impl Machine {
                     return None;
                 }
                 Work::MinkEnd { .. } => skip = skip.saturating_sub(1),
+                Work::Resume => {
+                    self.tasks.pop();
+                }
+                Work::TaskEnd { core } => hints.task_ended(heap, core, Err(mote)),
                 _ => {}
             }
         }

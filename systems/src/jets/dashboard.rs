@@ -8,7 +8,7 @@
 //! ([`Dashboard::relocate`]).
 
 use super::{JetClass, JetFn, JetOutcome};
-use crate::interp::{JetCall, Mote};
+use crate::interp::{JetCall, Mote, Task, TaskFn};
 use components::hash::U64Map;
 use components::{Heap, Noun};
 
@@ -44,6 +44,8 @@ pub enum Binding {
     Mink,
     /// A memoizing wrapper ([`MEMO_WRAPPED`]): the arm's own Nock behind the memo cache.
     Memo,
+    /// A jet that calls gates: a task the machine drives.
+    Task(TaskFn),
 }
 
 /// Registered locations and the jets they bind to.
@@ -101,15 +103,22 @@ fn jet_for(label: &str) -> Option<Binding> {
     if let Some(jet) = super::lookup(label) {
         return Some(Binding::Driver(jet));
     }
+    if let Some(run) = super::lookup_task(label) {
+        return Some(Binding::Task(run));
+    }
     let rest = label.strip_prefix("a50/")?;
     if !A50_ARMS.contains(&rest) {
         return None;
     }
     let suffix = format!("/{rest}");
-    let mut matches =
-        super::TABLE.iter().filter(|j| j.label.starts_with("k140/") && j.label.ends_with(&suffix));
+    let k140 = |l: &str| l.starts_with("k140/") && l.ends_with(&suffix);
+    let mut matches = super::TABLE
+        .iter()
+        .filter(|j| k140(j.label))
+        .map(|j| Binding::Driver(j.run))
+        .chain(super::TASKS.iter().filter(|j| k140(j.label)).map(|j| Binding::Task(j.run)));
     let first = matches.next()?;
-    matches.next().is_none().then_some(Binding::Driver(first.run))
+    matches.next().is_none().then_some(first)
 }
 
 impl Dashboard {
@@ -203,6 +212,7 @@ impl Dashboard {
     pub fn call(&self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
         match self.find(heap, core, axis) {
             Some((Binding::Mink, _)) => mink_call(heap, core),
+            Some((Binding::Task(run), _)) => JetCall::Task(Task::new(run, core)),
             Some((Binding::Driver(jet), _)) => {
                 let outcome = jet(heap, core);
                 outcome_to_call(heap, outcome)
@@ -314,11 +324,7 @@ pub fn outcome_to_call(heap: &mut Heap, outcome: JetOutcome) -> JetCall {
                 JetClass::Fail => Mote::Fail,
                 JetClass::Meme => Mote::Meme,
             };
-            let mean = crash.mean.map(|text| {
-                let tag = heap.atom_from_bytes(b"mean");
-                let cord = heap.atom_from_bytes(text.as_bytes());
-                heap.cell(tag, cord)
-            });
+            let mean = crash.mean.map(|text| crate::interp::mean_frame(heap, text));
             JetCall::Crash { mote, mean }
         }
     }

@@ -12,15 +12,18 @@
 
 mod bits;
 pub mod dashboard;
+mod gates;
 mod hashes;
 mod lists;
 mod maps;
 mod math;
 mod ob;
 mod order;
+mod parse;
 mod serial;
 mod text;
 
+use crate::interp::TaskFn;
 use components::{AtomError, Heap, Noun};
 
 /// How a jet crashed, with Vere's classes.
@@ -117,6 +120,10 @@ pub static TABLE: &[Jet] = &[
     Jet { label: "k140/one/two/swp", run: bits::swp },
     Jet { label: "k140/one/two/tri/ob/fein", run: ob::fein },
     Jet { label: "k140/one/two/tri/ob/fynd", run: ob::fynd },
+    Jet { label: "k140/one/two/tri/qua/easy/fun", run: parse::easy },
+    Jet { label: "k140/one/two/tri/qua/just/fun", run: parse::just },
+    Jet { label: "k140/one/two/tri/qua/mask/fun", run: parse::mask },
+    Jet { label: "k140/one/two/tri/qua/shim/fun", run: parse::shim },
     Jet { label: "k140/one/two/tri/qua/trip", run: text::trip },
     Jet { label: "k140/one/two/tri/sha/sha1", run: hashes::sha1 },
     Jet { label: "k140/one/two/tri/shal", run: hashes::shal },
@@ -132,6 +139,50 @@ pub static TABLE: &[Jet] = &[
 /// The jet for a label path, if engine has one.
 pub fn lookup(label: &str) -> Option<JetFn> {
     TABLE.iter().find(|j| j.label == label).map(|j| j.run)
+}
+
+/// One jet that calls gates (a [`crate::interp::Task`]): its label path and its step function.
+pub struct TaskJet {
+    pub label: &'static str,
+    pub run: TaskFn,
+}
+
+/// Every jet engine has that calls back into Nock, by label path.
+pub static TASKS: &[TaskJet] = &[
+    TaskJet { label: "k140/one/two/by/all", run: gates::by_all },
+    TaskJet { label: "k140/one/two/by/any", run: gates::by_any },
+    TaskJet { label: "k140/one/two/by/rep", run: gates::tree_rep },
+    TaskJet { label: "k140/one/two/by/run", run: gates::by_run },
+    TaskJet { label: "k140/one/two/by/urn", run: gates::by_urn },
+    TaskJet { label: "k140/one/two/in/rep", run: gates::tree_rep },
+    TaskJet { label: "k140/one/two/levy", run: gates::levy },
+    TaskJet { label: "k140/one/two/lien", run: gates::lien },
+    TaskJet { label: "k140/one/two/murn", run: gates::murn },
+    TaskJet { label: "k140/one/two/reel", run: gates::reel },
+    TaskJet { label: "k140/one/two/roll", run: gates::roll },
+    TaskJet { label: "k140/one/two/skid", run: gates::skid },
+    TaskJet { label: "k140/one/two/skim", run: gates::skim },
+    TaskJet { label: "k140/one/two/skip", run: gates::skip },
+    TaskJet { label: "k140/one/two/sort", run: gates::sort },
+    TaskJet { label: "k140/one/two/tri/qua/bend/fun", run: parse::bend },
+    TaskJet { label: "k140/one/two/tri/qua/cold/fun", run: parse::cold },
+    TaskJet { label: "k140/one/two/tri/qua/comp/fun", run: parse::comp },
+    TaskJet { label: "k140/one/two/tri/qua/cook/fun", run: parse::cook },
+    TaskJet { label: "k140/one/two/tri/qua/glue/fun", run: parse::glue },
+    TaskJet { label: "k140/one/two/tri/qua/here/fun", run: parse::here },
+    TaskJet { label: "k140/one/two/tri/qua/pfix", run: parse::pfix },
+    TaskJet { label: "k140/one/two/tri/qua/plug", run: parse::plug },
+    TaskJet { label: "k140/one/two/tri/qua/pose", run: parse::pose },
+    TaskJet { label: "k140/one/two/tri/qua/sfix", run: parse::sfix },
+    TaskJet { label: "k140/one/two/tri/qua/stag/fun", run: parse::stag },
+    TaskJet { label: "k140/one/two/tri/qua/stew/fun", run: parse::stew },
+    TaskJet { label: "k140/one/two/tri/qua/stir/fun", run: parse::stir },
+    TaskJet { label: "k140/one/two/turn", run: gates::turn },
+];
+
+/// The gate-calling jet for a label path, if engine has one.
+pub fn lookup_task(label: &str) -> Option<TaskFn> {
+    TASKS.iter().find(|j| j.label == label).map(|j| j.run)
 }
 
 // ---- helpers shared by the families ---------------------------------------------------------------
@@ -206,6 +257,12 @@ mod tests {
     fn table_labels_are_unique_and_sorted() {
         for pair in TABLE.windows(2) {
             assert!(pair[0].label < pair[1].label, "{} then {}", pair[0].label, pair[1].label);
+        }
+        for pair in TASKS.windows(2) {
+            assert!(pair[0].label < pair[1].label, "{} then {}", pair[0].label, pair[1].label);
+        }
+        for task in TASKS {
+            assert!(lookup(task.label).is_none(), "{} is in both tables", task.label);
         }
     }
 }
