@@ -140,6 +140,100 @@ impl Heap {
         capped.out
     }
 
+    /// A tank (`[%leaf tape]`, `[%rose [sep open close] tanks]`, `[%palm [sep open-a open-b close] tanks]`)
+    /// on one line, as Hoon's `+ram` renders it, cut after about `max_chars` bytes (ending in `…`); `None` if
+    /// `tank` is not shaped like one.
+    ///
+    /// ```
+    /// use components::Heap;
+    /// let mut heap = Heap::new();
+    /// let tape = |heap: &mut Heap, s: &str| {
+    ///     let chars: Vec<_> = s.bytes().map(|b| heap.atom_u64(b as u64)).collect();
+    ///     heap.list(&chars)
+    /// };
+    /// let leaf = heap.atom_from_bytes(b"leaf");
+    /// let (one, two) = (tape(&mut heap, "one"), tape(&mut heap, "two"));
+    /// let (one, two) = (heap.cell(leaf, one), heap.cell(leaf, two));
+    /// let (sep, open, close) = (tape(&mut heap, " "), tape(&mut heap, "["), tape(&mut heap, "]"));
+    /// let rose = heap.atom_from_bytes(b"rose");
+    /// let items = heap.list(&[one, two]);
+    /// let style = heap.tuple(&[sep, open, close]);
+    /// let tank = heap.tuple(&[rose, style, items]);
+    /// assert_eq!(heap.tank_flat(tank, 80).unwrap(), "[one two]");
+    /// ```
+    pub fn tank_flat(&self, tank: Noun, max_chars: usize) -> Option<String> {
+        const LEAF: u64 = u32::from_le_bytes(*b"leaf") as u64;
+        const ROSE: u64 = u32::from_le_bytes(*b"rose") as u64;
+        const PALM: u64 = u32::from_le_bytes(*b"palm") as u64;
+        enum Work {
+            Tank(Noun),
+            Tape(Noun),
+        }
+        let mut bytes = Vec::new();
+        let mut work = vec![Work::Tank(tank)];
+        while let Some(item) = work.pop() {
+            if bytes.len() >= max_chars {
+                let mut text = String::from_utf8_lossy(&bytes[..max_chars]).into_owned();
+                text.push('…');
+                return Some(text);
+            }
+            match item {
+                Work::Tape(mut tape) => {
+                    while let Some((char, rest)) = self.cell_parts(tape) {
+                        bytes.push(u8::try_from(self.as_u64(char)?).ok()?);
+                        tape = rest;
+                        if bytes.len() > max_chars {
+                            break;
+                        }
+                    }
+                }
+                Work::Tank(tank) => {
+                    let (tag, body) = self.cell_parts(tank)?;
+                    let (style, mut items) = match tag.as_direct()? {
+                        LEAF => {
+                            work.push(Work::Tape(body));
+                            continue;
+                        }
+                        ROSE | PALM => self.cell_parts(body)?,
+                        _ => return None,
+                    };
+                    let (sep, rest) = self.cell_parts(style)?;
+                    let (opens, close) = match tag.as_direct() {
+                        Some(ROSE) => {
+                            let (open, close) = self.cell_parts(rest)?;
+                            ([Some(open), None], close)
+                        }
+                        _ => {
+                            let (open_a, rest) = self.cell_parts(rest)?;
+                            let (open_b, close) = self.cell_parts(rest)?;
+                            ([Some(open_a), Some(open_b)], close)
+                        }
+                    };
+                    // Pushed in reverse: the close, the items between separators, the opening.
+                    let mut inner = Vec::new();
+                    while let Some((item, rest)) = self.cell_parts(items) {
+                        inner.push(item);
+                        items = rest;
+                    }
+                    work.push(Work::Tape(close));
+                    for (i, item) in inner.iter().enumerate().rev() {
+                        work.push(Work::Tank(*item));
+                        if i > 0 {
+                            work.push(Work::Tape(sep));
+                        }
+                    }
+                    work.extend(opens.iter().rev().flatten().map(|&open| Work::Tape(open)));
+                }
+            }
+        }
+        if bytes.len() > max_chars {
+            let mut text = String::from_utf8_lossy(&bytes[..max_chars]).into_owned();
+            text.push('…');
+            return Some(text);
+        }
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// A value that prints `noun` with `{}`.
     pub fn show(&self, noun: Noun) -> Show<'_> {
         Show { heap: self, noun }

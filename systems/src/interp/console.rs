@@ -93,6 +93,14 @@ impl ConsoleHints {
     }
 }
 
+/// How many bytes of a slogged tank are printed.
+const SLOG_CHARS_MAX: usize = 2000;
+
+/// A tank on one line, or the noun (bounded) if it is not a tank.
+fn tank_text(heap: &Heap, tank: Noun) -> String {
+    heap.tank_flat(tank, SLOG_CHARS_MAX).unwrap_or_else(|| heap.print_limited(tank, SLOG_CHARS_MAX))
+}
+
 impl Hints for ConsoleHints {
     fn jet(&mut self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
         let Some((binding, label)) = self.dashboard.find(heap, core, axis) else { return JetCall::Nock };
@@ -167,16 +175,23 @@ impl Hints for ConsoleHints {
     fn bout(&mut self, heap: &mut Heap, clue: Option<Noun>, elapsed: std::time::Duration) {
         let ms = elapsed.as_secs_f64() * 1e3;
         match clue.and_then(|c| heap.tail(c)) {
-            Some(tank) => eprintln!("{}: took {ms:.3}ms", heap.show(tank)),
+            Some(tank) => eprintln!("{}: took {ms:.3}ms", tank_text(heap, tank)),
             None => eprintln!("took {ms:.3}ms"),
         }
     }
 
     fn other(&mut self, heap: &mut Heap, tag: Noun, clue: Noun) {
         if tag.as_direct() == Some(TAG_SLOG) {
+            // As Vere prints a slog: `>`, `>>` or `>>>` before the text for priorities 1 to 3.
             match heap.cell_parts(clue) {
-                Some((priority, tank)) => eprintln!("slog {}: {}", heap.show(priority), heap.show(tank)),
-                None => eprintln!("slog: {}", heap.show(clue)),
+                Some((priority, tank)) => {
+                    let marks = match priority.as_direct() {
+                        Some(p @ 1..=3) => format!("{} ", ">".repeat(p as usize)),
+                        _ => String::new(),
+                    };
+                    eprintln!("{marks}{}", tank_text(heap, tank))
+                }
+                None => eprintln!("{}", tank_text(heap, clue)),
             }
         }
     }
