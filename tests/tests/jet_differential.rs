@@ -126,3 +126,44 @@ fn jets_equal_the_nock_of_their_arms_on_generated_samples() {
     eprintln!("{} jet calls compared with their arm's Nock", kit.compared);
     assert!(kit.compared > 1200, "only {} comparisons had answers on both sides", kit.compared);
 }
+
+/// Compares the jet and the arm's Nock on `sample`, if both answer.
+fn compare(kit: &mut Kit, name: &str, gate: Noun, sample: Noun) {
+    let (jet, nock) = kit.both(gate, sample);
+    if jet != Result_::Punt && nock != Result_::Punt {
+        assert_eq!(jet, nock, "{name} {}", kit.heap.print(sample));
+    }
+}
+
+/// Runs `check` on `cases` generated values (proptest's deterministic runner).
+fn generated<T: std::fmt::Debug>(cases: u32, strategy: impl Strategy<Value = T>, mut check: impl FnMut(T)) {
+    let mut runner = TestRunner::new(Config { cases, ..Config::default() });
+    let check = std::cell::RefCell::new(&mut check);
+    runner
+        .run(&strategy, |value| {
+            (check.borrow_mut())(value);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn base16_jets_equal_their_arms() {
+    let mut kit = boot();
+    let en = kit.gate("en:base16:mimes:html");
+    let de = kit.gate("de:base16:mimes:html");
+    generated(48, (0u64..12, any::<u64>(), any::<u64>()), |(len, lo, hi)| {
+        let heap = &mut kit.heap;
+        let len = heap.atom_u64(len);
+        let dat = heap.atom_from_limbs(&[lo, hi]);
+        let sample = heap.cell(len, dat);
+        compare(&mut kit, "en:base16", en, sample);
+    });
+    let chars = prop::sample::select(b"0123456789abcdefABCDEFgz. ".to_vec());
+    generated(64, prop::collection::vec(chars, 0..12), |text| {
+        let sample = kit.heap.atom_from_bytes(&text);
+        compare(&mut kit, "de:base16", de, sample);
+    });
+    eprintln!("{} base16 calls compared", kit.compared);
+    assert!(kit.compared >= 100, "only {} comparisons", kit.compared);
+}

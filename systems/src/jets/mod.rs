@@ -117,6 +117,8 @@ pub static TABLE: &[Jet] = &[
     Jet { label: "k140/one/two/swp", run: bits::swp },
     Jet { label: "k140/one/two/tri/ob/fein", run: ob::fein },
     Jet { label: "k140/one/two/tri/ob/fynd", run: ob::fynd },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/mimes/base16/de", run: text::de_base16 },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/mimes/base16/en", run: text::en_base16 },
     Jet { label: "k140/one/two/tri/qua/trip", run: text::trip },
     Jet { label: "k140/one/two/tri/sha/sha1", run: hashes::sha1 },
     Jet { label: "k140/one/two/tri/shal", run: hashes::shal },
