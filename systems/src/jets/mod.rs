@@ -18,6 +18,7 @@ mod maps;
 mod math;
 mod ob;
 mod order;
+mod phonetic;
 mod serial;
 mod text;
 
@@ -119,6 +120,10 @@ pub static TABLE: &[Jet] = &[
     Jet { label: "k140/one/two/tri/ob/fynd", run: ob::fynd },
     Jet { label: "k140/one/two/tri/qua/pen/hex/mimes/base16/de", run: text::de_base16 },
     Jet { label: "k140/one/two/tri/qua/pen/hex/mimes/base16/en", run: text::en_base16 },
+    Jet { label: "k140/one/two/tri/qua/po/ind", run: phonetic::ind },
+    Jet { label: "k140/one/two/tri/qua/po/ins", run: phonetic::ins },
+    Jet { label: "k140/one/two/tri/qua/po/tod", run: phonetic::tod },
+    Jet { label: "k140/one/two/tri/qua/po/tos", run: phonetic::tos },
     Jet { label: "k140/one/two/tri/qua/trip", run: text::trip },
     Jet { label: "k140/one/two/tri/sha/sha1", run: hashes::sha1 },
     Jet { label: "k140/one/two/tri/shal", run: hashes::shal },
