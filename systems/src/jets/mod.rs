@@ -12,6 +12,7 @@
 
 mod bits;
 pub mod dashboard;
+mod ed25519;
 mod hashes;
 mod lists;
 mod maps;
@@ -118,6 +119,10 @@ pub static TABLE: &[Jet] = &[
     Jet { label: "k140/one/two/swp", run: bits::swp },
     Jet { label: "k140/one/two/tri/ob/fein", run: ob::fein },
     Jet { label: "k140/one/two/tri/ob/fynd", run: ob::fynd },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/puck", run: ed25519::puck },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/shar", run: ed25519::shar },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/sign", run: ed25519::sign },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/veri", run: ed25519::veri },
     Jet { label: "k140/one/two/tri/qua/pen/hex/mimes/base16/de", run: text::de_base16 },
     Jet { label: "k140/one/two/tri/qua/pen/hex/mimes/base16/en", run: text::en_base16 },
     Jet { label: "k140/one/two/tri/qua/po/ind", run: phonetic::ind },
