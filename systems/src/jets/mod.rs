@@ -119,6 +119,7 @@ pub static TABLE: &[Jet] = &[
     Jet { label: "k140/one/two/swp", run: bits::swp },
     Jet { label: "k140/one/two/tri/ob/fein", run: ob::fein },
     Jet { label: "k140/one/two/tri/ob/fynd", run: ob::fynd },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/blake/blake2b", run: hashes::blake2b },
     Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/puck", run: ed25519::puck },
     Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/shar", run: ed25519::shar },
     Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/sign", run: ed25519::sign },
