@@ -313,6 +313,7 @@ pub fn outcome_to_call(heap: &mut Heap, outcome: JetOutcome) -> JetCall {
                 JetClass::Exit => Mote::Exit,
                 JetClass::Fail => Mote::Fail,
                 JetClass::Meme => Mote::Meme,
+                JetClass::Evil => Mote::Evil,
             };
             let mean = crash.mean.map(|text| {
                 let tag = heap.atom_from_bytes(b"mean");

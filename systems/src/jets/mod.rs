@@ -10,6 +10,7 @@
 //! each label path of Vere 1.16 (`k140/one/add`) to its function. The dashboard that matches cores to
 //! these labels at run time is [`dashboard`].
 
+mod aes;
 mod bits;
 pub mod dashboard;
 mod ed25519;
@@ -34,6 +35,9 @@ pub enum JetClass {
     Fail,
     /// Out of memory: the result cannot be held.
     Meme,
+    /// Vere's `%evil` bail: a cryptographic check failed (AES-SIV decryption with a bad tag). Like `fail`,
+    /// it is not caught by `+mink`.
+    Evil,
 }
 
 /// A jet's crash: its class, and the `%mean` text pushed on the trace, if any.
@@ -119,6 +123,10 @@ pub static TABLE: &[Jet] = &[
     Jet { label: "k140/one/two/swp", run: bits::swp },
     Jet { label: "k140/one/two/tri/ob/fein", run: ob::fein },
     Jet { label: "k140/one/two/tri/ob/fynd", run: ob::fynd },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/aes/siva/de", run: aes::siva_de },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/aes/siva/en", run: aes::siva_en },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/aes/sivc/de", run: aes::sivc_de },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/aes/sivc/en", run: aes::sivc_en },
     Jet { label: "k140/one/two/tri/qua/pen/hex/blake/blake2b", run: hashes::blake2b },
     Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/puck", run: ed25519::puck },
     Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/shar", run: ed25519::shar },
@@ -187,6 +195,10 @@ pub(crate) fn exit(mean: Option<&'static str>) -> JetOutcome {
 
 pub(crate) fn fail() -> JetOutcome {
     JetOutcome::Crash(JetCrash { class: JetClass::Fail, mean: None })
+}
+
+pub(crate) fn evil() -> JetOutcome {
+    JetOutcome::Crash(JetCrash { class: JetClass::Evil, mean: None })
 }
 
 pub(crate) fn meme() -> JetOutcome {
