@@ -1,7 +1,8 @@
-//! Text: chapter 4 of hoon.hoon (`trip`), and zuse's text encodings (`base16`).
+//! Text: chapter 4 of hoon.hoon (`trip`), and zuse's text encodings (`base16`) and line splitters
+//! (`leer`, `lune`).
 
 use super::axis::{SAM_2, SAM_3, SAMPLE};
-use super::{JetOutcome, atom_at, fail, finish, meme};
+use super::{JetOutcome, atom_at, exit, fail, finish, meme};
 use components::{Heap, Noun};
 
 /// `(trip a)`: a cord's bytes as a tape (a list of byte atoms), least significant first.
@@ -70,4 +71,72 @@ pub fn de_base16(heap: &mut Heap, core: Noun) -> JetOutcome {
         let value = heap.atom_from_bytes(&out);
         Ok(heap.tuple(&[Noun::ZERO, len, value]))
     })())
+}
+
+/// The atom of a cord's bytes `bytes`.
+fn cord(heap: &mut Heap, bytes: &[u8]) -> Noun {
+    heap.atom_from_bytes(bytes)
+}
+
+/// `(to-wain:format txt)` (`leer`): the cord's lines, split at each newline, as Vere's jet gives them: a
+/// final newline ends the last line and starts no other, and the empty cord has no lines. (The arm also
+/// gives an empty line after a final newline, and one empty line for the empty cord; Vere's jet is the
+/// reference.)
+pub fn leer(heap: &mut Heap, core: Noun) -> JetOutcome {
+    finish((|| {
+        let text = atom_at(heap, core, SAMPLE)?;
+        let bytes = heap.atom(text).expect("an atom").to_bytes();
+        let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+        let lines: Vec<Noun> = if bytes.is_empty() {
+            Vec::new()
+        } else {
+            body.split(|&b| b == b'\n').map(|line| cord(heap, line)).collect()
+        };
+        Ok(heap.list(&lines))
+    })())
+}
+
+/// `(lune txt)`: the cord's lines, each ended by a newline; a cord that does not end in a newline crashes
+/// with `%mean` `noeol`; the empty cord has no lines.
+pub fn lune(heap: &mut Heap, core: Noun) -> JetOutcome {
+    finish((|| {
+        let text = atom_at(heap, core, SAMPLE)?;
+        let bytes = heap.atom(text).expect("an atom").to_bytes();
+        if bytes.is_empty() {
+            return Ok(Noun::ZERO);
+        }
+        let body = bytes.strip_suffix(b"\n").ok_or(exit(Some("noeol")))?;
+        let lines: Vec<Noun> = body.split(|&b| b == b'\n').map(|line| cord(heap, line)).collect();
+        Ok(heap.list(&lines))
+    })())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(run: super::super::JetFn, text: &str) -> Option<String> {
+        let mut heap = Heap::new();
+        let sample = heap.atom_from_bytes(text.as_bytes());
+        let core = heap.tuple(&[Noun::ZERO, sample, Noun::ZERO]);
+        match run(&mut heap, core) {
+            JetOutcome::Product(list) => Some(heap.print(list)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn leer_ends_lines_at_a_final_newline_as_vere_does() {
+        assert_eq!(lines(leer, "").as_deref(), Some("0"));
+        assert_eq!(lines(leer, "ab\n").as_deref(), Some("[25185 0]"));
+        assert_eq!(lines(leer, "ab\n\nb").as_deref(), Some("[25185 0 98 0]"));
+    }
+
+    #[test]
+    fn lune_needs_a_final_newline() {
+        assert_eq!(lines(lune, "").as_deref(), Some("0"));
+        assert_eq!(lines(lune, "\n").as_deref(), Some("[0 0]"));
+        assert_eq!(lines(lune, "ab\n\n").as_deref(), Some("[25185 0 0]"));
+        assert_eq!(lines(lune, "ab"), None);
+    }
 }
