@@ -56,6 +56,7 @@ fn jets_json_every_case_of_every_jet_engine_has() {
                     JetClass::Exit => "exit",
                     JetClass::Fail => "fail",
                     JetClass::Meme => "meme",
+                    JetClass::Evil => "evil",
                 };
                 assert_eq!(class, field(case, "crash"), "{what}");
                 assert_eq!(crash.mean, case.get("mean").and_then(|m| m.as_str()), "{what}: %mean");

@@ -43,6 +43,8 @@ pub enum Mote {
     Intr,
     /// An implementation limit (a jet could not compute).
     Fail,
+    /// A cryptographic check failed in a jet (Vere's `%evil`: AES-SIV decryption with a bad tag).
+    Evil,
 }
 
 impl Mote {
@@ -53,6 +55,7 @@ impl Mote {
             Mote::Meme => "meme",
             Mote::Intr => "intr",
             Mote::Fail => "fail",
+            Mote::Evil => "evil",
         }
     }
 }

@@ -323,6 +323,7 @@ pub fn outcome_to_call(heap: &mut Heap, outcome: JetOutcome) -> JetCall {
                 JetClass::Exit => Mote::Exit,
                 JetClass::Fail => Mote::Fail,
                 JetClass::Meme => Mote::Meme,
+                JetClass::Evil => Mote::Evil,
             };
             let mean = crash.mean.map(|text| crate::interp::mean_frame(heap, text));
             JetCall::Crash { mote, mean }

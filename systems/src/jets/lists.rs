@@ -1,5 +1,5 @@
 //! Chapter 2b of hoon.hoon: lists that need no gate (`flop`, `lent`, `reap`, `scag`, `slag`, `snag`,
-//! `weld`/`welp`, `zing`). A list that does not end in `~` punts: the arm's crash on it is the spec.
+//! `weld`/`welp`, `zing`, `find`). A list that does not end in `~` punts: the arm's crash on it is the spec.
 
 use super::axis::{SAM_2, SAM_3, SAMPLE};
 use super::bits::items;
@@ -111,5 +111,27 @@ pub fn zing(heap: &mut Heap, core: Noun) -> JetOutcome {
             all.extend(items(heap, list)?);
         }
         Ok(heap.list(&all))
+    })())
+}
+
+/// `(find nedl hstk)`: `[~ i]` for the first index `i` at which `nedl` occurs in `hstk` as a run of equal
+/// items, or `~` (also for an empty `nedl`).
+pub fn find(heap: &mut Heap, core: Noun) -> JetOutcome {
+    finish((|| {
+        let needle = items(heap, at(heap, core, SAM_2)?)?;
+        let haystack = items(heap, at(heap, core, SAM_3)?)?;
+        if needle.is_empty() || needle.len() > haystack.len() {
+            return Ok(Noun::ZERO);
+        }
+        let found = haystack
+            .windows(needle.len())
+            .position(|window| window.iter().zip(&needle).all(|(&h, &n)| heap.eq(h, n)));
+        Ok(match found {
+            Some(index) => {
+                let index = heap.atom_u64(index as u64);
+                heap.cell(Noun::ZERO, index)
+            }
+            None => Noun::ZERO,
+        })
     })())
 }

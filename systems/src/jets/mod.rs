@@ -10,8 +10,10 @@
 //! each label path of Vere 1.16 (`k140/one/add`) to its function. The dashboard that matches cores to
 //! these labels at run time is [`dashboard`].
 
+mod aes;
 mod bits;
 pub mod dashboard;
+mod ed25519;
 mod gates;
 mod hashes;
 mod lists;
@@ -20,6 +22,7 @@ mod math;
 mod ob;
 mod order;
 mod parse;
+mod phonetic;
 mod serial;
 mod text;
 
@@ -35,6 +38,9 @@ pub enum JetClass {
     Fail,
     /// Out of memory: the result cannot be held.
     Meme,
+    /// Vere's `%evil` bail: a cryptographic check failed (AES-SIV decryption with a bad tag). Like `fail`,
+    /// it is not caught by `+mink`.
+    Evil,
 }
 
 /// A jet's crash: its class, and the `%mean` text pushed on the trace, if any.
@@ -92,6 +98,7 @@ pub static TABLE: &[Jet] = &[
     Jet { label: "k140/one/two/dis", run: bits::dis },
     Jet { label: "k140/one/two/dor", run: order::dor },
     Jet { label: "k140/one/two/end", run: bits::end },
+    Jet { label: "k140/one/two/find", run: lists::find },
     Jet { label: "k140/one/two/flop", run: lists::flop },
     Jet { label: "k140/one/two/gor", run: order::gor },
     Jet { label: "k140/one/two/in/has", run: maps::in_has },
@@ -123,6 +130,23 @@ pub static TABLE: &[Jet] = &[
     Jet { label: "k140/one/two/tri/qua/easy/fun", run: parse::easy },
     Jet { label: "k140/one/two/tri/qua/just/fun", run: parse::just },
     Jet { label: "k140/one/two/tri/qua/mask/fun", run: parse::mask },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/aes/siva/de", run: aes::siva_de },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/aes/siva/en", run: aes::siva_en },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/aes/sivc/de", run: aes::sivc_de },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/aes/sivc/en", run: aes::sivc_en },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/blake/blake2b", run: hashes::blake2b },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/puck", run: ed25519::puck },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/shar", run: ed25519::shar },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/sign", run: ed25519::sign },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/veri", run: ed25519::veri },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/leer", run: text::leer },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/lune", run: text::lune },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/mimes/base16/de", run: text::de_base16 },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/mimes/base16/en", run: text::en_base16 },
+    Jet { label: "k140/one/two/tri/qua/po/ind", run: phonetic::ind },
+    Jet { label: "k140/one/two/tri/qua/po/ins", run: phonetic::ins },
+    Jet { label: "k140/one/two/tri/qua/po/tod", run: phonetic::tod },
+    Jet { label: "k140/one/two/tri/qua/po/tos", run: phonetic::tos },
     Jet { label: "k140/one/two/tri/qua/shim/fun", run: parse::shim },
     Jet { label: "k140/one/two/tri/qua/trip", run: text::trip },
     Jet { label: "k140/one/two/tri/sha/sha1", run: hashes::sha1 },
@@ -225,6 +249,10 @@ pub(crate) fn exit(mean: Option<&'static str>) -> JetOutcome {
 
 pub(crate) fn fail() -> JetOutcome {
     JetOutcome::Crash(JetCrash { class: JetClass::Fail, mean: None })
+}
+
+pub(crate) fn evil() -> JetOutcome {
+    JetOutcome::Crash(JetCrash { class: JetClass::Evil, mean: None })
 }
 
 pub(crate) fn meme() -> JetOutcome {
