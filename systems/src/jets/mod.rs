@@ -20,6 +20,7 @@ mod ob;
 mod order;
 mod serial;
 mod text;
+mod types;
 
 use components::{AtomError, Heap, Noun};
 
@@ -135,6 +136,18 @@ pub static TABLE: &[Jet] = &[
     Jet { label: "k140/one/two/swp", run: bits::swp },
     Jet { label: "k140/one/two/tri/ob/fein", run: ob::fein },
     Jet { label: "k140/one/two/tri/ob/fynd", run: ob::fynd },
+    Jet { label: "k140/one/two/tri/qua/pen/cell", run: types::cell },
+    Jet { label: "k140/one/two/tri/qua/pen/comb", run: types::comb },
+    Jet { label: "k140/one/two/tri/qua/pen/cons", run: types::cons },
+    Jet { label: "k140/one/two/tri/qua/pen/core", run: types::core },
+    Jet { label: "k140/one/two/tri/qua/pen/face", run: types::face },
+    Jet { label: "k140/one/two/tri/qua/pen/fitz", run: types::fitz },
+    Jet { label: "k140/one/two/tri/qua/pen/flan", run: types::flan },
+    Jet { label: "k140/one/two/tri/qua/pen/flip", run: types::flip },
+    Jet { label: "k140/one/two/tri/qua/pen/flor", run: types::flor },
+    Jet { label: "k140/one/two/tri/qua/pen/fork", run: types::fork },
+    Jet { label: "k140/one/two/tri/qua/pen/look", run: types::look },
+    Jet { label: "k140/one/two/tri/qua/pen/loot", run: types::loot },
     Jet { label: "k140/one/two/tri/qua/trip", run: text::trip },
     Jet { label: "k140/one/two/tri/sha/sha1", run: hashes::sha1 },
     Jet { label: "k140/one/two/tri/shal", run: hashes::shal },
