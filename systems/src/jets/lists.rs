@@ -1,5 +1,6 @@
-//! Chapter 2b of hoon.hoon: lists that need no gate (`flop`, `lent`, `reap`, `scag`, `slag`, `snag`,
-//! `weld`/`welp`, `zing`, `find`). A list that does not end in `~` punts: the arm's crash on it is the spec.
+//! Chapter 2a–2b of hoon.hoon: `need` from unit logic, and lists that need no gate (`flop`, `lent`,
+//! `reap`, `scag`, `slag`, `snag`, `weld`/`welp`, `zing`, `find`). A list that does not end in `~`
+//! punts: the arm's crash on it is the spec.
 
 use super::axis::{SAM_2, SAM_3, SAMPLE};
 use super::bits::items;
@@ -8,6 +9,16 @@ use components::{Heap, Noun};
 
 /// The longest list `reap` builds itself; longer ones are left to the Nock (and its memory limit).
 const REAP_ITEMS_MAX: u64 = 1 << 24;
+
+/// `(need a)`: the value of a unit `[~ u]`, whatever its head. On `~` the arm crashes under a `%mean`
+/// hint (`'need'`); Vere's jet crashes without pushing it, and so does this one. Any other atom crashes in
+/// the arm too (it takes `u.a`), as in Vere.
+pub fn need(heap: &mut Heap, core: Noun) -> JetOutcome {
+    finish((|| {
+        let a = at(heap, core, SAMPLE)?;
+        heap.tail(a).ok_or(exit(None))
+    })())
+}
 
 /// `(flop a)`: the list reversed.
 pub fn flop(heap: &mut Heap, core: Noun) -> JetOutcome {
