@@ -95,98 +95,10 @@ pub fn sha1(heap: &mut Heap, core: Noun) -> JetOutcome {
 
 /// BLAKE2b (RFC 7693) with a key of at most 64 bytes and a digest of 1 to 64 bytes.
 mod blake2b {
-    const IV: [u64; 8] = [
-        0x6a09_e667_f3bc_c908,
-        0xbb67_ae85_84ca_a73b,
-        0x3c6e_f372_fe94_f82b,
-        0xa54f_f53a_5f1d_36f1,
-        0x510e_527f_ade6_82d1,
-        0x9b05_688c_2b3e_6c1f,
-        0x1f83_d9ab_fb41_bd6b,
-        0x5be0_cd19_137e_2179,
-    ];
-
-    /// The message schedule of each round (rounds 10 and 11 repeat 0 and 1).
-    const SIGMA: [[usize; 16]; 10] = [
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
-        [14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3],
-        [11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4],
-        [7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8],
-        [9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13],
-        [2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9],
-        [12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11],
-        [13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10],
-        [6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5],
-        [10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0],
-    ];
-
-    const BLOCK_BYTES: usize = 128;
-
-    fn mix(v: &mut [u64; 16], [a, b, c, d]: [usize; 4], x: u64, y: u64) {
-        v[a] = v[a].wrapping_add(v[b]).wrapping_add(x);
-        v[d] = (v[d] ^ v[a]).rotate_right(32);
-        v[c] = v[c].wrapping_add(v[d]);
-        v[b] = (v[b] ^ v[c]).rotate_right(24);
-        v[a] = v[a].wrapping_add(v[b]).wrapping_add(y);
-        v[d] = (v[d] ^ v[a]).rotate_right(16);
-        v[c] = v[c].wrapping_add(v[d]);
-        v[b] = (v[b] ^ v[c]).rotate_right(63);
-    }
-
-    /// Folds one block into the state; `count` is the number of message bytes so far, this block's
-    /// included.
-    fn compress(h: &mut [u64; 8], block: &[u8; BLOCK_BYTES], count: u128, last: bool) {
-        let m: [u64; 16] =
-            std::array::from_fn(|i| u64::from_le_bytes(block[8 * i..8 * i + 8].try_into().expect("8 bytes")));
-        let mut v = [0u64; 16];
-        v[..8].copy_from_slice(h);
-        v[8..].copy_from_slice(&IV);
-        v[12] ^= count as u64;
-        v[13] ^= (count >> 64) as u64;
-        if last {
-            v[14] = !v[14];
-        }
-        for round in 0..12 {
-            let s = &SIGMA[round % 10];
-            mix(&mut v, [0, 4, 8, 12], m[s[0]], m[s[1]]);
-            mix(&mut v, [1, 5, 9, 13], m[s[2]], m[s[3]]);
-            mix(&mut v, [2, 6, 10, 14], m[s[4]], m[s[5]]);
-            mix(&mut v, [3, 7, 11, 15], m[s[6]], m[s[7]]);
-            mix(&mut v, [0, 5, 10, 15], m[s[8]], m[s[9]]);
-            mix(&mut v, [1, 6, 11, 12], m[s[10]], m[s[11]]);
-            mix(&mut v, [2, 7, 8, 13], m[s[12]], m[s[13]]);
-            mix(&mut v, [3, 4, 9, 14], m[s[14]], m[s[15]]);
-        }
-        for i in 0..8 {
-            h[i] ^= v[i] ^ v[i + 8];
-        }
-    }
-
     /// The `out_bytes`-byte digest of `message` under `key`. `key` is at most 64 bytes, `out_bytes` 1 to
     /// 64.
     pub fn digest(message: &[u8], key: &[u8], out_bytes: usize) -> Vec<u8> {
-        debug_assert!(key.len() <= 64 && (1..=64).contains(&out_bytes));
-        let mut h = IV;
-        h[0] ^= 0x0101_0000 ^ ((key.len() as u64) << 8) ^ out_bytes as u64;
-        let mut stream = Vec::with_capacity(BLOCK_BYTES + message.len());
-        if !key.is_empty() {
-            stream.extend_from_slice(key);
-            stream.resize(BLOCK_BYTES, 0);
-        }
-        stream.extend_from_slice(message);
-        // Every block but the last is full; the last (which may be empty) is zero-padded.
-        let full_blocks = stream.len().saturating_sub(1) / BLOCK_BYTES;
-        let mut count: u128 = 0;
-        for chunk in stream.chunks_exact(BLOCK_BYTES).take(full_blocks) {
-            count += BLOCK_BYTES as u128;
-            compress(&mut h, chunk.try_into().expect("a block"), count, false);
-        }
-        let tail = &stream[full_blocks * BLOCK_BYTES..];
-        let mut block = [0u8; BLOCK_BYTES];
-        block[..tail.len()].copy_from_slice(tail);
-        count += tail.len() as u128;
-        compress(&mut h, &block, count, true);
-        h.iter().flat_map(|w| w.to_le_bytes()).take(out_bytes).collect()
+        blake2b_simd::Params::new().hash_length(out_bytes).key(key).hash(message).as_bytes().to_vec()
     }
 }
 
