@@ -7,9 +7,12 @@ use super::{Machine, Mote, Outcome};
 use crate::jets::dashboard::{Binding, Dashboard, outcome_to_call};
 use components::hash::U64Map;
 use components::{Heap, Noun};
+use std::sync::Arc;
 
-/// The most entries the `%memo` cache keeps (Vere's default, `-C`).
-pub const MEMO_ENTRIES_MAX: usize = 50_000;
+/// The most entries the memo cache (`%memo` hints and the `ut` wrappers) keeps within one event; past
+/// this it is emptied and starts again. Vere's road cache has no count limit; compiling hoon.hoon at boot
+/// stores about a million entries.
+pub const MEMO_ENTRIES_MAX: usize = 1 << 20;
 
 const TAG_SLOG: u64 = u32::from_le_bytes(*b"slog") as u64;
 
@@ -19,6 +22,9 @@ const CHECK_STEPS_MAX: u64 = 100_000_000;
 /// How much of a disagreeing call's sample (jammed) and products a report shows.
 const HEX_BYTES_MAX: usize = 128;
 const PRINT_CHARS_MAX: usize = 400;
+
+/// A place log lines go (a progress display, a test's buffer).
+pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Jets, `%slog` to stderr, `%bout` timings and a bounded `%memo` cache.
 #[derive(Default, Clone)]
@@ -36,6 +42,8 @@ pub struct ConsoleHints {
     /// Memo keys `[subject formula]` by mug, each with its product (collisions are told apart by `eq`).
     memo: U64Map<Vec<(Noun, Noun)>>,
     memo_entries: usize,
+    /// Where slog and `%bout` lines go (a progress display); stderr when `None`.
+    pub log: Option<LogSink>,
 }
 
 impl ConsoleHints {
@@ -51,6 +59,14 @@ impl ConsoleHints {
         self.memo_entries = 0;
     }
 
+    /// Prints a log line where [`ConsoleHints::log`] says.
+    fn emit(&self, line: &str) {
+        match &self.log {
+            Some(log) => log(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
     /// Runs the arm's Nock beside the jet's answer and records the first disagreement.
     fn check(&mut self, heap: &mut Heap, core: Noun, axis: Noun, label: &str, jet: JetCall) {
         let Some(formula) = heap.slot(core, axis) else { return };
@@ -61,7 +77,7 @@ impl ConsoleHints {
         self.checked += 1;
         *self.checked_by_label.entry(label.to_string()).or_default() += 1;
         let agree = match (&jet, &nock) {
-            (JetCall::Product(a), Outcome::Done(b)) => heap.eq(*a, *b),
+            (JetCall::Product(a), Outcome::Done(b)) => heap.eq_unify(*a, *b),
             (JetCall::Crash { mote, .. }, Outcome::Crashed(crash)) => *mote == crash.mote,
             (_, Outcome::Paused) => true, // the Nock did not finish in time: nothing to compare
             _ => false,
@@ -106,12 +122,13 @@ impl Hints for ConsoleHints {
         let Some((binding, label)) = self.dashboard.find(heap, core, axis) else { return JetCall::Nock };
         match binding {
             Binding::Mink => crate::jets::dashboard::mink_call(heap, core),
-            Binding::Memo => {
-                // The arm's product is a function of the core alone: `[core axis]` names it.
-                let key = heap.cell(core, axis);
+            Binding::Memo(arm) => {
+                let Some((key, when)) = crate::jets::ut::memo_key(heap, arm, core) else {
+                    return JetCall::Nock;
+                };
                 match self.memo_find(heap, key) {
                     Some(product) => JetCall::Product(product),
-                    None => JetCall::Memo { key },
+                    None => JetCall::Memo { key, when },
                 }
             }
             Binding::Task(run) => JetCall::Task(Task { check: self.check_jets, ..Task::new(run, core) }),
@@ -149,7 +166,7 @@ impl Hints for ConsoleHints {
     fn memo_find(&mut self, heap: &mut Heap, key: Noun) -> Option<Noun> {
         let mug = heap.mug(key) as u64;
         let bucket = self.memo.get(&mug)?;
-        bucket.iter().find(|(k, _)| heap.eq(*k, key)).map(|&(_, product)| product)
+        bucket.iter().find(|(k, _)| heap.eq_unify(*k, key)).map(|&(_, product)| product)
     }
 
     fn memo_store(&mut self, heap: &mut Heap, key: Noun, product: Noun) {
@@ -174,25 +191,27 @@ impl Hints for ConsoleHints {
 
     fn bout(&mut self, heap: &mut Heap, clue: Option<Noun>, elapsed: std::time::Duration) {
         let ms = elapsed.as_secs_f64() * 1e3;
-        match clue.and_then(|c| heap.tail(c)) {
-            Some(tank) => eprintln!("{}: took {ms:.3}ms", tank_text(heap, tank)),
-            None => eprintln!("took {ms:.3}ms"),
-        }
+        let line = match clue.and_then(|c| heap.tail(c)) {
+            Some(tank) => format!("{}: took {ms:.3}ms", tank_text(heap, tank)),
+            None => format!("took {ms:.3}ms"),
+        };
+        self.emit(&line);
     }
 
     fn other(&mut self, heap: &mut Heap, tag: Noun, clue: Noun) {
         if tag.as_direct() == Some(TAG_SLOG) {
             // As Vere prints a slog: `>`, `>>` or `>>>` before the text for priorities 1 to 3.
-            match heap.cell_parts(clue) {
+            let line = match heap.cell_parts(clue) {
                 Some((priority, tank)) => {
                     let marks = match priority.as_direct() {
                         Some(p @ 1..=3) => format!("{} ", ">".repeat(p as usize)),
                         _ => String::new(),
                     };
-                    eprintln!("{marks}{}", tank_text(heap, tank))
+                    format!("{marks}{}", tank_text(heap, tank))
                 }
-                None => eprintln!("{}", tank_text(heap, clue)),
-            }
+                None => tank_text(heap, clue),
+            };
+            self.emit(&line);
         }
     }
 }

@@ -80,8 +80,8 @@ pub enum JetCall {
     /// product is the tone.
     Mink { subject: Noun, formula: Noun, scry: Noun },
     /// A memoizing wrapper missed: run the arm's Nock and store its product in the memo cache under `key`
-    /// (as a `%memo` hint does).
-    Memo { key: Noun },
+    /// (as a `%memo` hint does), if `when` allows.
+    Memo { key: Noun, when: MemoWhen },
     /// A jet that calls gates: the machine drives the task.
     Task(Task),
 }
@@ -91,6 +91,32 @@ pub fn mean_frame(heap: &mut Heap, text: &str) -> Noun {
     let tag = heap.atom_from_bytes(b"mean");
     let cord = heap.atom_from_bytes(text.as_bytes());
     heap.cell(tag, cord)
+}
+
+/// Which products of a memoized computation are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoWhen {
+    Always,
+    /// A loobean product: `&` is stored only if `yes`, `|` only if `no` (Vere's `nest-dext` stores an
+    /// answer only when it did not rest on assumptions). Anything else is not stored.
+    Loobean {
+        yes: bool,
+        no: bool,
+    },
+}
+
+impl MemoWhen {
+    /// Whether `product` is stored.
+    pub fn stores(self, product: Noun) -> bool {
+        match self {
+            MemoWhen::Always => true,
+            MemoWhen::Loobean { yes, no } => match product.as_direct() {
+                Some(0) => yes,
+                Some(1) => no,
+                _ => false,
+            },
+        }
+    }
 }
 
 /// The runtime's side of hints and jets. Every method has a do-nothing default.

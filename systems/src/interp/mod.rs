@@ -29,8 +29,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-pub use console::ConsoleHints;
-pub use hint::{Hints, JetCall, NoHints, Task, TaskFn, TaskStep, mean_frame};
+pub use console::{ConsoleHints, LogSink};
+pub use hint::{Hints, JetCall, MemoWhen, NoHints, Task, TaskFn, TaskStep, mean_frame};
 
 /// Vere's crash classes (motes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +129,7 @@ fn quick_at(heap: &mut Heap, subject: Noun, formula: Noun, depth: u32) -> Option
             let (b, c) = heap.cell_parts(arg)?;
             let x = quick_at(heap, subject, b, depth - 1)?;
             let y = quick_at(heap, subject, c, depth - 1)?;
-            Some(Noun::loobean(heap.eq(x, y)))
+            Some(Noun::loobean(heap.eq_unify(x, y)))
         }
         10 => {
             let (spec, d) = heap.cell_parts(arg)?;
@@ -174,8 +174,8 @@ enum Work {
     Hint { tag: Noun, subject: Noun, next: Noun },
     /// Pop the trace frame pushed by a trace hint.
     PopTrace,
-    /// The product of a `%memo` computation: store it under `key`.
-    MemoStore { key: Noun },
+    /// The product of a `%memo` computation: store it under `key`, if `when` allows.
+    MemoStore { key: Noun, when: MemoWhen },
     /// The product of a `%fast` computation: hand core and clue to the hints.
     Register { clue: Noun },
     /// The end of a `%bout` computation: report how long it took (with the dynamic hint's clue).
@@ -220,7 +220,7 @@ impl Work {
                 *subject = f(*subject);
                 *next = f(*next);
             }
-            Work::MemoStore { key } => *key = f(*key),
+            Work::MemoStore { key, .. } => *key = f(*key),
             Work::Register { clue } => *clue = f(*clue),
             Work::Bout { clue, .. } => *clue = clue.map(&mut *f),
             Work::ScryAnswer { path } => *path = f(*path),
@@ -459,7 +459,7 @@ impl Machine {
             Work::Equal => {
                 let b = self.pop();
                 let a = self.pop();
-                self.values.push(Noun::loobean(heap.eq(a, b)));
+                self.values.push(Noun::loobean(heap.eq_unify(a, b)));
             }
             Work::Branch { subject, yes, no } => {
                 let test = self.pop();
@@ -497,9 +497,11 @@ impl Machine {
             Work::PopTrace => {
                 self.traces.pop();
             }
-            Work::MemoStore { key } => {
+            Work::MemoStore { key, when } => {
                 let product = *self.values.last().expect("the memoised product");
-                hints.memo_store(heap, key, product);
+                if when.stores(product) {
+                    hints.memo_store(heap, key, product);
+                }
             }
             Work::Register { clue } => {
                 let core = *self.values.last().expect("the registered core");
@@ -591,7 +593,7 @@ impl Machine {
             Some(5) => {
                 let (b, c) = parts(heap)?;
                 if let (Some(x), Some(y)) = (quick(heap, subject, b), quick(heap, subject, c)) {
-                    self.values.push(Noun::loobean(heap.eq(x, y)));
+                    self.values.push(Noun::loobean(heap.eq_unify(x, y)));
                     return Ok(());
                 }
                 self.work.push(Work::Equal);
@@ -710,8 +712,8 @@ impl Machine {
             }
             hint::JetCall::Nock => self.work.push(Work::Eval { subject: core, formula }),
             hint::JetCall::Mink { subject, formula, scry } => self.open_mink(subject, formula, scry),
-            hint::JetCall::Memo { key } => {
-                self.work.push(Work::MemoStore { key });
+            hint::JetCall::Memo { key, when } => {
+                self.work.push(Work::MemoStore { key, when });
                 self.work.push(Work::Eval { subject: core, formula });
             }
             hint::JetCall::Task(task) => {
@@ -783,7 +785,7 @@ impl Machine {
                     self.values.push(product);
                     return Ok(());
                 }
-                self.work.push(Work::MemoStore { key });
+                self.work.push(Work::MemoStore { key, when: MemoWhen::Always });
             }
             Some(TAG_FAST) => self.work.push(Work::Register { clue }),
             Some(TAG_BOUT) => self.work.push(Work::Bout { started: Instant::now(), clue: Some(clue) }),

@@ -7,6 +7,7 @@
 //! whose whole payload is equal. Registrations and the nouns they hold survive collections
 //! ([`Dashboard::relocate`]).
 
+use super::ut::{MEMO_WRAPPED, MemoArm};
 use super::{JetClass, JetFn, JetOutcome};
 use crate::interp::{JetCall, Mote, Task, TaskFn};
 use components::hash::U64Map;
@@ -42,8 +43,8 @@ pub enum Binding {
     Driver(JetFn),
     /// `+mink`: handed to the machine, which runs the computation in a new road.
     Mink,
-    /// A memoizing wrapper ([`MEMO_WRAPPED`]): the arm's own Nock behind the memo cache.
-    Memo,
+    /// A memoizing wrapper ([`super::ut::MEMO_WRAPPED`]): the arm's own Nock behind the memo cache.
+    Memo(MemoArm),
     /// A jet that calls gates: a task the machine drives.
     Task(TaskFn),
 }
@@ -97,8 +98,8 @@ fn jet_for(label: &str) -> Option<Binding> {
     if label == MINK {
         return Some(Binding::Mink);
     }
-    if MEMO_WRAPPED.contains(&label) {
-        return Some(Binding::Memo);
+    if let Some(&(_, arm)) = MEMO_WRAPPED.iter().find(|(l, _)| *l == label) {
+        return Some(Binding::Memo(arm));
     }
     if let Some(jet) = super::lookup(label) {
         return Some(Binding::Driver(jet));
@@ -146,16 +147,16 @@ impl Dashboard {
     }
 
     /// Whether `core` is at location `id`: batteries equal all the way up, and the root's payload.
-    fn matches(&self, heap: &Heap, core: Noun, id: usize) -> bool {
+    fn matches(&self, heap: &mut Heap, core: Noun, id: usize) -> bool {
         let (mut core, mut id) = (core, id);
         for _ in 0..LABEL_DEPTH_MAX {
             let location = &self.locations[id];
             let Some((battery, payload)) = heap.cell_parts(core) else { return false };
-            if !heap.eq(battery, location.battery) {
+            if !heap.eq_unify(battery, location.battery) {
                 return false;
             }
             match location.parent {
-                Parent::Root { payload: root } => return heap.eq(payload, root),
+                Parent::Root { payload: root } => return heap.eq_unify(payload, root),
                 Parent::Child { axis, parent } => match heap.slot_u64(core, axis) {
                     Some(up) => (core, id) = (up, parent),
                     None => return false,
@@ -218,7 +219,7 @@ impl Dashboard {
                 outcome_to_call(heap, outcome)
             }
             // The dashboard keeps no memo cache: the arm's Nock runs.
-            Some((Binding::Memo, _)) | None => JetCall::Nock,
+            Some((Binding::Memo(_), _)) | None => JetCall::Nock,
         }
     }
 
@@ -291,19 +292,6 @@ impl Dashboard {
 
 /// The label of `+mink`, which the machine runs itself (a new road inside the running computation).
 pub const MINK: &str = "k140/one/two/tri/qua/mink";
-
-/// The `ut` arms Vere jets with memoizing wrappers: no reimplementation, but a cache in front of the
-/// arm's Nock (spec/jets.md §3). Engine keys the cache on the whole core and the arm, so a hit is always
-/// the arm's own product (Vere's keys leave out some door fields).
-pub const MEMO_WRAPPED: [&str; 7] = [
-    "k140/one/two/tri/qua/pen/ut/crop",
-    "k140/one/two/tri/qua/pen/ut/fish",
-    "k140/one/two/tri/qua/pen/ut/fuse",
-    "k140/one/two/tri/qua/pen/ut/mint",
-    "k140/one/two/tri/qua/pen/ut/mull",
-    "k140/one/two/tri/qua/pen/ut/nest/nest-in/nest-dext",
-    "k140/one/two/tri/qua/pen/ut/rest",
-];
 
 /// `(mink [subject formula] scry)`: the sample is `[[subject formula] scry]`.
 pub fn mink_call(heap: &Heap, core: Noun) -> JetCall {

@@ -26,6 +26,7 @@ mod phonetic;
 mod serial;
 mod text;
 mod types;
+pub mod ut;
 
 use crate::interp::TaskFn;
 use components::{AtomError, Heap, Noun};
