@@ -1,6 +1,7 @@
 //! The `engine` command: a multi-core Urbit runtime.
 
 mod cmd;
+mod progress;
 mod run;
 mod ship;
 mod term;
@@ -88,6 +89,9 @@ enum Command {
         /// Stop when stdin ends (after every event is committed and its output printed).
         #[arg(long, short = 'x')]
         exit_on_eof: bool,
+        /// Verbose: Arvo prints every move it makes (Vere's `-v`, `%verb [~ %.n]`).
+        #[arg(long, short = 'v')]
+        verbose: bool,
         /// Seconds between snapshots while running (also written at exit).
         #[arg(long, default_value_t = 120.0)]
         snapshot_every: f64,
@@ -141,8 +145,9 @@ fn main() -> ExitCode {
         Command::Boot { pier, pill, fake, import, event } => {
             cmd::pier::boot(&pier, pill.as_deref(), &fake, import.as_deref(), event)
         }
-        Command::Run { pier, no_tty: _, exit_on_eof, snapshot_every, tick_steps, inject } => {
-            cmd::pier::run(&pier, exit_on_eof, snapshot_every, tick_steps, &inject)
+        Command::Run { pier, no_tty: _, exit_on_eof, verbose, snapshot_every, tick_steps, inject } => {
+            let options = cmd::pier::RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps };
+            cmd::pier::run(&pier, options, &inject)
         }
         Command::Play { pier } => cmd::pier::play(&pier),
         Command::Cram { pier, file } => cmd::pier::cram(&pier, &file),

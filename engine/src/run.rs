@@ -43,6 +43,8 @@ const POLL: Duration = Duration::from_millis(50);
 pub struct RunOptions {
     /// Stop once stdin ends and every event is committed.
     pub exit_on_eof: bool,
+    /// Start Arvo verbose (`%verb [~ %.n]`).
+    pub verbose: bool,
     /// Seconds between snapshots while running.
     pub snapshot_every: Duration,
     /// The most Nock steps one ship computes per tick.
@@ -498,7 +500,7 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
     // The start events, then the injected ova.
     let started = time::now();
     let mut inbox = Inbox::default();
-    for ovum in ship::start_ova(&mut serf.heap, started, 80, 24)? {
+    for ovum in ship::start_ova(&mut serf.heap, started, 80, 24, options.verbose)? {
         inbox.push(&serf.heap, ovum);
     }
     let started_noun = ship::atom_u128(&mut serf.heap, started);

@@ -7,10 +7,12 @@
 //! - [`play`]: the state rebuilt from the log alone, every logged mug checked (spec/pier.md §5.2).
 //! - [`cram`]: the jam of `[%arvo kernel %hashboard cold]`, the shape Vere's `urbit cram` writes.
 
+use crate::progress::Progress;
 use components::{Heap, Noun, aura, time};
 use pills::{BootPill, Pill};
 use std::fs;
 use std::path::Path;
+use std::sync::Arc;
 use store::snapshot::{self, SnapshotError, SnapshotInfo};
 use store::{Event, Layout, LogConfig, Meta, Pier};
 use systems::serf::{PlayError, Serf};
@@ -92,11 +94,17 @@ pub fn atom_u128(heap: &mut Heap, value: u128) -> Noun {
 
 /// The start-of-run events every pier gets, as ova (spec/arvo.md §5.3): `%wyrd`, fresh entropy, `%verb`,
 /// and the terminal's size and refresh. (The other drivers' `%born` events come with those drivers.)
-pub fn start_ova(heap: &mut Heap, now: u128, columns: u64, rows: u64) -> Result<Vec<Noun>, String> {
+pub fn start_ova(
+    heap: &mut Heap,
+    now: u128,
+    columns: u64,
+    rows: u64,
+    verbose: bool,
+) -> Result<Vec<Noun>, String> {
     let arvo = wire_arvo(heap);
     let wyrd = wyrd_card(heap, now);
     let wack = wack_card(heap)?;
-    let verb = verb_card(heap);
+    let verb = verb_card(heap, verbose);
     let term_wire = path(heap, &["d", "term", "1"]);
     let blew_tag = term(heap, "blew");
     let size = [heap.atom_u64(columns), heap.atom_u64(rows)];
@@ -119,10 +127,11 @@ fn wack_card(heap: &mut Heap) -> Result<Noun, String> {
     Ok(heap.cell(tag, eny))
 }
 
-/// `[%verb ~ %.y]`: laconic.
-fn verb_card(heap: &mut Heap) -> Noun {
+/// `[%verb ~ lac]`: laconic (`%.y`) unless `verbose` (Vere's `-v`), when Arvo prints each move.
+fn verb_card(heap: &mut Heap, verbose: bool) -> Noun {
     let tag = term(heap, "verb");
-    let yes = heap.cell(Noun::ZERO, Noun::ZERO);
+    let laconic = Noun::loobean(!verbose);
+    let yes = heap.cell(Noun::ZERO, laconic);
     heap.cell(tag, yes)
 }
 
@@ -141,7 +150,7 @@ pub fn boot_sequence(
     let ship = atom_u128(heap, who);
     let whom = heap.cell(whom_tag, ship);
     let wack = wack_card(heap)?;
-    let verb = verb_card(heap);
+    let verb = verb_card(heap, false);
     let mut ova =
         vec![heap.cell(arvo, wyrd), heap.cell(arvo, whom), heap.cell(arvo, wack), heap.cell(arvo, verb)];
     ova.extend(pills::list_items(heap, pill.kernel_ova, "mod").map_err(|e| e.to_string())?);
@@ -218,8 +227,12 @@ fn boot_inner(
     let meta = Meta { version: store::meta::VERSION, who, fake: true, life: formulas.len() as u32 };
     let mut pier = Pier::create(root, meta, LogConfig::default()).map_err(|e| e.to_string())?;
     *created = true;
-    note(verbosity, || format!("boot: lifecycle over {} boot formulas", formulas.len()));
+    let progress = Arc::new(Progress::new(verbosity == Verbosity::Progress));
+    serf.runner.hints.log = Some(progress.sink());
+    progress.phase("lifecycle", None);
+    progress.line(&format!("boot: lifecycle over {} boot formulas", formulas.len()));
     serf.boot(&formulas).map_err(|e| format!("boot: lifecycle: {e}"))?;
+    progress.phase("events", Some(jobs.len() as u64));
     let mut events: Vec<Event> = formulas
         .iter()
         .enumerate()
@@ -232,14 +245,16 @@ fn boot_inner(
             return Err(format!("boot: {e}"));
         }
         let mug = serf.mug();
-        note(verbosity, || format!("boot: event {number} ({} of {}) mug {mug:#x}", k + 1, jobs.len()));
+        progress.step(|| format!("boot: event {number} ({} of {}) mug {mug:#x}", k + 1, jobs.len()));
         events.push(Event { number, mug, jam: serf.heap.jam(job) });
     }
+    serf.runner.hints.log = None;
+    progress.phase("saving", None);
     pier.log.append_events(&events).map_err(|e| format!("boot: writing the log: {e}"))?;
     serf.compact();
     write_snapshot(&pier.layout(), &mut serf)?;
     let mug = serf.mug();
-    note(verbosity, || format!("boot: {} events, kernel mug {mug:#x}", serf.event));
+    progress.finish(&format!("boot: {} events, kernel mug {mug:#x}", serf.event));
     Ok(serf)
 }
 

@@ -45,12 +45,13 @@ pub fn line_ova(heap: &mut Heap, line: &str) -> Vec<Noun> {
     ova
 }
 
-/// `[/d/term/1 [%belt %ctl %c]]`: ctrl-c typed.
+/// `[/d/term/1 [%belt %mod %ctl %c]]`: ctrl-c typed, as Vere 1.16 sends it.
 pub fn ctrl_c_ovum(heap: &mut Heap) -> Noun {
     let wire = wire(heap);
     let belt = term(heap, "belt");
+    let modifier = term(heap, "mod");
     let ctl = term(heap, "ctl");
-    let card = heap.tuple(&[belt, ctl, Noun::direct(b'c' as u64).expect("small")]);
+    let card = heap.tuple(&[belt, modifier, ctl, Noun::direct(b'c' as u64).expect("small")]);
     heap.cell(wire, card)
 }
 
@@ -62,7 +63,9 @@ pub enum Kick {
     Exit,
 }
 
-/// Line-mode rendering of `%blit` effects: text accumulates until `%nel`.
+/// Line-mode rendering of `%blit` effects, as Vere's `-t` mode (spec/io.md §9.4): each `%put`, `%klr`
+/// (and old `%lin`) prints as a line of its own, without styling; everything else is ignored (a prompt's
+/// redraw prints the prompt line again).
 #[derive(Default)]
 pub struct LineOutput {
     line: String,
@@ -114,6 +117,8 @@ impl LineOutput {
             let body = heap.tail(blit).unwrap_or(Noun::ZERO);
             if tag_is(tag, b"put") || tag_is(tag, b"lin") {
                 rendered += self.chars(heap, body, EFFECT_CHARS_MAX.saturating_sub(rendered));
+                let _ = writeln!(out, "{}", self.line);
+                self.line.clear();
             } else if tag_is(tag, b"klr") {
                 let mut stub = body;
                 while let Some((segment, more)) = heap.cell_parts(stub) {
@@ -121,11 +126,8 @@ impl LineOutput {
                     rendered += self.chars(heap, text, EFFECT_CHARS_MAX.saturating_sub(rendered));
                     stub = more;
                 }
-            } else if tag_is(tag, b"nel") {
                 let _ = writeln!(out, "{}", self.line);
                 self.line.clear();
-            } else if tag_is(tag, b"bel") {
-                let _ = write!(out, "\x07");
             } else if tag_is(tag, b"mor") && depth < BLIT_DEPTH_MAX {
                 stack.push((body, depth + 1));
             }

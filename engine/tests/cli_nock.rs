@@ -56,13 +56,17 @@ fn a_crash_exits_1_with_its_class_and_trace() {
 #[test]
 fn slog_and_bout_print_on_stderr() {
     let dir = tempfile::tempdir().unwrap();
-    let (slog, bout) = (u32::from_le_bytes(*b"slog"), u32::from_le_bytes(*b"bout"));
-    let path = jam_file(dir.path(), "hints.jam", &format!("[0 [11 [{slog} [1 [3 26984]]] 11 {bout} 1 5]]"));
+    let (slog, bout, leaf) =
+        (u32::from_le_bytes(*b"slog"), u32::from_le_bytes(*b"bout"), u32::from_le_bytes(*b"leaf"));
+    // A priority-3 `[%leaf "hi"]` prints as Vere prints it; a slog that is no tank prints as a noun.
+    let hints = format!("[0 [11 [{slog} [1 [3 {leaf} 104 105 0]]] 11 [{slog} [1 [0 26984]]] 11 {bout} 1 5]]");
+    let path = jam_file(dir.path(), "hints.jam", &hints);
     let out = engine(&["nock", path.to_str().unwrap()]);
     assert!(out.status.success());
     assert!(String::from_utf8(out.stdout).unwrap().starts_with("5\n"));
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("slog 3: 26984"), "{stderr}");
+    assert!(stderr.contains(">>> hi\n"), "{stderr}");
+    assert!(stderr.contains("26984\n"), "{stderr}");
     assert!(stderr.contains("took "), "{stderr}");
 }
 

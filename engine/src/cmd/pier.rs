@@ -23,21 +23,28 @@ pub fn boot(
     Ok(())
 }
 
-pub fn run(
-    root: &Path,
-    exit_on_eof: bool,
-    snapshot_every: f64,
-    tick_steps: u64,
-    inject: &[PathBuf],
-) -> Result<(), String> {
+/// `engine run`'s flags.
+pub struct RunFlags {
+    pub exit_on_eof: bool,
+    pub verbose: bool,
+    pub snapshot_every: f64,
+    pub tick_steps: u64,
+}
+
+pub fn run(root: &Path, flags: RunFlags, inject: &[PathBuf]) -> Result<(), String> {
+    let RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps } = flags;
     if !snapshot_every.is_finite() || snapshot_every < 0.0 {
         return Err(format!("--snapshot-every {snapshot_every}: give a number of seconds"));
     }
     if tick_steps == 0 {
         return Err("--tick-steps 0: give at least one step".into());
     }
-    let options =
-        RunOptions { exit_on_eof, snapshot_every: Duration::from_secs_f64(snapshot_every), tick_steps };
+    let options = RunOptions {
+        exit_on_eof,
+        verbose,
+        snapshot_every: Duration::from_secs_f64(snapshot_every),
+        tick_steps,
+    };
     run::run(root, options, inject)
 }
 
