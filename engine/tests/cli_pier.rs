@@ -428,3 +428,27 @@ fn events_sliced_across_ticks_end_as_whole_ones_do() {
         }
     }
 }
+
+/// A fake ~zod from brass.pill: Arvo, its vanes and the base desk's agents compiled from source (about 8
+/// minutes in release here, so not in CI): the boot prints what Vere's does, ends at event 13 with the
+/// agents installed, and the pier then runs its start events and stops cleanly. Run with
+/// `cargo test --release -p engine --test cli_pier -- --ignored brass`.
+#[test]
+#[ignore = "long: about 8 minutes in release (see the README's long tests)"]
+fn brass_boots_a_fake_zod_that_then_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = dir.path().join("zod");
+    let pill = pill_path("brass.pill");
+    let out = engine(&["boot", "--pill", pill.to_str().unwrap(), "--fake", "zod", pier.to_str().unwrap()]);
+    let stdout = ok(&out, "boot");
+    assert!(stdout.contains("at event 13"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for line in ["1-c (compiling compiler, wait a few minutes)", "vane: %gall", "gall: installing %dojo"] {
+        assert!(stderr.contains(line), "the boot printed {line:?}: {stderr}");
+    }
+    assert!(stderr.contains("drum: link [~zod %dojo]") && stderr.contains("kiln: boot"), "{stderr}");
+    let out = run_with_input(&pier, "");
+    ok(&out, "run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("run: stopped at event"), "{stderr}");
+}

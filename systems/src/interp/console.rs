@@ -10,9 +10,9 @@ use components::{Heap, Noun};
 use std::sync::Arc;
 
 /// The most entries the memo cache (`%memo` hints and the `ut` wrappers) keeps within one event; past
-/// this it is emptied and starts again. Vere's road cache has no count limit; compiling hoon.hoon at boot
-/// stores about a million entries.
-pub const MEMO_ENTRIES_MAX: usize = 1 << 20;
+/// this it is emptied and starts again. Vere's road cache has no count limit; booting brass.pill fills
+/// this one about six times (a limit, because every entry keeps its key and product alive).
+pub const MEMO_ENTRIES_MAX: usize = 1 << 18;
 
 const TAG_SLOG: u64 = u32::from_le_bytes(*b"slog") as u64;
 
