@@ -7,6 +7,7 @@
 
 use components::{Heap, Noun};
 use std::path::{Path, PathBuf};
+use systems::arvo::{Ivory, Runner};
 
 /// The project root (the workspace holding this crate).
 pub fn project_root() -> PathBuf {
@@ -90,4 +91,15 @@ pub fn field<'a>(case: &'a serde_json::Value, key: &str) -> &'a str {
 /// The array `key` of a vectors file.
 pub fn cases<'a>(file: &'a serde_json::Value, key: &str) -> &'a [serde_json::Value] {
     file[key].as_array().unwrap_or_else(|| panic!("vectors have no array {key:?}"))
+}
+
+/// A heap holding the ivory pill's kernel, booted by its lifecycle, and the runner that booted it (its
+/// jet registrations included): the start of every test that runs Hoon.
+pub fn boot_ivory() -> (Heap, Runner, Ivory) {
+    let mut heap = Heap::new();
+    let pill = heap.cue(&pill_bytes("ivory.pill")).expect("ivory.pill cues");
+    let nok_ver = heap.tail(pill).expect("ivory.pill is a cell");
+    let mut runner = Runner::new();
+    let ivory = Ivory::boot(&mut heap, &mut runner, nok_ver).expect("ivory boots");
+    (heap, runner, ivory)
 }

@@ -3,7 +3,6 @@
 //! the gate's arm directly, with jets only for the arms it calls in turn.
 
 use components::{Heap, Noun};
-use engine_tests::pill_bytes;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use systems::arvo::{Ivory, Runner};
@@ -20,11 +19,7 @@ struct Kit {
 }
 
 fn boot() -> Kit {
-    let mut heap = Heap::new();
-    let pill = heap.cue(&pill_bytes("ivory.pill")).unwrap();
-    let nok_ver = heap.tail(pill).unwrap();
-    let mut runner = Runner::new();
-    let ivory = Ivory::boot(&mut heap, &mut runner, nok_ver).unwrap();
+    let (heap, runner, ivory) = engine_tests::boot_ivory();
     Kit { heap, runner, ivory, compared: 0, budget_steps: 50_000_000 }
 }
 

@@ -10,7 +10,6 @@
 //! combinator must have been checked.
 
 use components::{Heap, Noun};
-use engine_tests::pill_bytes;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::cell::RefCell;
@@ -26,11 +25,7 @@ struct Kit {
 }
 
 fn boot() -> Kit {
-    let mut heap = Heap::new();
-    let pill = heap.cue(&pill_bytes("ivory.pill")).unwrap();
-    let nok_ver = heap.tail(pill).unwrap();
-    let mut runner = Runner::new();
-    let ivory = Ivory::boot(&mut heap, &mut runner, nok_ver).unwrap();
+    let (heap, runner, ivory) = engine_tests::boot_ivory();
     Kit { heap, runner, ivory, compared: 0 }
 }
 

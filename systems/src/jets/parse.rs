@@ -262,21 +262,13 @@ pub fn pose(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
 pub fn bend(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
     step((|| match (task.stage, input) {
         (_, None) => on_edge(heap, task),
-        (1, Some(yit)) => {
-            let vex = task.n[0];
-            let (hair, _) = cell(heap, yit)?;
-            let far = last(heap, slot(heap, vex, 2)?, hair)?;
-            let Some((_, second, nail)) = parsed(heap, yit)? else {
-                let kept = slot(heap, vex, 3)?;
-                return Ok(TaskStep::Done(heap.cell(far, kept)));
-            };
-            let raq = slot(heap, task.core, OUTER)?;
-            let first = slot(heap, vex, 14)?;
-            task.n[1] = far;
-            task.n[2] = nail;
-            task.stage = 2;
-            Ok(TaskStep::Slam { gate: raq, sample: heap.cell(first, second) })
-        }
+        (1, Some(yit)) => match merge_after(heap, task, yit)? {
+            Ok(merge) => Ok(merge),
+            Err((far, _)) => {
+                let kept = slot(heap, task.n[0], 3)?;
+                Ok(TaskStep::Done(heap.cell(far, kept)))
+            }
+        },
         (_, Some(vux)) => {
             let (vex, far, nail) = (task.n[0], task.n[1], task.n[2]);
             if vux.as_direct() == Some(0) {
@@ -294,22 +286,40 @@ pub fn bend(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
 pub fn comp(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
     step((|| match (task.stage, input) {
         (_, None) => on_edge(heap, task),
-        (1, Some(yit)) => {
-            let vex = task.n[0];
-            let (hair, unit) = cell(heap, yit)?;
-            let far = last(heap, slot(heap, vex, 2)?, hair)?;
-            let Some((_, second, nail)) = parsed(heap, yit)? else {
-                return Ok(TaskStep::Done(heap.cell(far, unit)));
-            };
-            let raq = slot(heap, task.core, OUTER)?;
-            let first = slot(heap, vex, 14)?;
-            task.n[1] = far;
-            task.n[2] = nail;
-            task.stage = 2;
-            Ok(TaskStep::Slam { gate: raq, sample: heap.cell(first, second) })
-        }
-        (_, Some(merged)) => Ok(TaskStep::Done(success(heap, task.n[1], merged, task.n[2]))),
+        (1, Some(yit)) => match merge_after(heap, task, yit)? {
+            Ok(merge) => Ok(merge),
+            Err((far, unit)) => Ok(TaskStep::Done(heap.cell(far, unit))),
+        },
+        (_, Some(merged)) => Ok(wrapped_answer(heap, task, merged)),
     })())
+}
+
+/// `bend`'s and `comp`'s second step: `sab`'s edge `yit` after `vex` (state slot 0). If `sab` parsed,
+/// asks `raq` to merge the two results (keeping the further hair and `sab`'s nail for the answer);
+/// otherwise `Err` with the further hair and `sab`'s failed unit.
+fn merge_after(heap: &mut Heap, task: &mut Task, yit: Noun) -> Go<Result<TaskStep, (Noun, Noun)>> {
+    let vex = task.n[0];
+    let (hair, unit) = cell(heap, yit)?;
+    let far = last(heap, slot(heap, vex, 2)?, hair)?;
+    let Some((_, second, nail)) = parsed(heap, yit)? else { return Ok(Err((far, unit))) };
+    let raq = slot(heap, task.core, OUTER)?;
+    let first = slot(heap, vex, 14)?;
+    let sample = heap.cell(first, second);
+    Ok(Ok(then_wrap(task, far, nail, raq, sample)))
+}
+
+/// Asks for `gate` on `sample`; its product will be the result of the answer `[hair [~ product nail]]`
+/// ([`wrapped_answer`], stage 2).
+fn then_wrap(task: &mut Task, hair: Noun, nail: Noun, gate: Noun, sample: Noun) -> TaskStep {
+    task.n[1] = hair;
+    task.n[2] = nail;
+    task.stage = 2;
+    TaskStep::Slam { gate, sample }
+}
+
+/// The answer once [`then_wrap`]'s gate gave `product`.
+fn wrapped_answer(heap: &mut Heap, task: &Task, product: Noun) -> TaskStep {
+    TaskStep::Done(success(heap, task.n[1], product, task.n[2]))
 }
 
 /// `((glue bus) vex sab)`: `vex`, the delimiter `bus`, then `sab`; the results of `vex` and `sab` as a
@@ -394,12 +404,9 @@ pub fn cook(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
         (1, Some(vex)) => {
             let Some((hair, result, nail)) = parsed(heap, vex)? else { return Ok(TaskStep::Done(vex)) };
             let poq = slot(heap, task.core, OUTER_2)?;
-            task.n[1] = hair;
-            task.n[2] = nail;
-            task.stage = 2;
-            Ok(TaskStep::Slam { gate: poq, sample: result })
+            Ok(then_wrap(task, hair, nail, poq, result))
         }
-        (_, Some(wag)) => Ok(TaskStep::Done(success(heap, task.n[1], wag, task.n[2]))),
+        (_, Some(wag)) => Ok(wrapped_answer(heap, task, wag)),
     })())
 }
 
@@ -413,12 +420,10 @@ pub fn here(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
             let start = slot(heap, task.n[0], 2)?;
             let end = slot(heap, nail, 2)?;
             let span = heap.cell(start, end);
-            task.n[1] = hair;
-            task.n[2] = nail;
-            task.stage = 2;
-            Ok(TaskStep::Slam { gate: hez, sample: heap.cell(span, result) })
+            let sample = heap.cell(span, result);
+            Ok(then_wrap(task, hair, nail, hez, sample))
         }
-        (_, Some(wag)) => Ok(TaskStep::Done(success(heap, task.n[1], wag, task.n[2]))),
+        (_, Some(wag)) => Ok(wrapped_answer(heap, task, wag)),
     })())
 }
 
