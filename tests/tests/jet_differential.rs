@@ -795,3 +795,21 @@ fn type_and_formula_constructors_equal_the_nock_of_their_arms() {
     eprintln!("{compared} constructor jet calls compared with their arm's Nock");
     assert!(compared > 400, "only {compared} comparisons had answers on both sides");
 }
+
+/// `og/raw` against its arm: seeds of one and several words, bit counts around the 256-bit blocks.
+#[test]
+fn og_raw_equals_its_arm() {
+    let mut kit = boot();
+    for seed in ["0", "1", "0x1234.5678.9abc.def0.1122.3344", "~2000.1.1"] {
+        let gate = kit.gate(&format!("~(raw og {seed})"));
+        for bits in [0u64, 1, 7, 8, 9, 255, 256, 257, 511, 512, 513, 1000] {
+            let sample = kit.heap.atom_u64(bits);
+            compare(&mut kit, "og/raw", gate, sample);
+        }
+        generated(8, 0u64..2000, |bits| {
+            let sample = kit.heap.atom_u64(bits);
+            compare(&mut kit, "og/raw", gate, sample);
+        });
+    }
+    assert!(kit.compared >= 70, "only {} comparisons", kit.compared);
+}

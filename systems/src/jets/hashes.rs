@@ -67,16 +67,64 @@ pub fn shas(heap: &mut Heap, core: Noun) -> JetOutcome {
     finish((|| {
         let salt = heap.atom(atom_at(heap, core, SAM_2)?).expect("an atom").to_bytes();
         let ruz = heap.atom(atom_at(heap, core, SAM_3)?).expect("an atom").to_bytes();
-        let mid = sha256(&ruz);
-        let out = if salt.len() > 32 {
-            let mut mixed = salt;
-            mixed.iter_mut().zip(mid.iter()).for_each(|(s, m)| *s ^= m);
-            sha256(&mixed)
-        } else {
-            let mut mixed = mid;
-            mixed.iter_mut().zip(salt.iter()).for_each(|(m, s)| *m ^= s);
-            sha256(&mixed)
-        };
+        Ok(heap.atom_from_bytes(&salted(&salt, &ruz)))
+    })())
+}
+
+/// Vere's `shas` on byte strings (the atoms' significant bytes).
+fn salted(salt: &[u8], ruz: &[u8]) -> [u8; 32] {
+    let mid = sha256(ruz);
+    if salt.len() > 32 {
+        let mut mixed = salt.to_vec();
+        mixed.iter_mut().zip(mid.iter()).for_each(|(s, m)| *s ^= m);
+        sha256(&mixed)
+    } else {
+        let mut mixed = mid;
+        mixed.iter_mut().zip(salt.iter()).for_each(|(m, s)| *m ^= s);
+        sha256(&mixed)
+    }
+}
+
+/// The XOR of atoms given as little-endian bytes, as an atom's significant bytes.
+fn mix_bytes(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = vec![0u8; parts.iter().map(|p| p.len()).max().unwrap_or(0)];
+    for part in parts {
+        out.iter_mut().zip(part.iter()).for_each(|(o, p)| *o ^= p);
+    }
+    while out.last() == Some(&0) {
+        out.pop();
+    }
+    out
+}
+
+/// The most bits `og/raw` makes; Vere's jet fails past a direct atom (2^31 - 1).
+const RAW_BITS_MAX: u64 = (1 << 31) - 1;
+
+/// `(~(raw og a) b)`: `b` pseudo-random bits from the seed `a`, 256 at a time, each block the salted
+/// hash of the count left, the seed and the previous block (as Vere's jet computes them, with its
+/// `shas`).
+pub fn og_raw(heap: &mut Heap, core: Noun) -> JetOutcome {
+    finish((|| {
+        let mut left =
+            heap.as_u64(atom_at(heap, core, SAMPLE)?).filter(|&b| b <= RAW_BITS_MAX).ok_or(fail())?;
+        let seed = heap.atom(atom_at(heap, core, 30)?).expect("an atom").to_bytes();
+        let bits_bytes = |n: u64| n.to_le_bytes();
+        let mut block = salted(b"og-a", &mix_bytes(&[&bits_bytes(left), &seed]));
+        let mut out = Vec::with_capacity(left.div_ceil(8) as usize);
+        while left > 0 {
+            block = salted(b"og-b", &mix_bytes(&[&bits_bytes(left), &seed, &block]));
+            if left < 256 {
+                let bytes = left.div_ceil(8) as usize;
+                out.extend_from_slice(&block[..bytes]);
+                if left % 8 != 0 {
+                    *out.last_mut().expect("a byte") &= (1u8 << (left % 8)) - 1;
+                }
+                left = 0;
+            } else {
+                out.extend_from_slice(&block);
+                left -= 256;
+            }
+        }
         Ok(heap.atom_from_bytes(&out))
     })())
 }

@@ -147,6 +147,7 @@ pub static TABLE: &[Jet] = &[
     Jet { label: "k140/one/two/swp", run: bits::swp },
     Jet { label: "k140/one/two/tri/ob/fein", run: ob::fein },
     Jet { label: "k140/one/two/tri/ob/fynd", run: ob::fynd },
+    Jet { label: "k140/one/two/tri/og/raw", run: hashes::og_raw },
     Jet { label: "k140/one/two/tri/qua/easy/fun", run: parse::easy },
     Jet { label: "k140/one/two/tri/qua/just/fun", run: parse::just },
     Jet { label: "k140/one/two/tri/qua/mask/fun", run: parse::mask },
