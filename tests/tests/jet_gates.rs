@@ -29,7 +29,7 @@ fn boot() -> Kit {
     Kit { heap, runner, ivory, compared: 0 }
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ended {
     Product(u32),
     Crash(&'static str),
@@ -122,6 +122,34 @@ fn list_jets_that_take_a_gate_equal_their_arms() {
     }
     let compared = kit.borrow().compared;
     assert!(compared >= LIST_CASES.len() * 3 * 48, "only {compared} comparisons");
+}
+
+/// `mole` on traps that answer, crash (on purpose, dividing by zero), or scry with no one to answer.
+#[test]
+fn mole_equals_its_arm() {
+    let mut kit = boot();
+    let mole = kit.wish("mole");
+    let some_42 = kit.heap.parse("[0 42]").unwrap();
+    let some_42 = Ended::Product(kit.heap.mug(some_42));
+    let null = Ended::Product(kit.heap.mug(Noun::ZERO));
+    let cases = [
+        ("|.(42)", Some(some_42)),
+        ("|.([1 2 3])", None),
+        ("|.(!!)", Some(null)),
+        ("|.((div 1 0))", Some(null)),
+        ("|.(.^(* %cx /~zod/base/1/foo))", None),
+    ];
+    for (source, expected) in cases {
+        let trap = kit.wish(source);
+        let (jet, nock) = kit.both(mole, trap);
+        assert_ne!(nock, Ended::Unfinished);
+        if let Some(expected) = expected {
+            assert_eq!(jet, expected, "{source}");
+        }
+        assert_eq!(jet, nock, "{source}");
+        kit.compared += 1;
+    }
+    assert_eq!(kit.compared, cases.len());
 }
 
 /// Map and set arms that take a gate, each on a door whose tree is replaced by a generated one (built by

@@ -36,6 +36,9 @@ pub enum TaskStep {
     Slam { gate: Noun, sample: Noun },
     /// Kick arm 2 of `core` as it is (`(sab)`), and resume with the product.
     Kick { core: Noun },
+    /// Run `*[subject formula]` virtualized, as `+mink` does (with `scry` handling Nock 12), and resume
+    /// with the tone: `[0 product]`, `[1 path]` or `[2 trace]`.
+    Mink { subject: Noun, formula: Noun, scry: Noun },
     /// Slam `gate` with `sample`: its product is the jet's (a tail call: the task is done).
     Tail { gate: Noun, sample: Noun },
     /// The jet's product.

@@ -744,6 +744,11 @@ impl Machine {
                 self.work.push(Work::Arm { axis: two });
                 self.values.push(core);
             }
+            TaskStep::Mink { subject, formula, scry } => {
+                self.tasks.push(frame);
+                self.work.push(Work::Resume);
+                self.open_mink(subject, formula, scry);
+            }
             TaskStep::Tail { gate, sample } => {
                 let core = heap.edit_u64(gate, 6, sample).ok_or(Mote::Exit)?;
                 self.work.push(Work::Arm { axis: two });

@@ -27,6 +27,7 @@ mod serial;
 mod text;
 mod types;
 pub mod ut;
+mod virtualize;
 
 use crate::interp::TaskFn;
 use components::{AtomError, Heap, Noun};
@@ -227,6 +228,7 @@ pub static TASKS: &[TaskJet] = &[
     TaskJet { label: "k140/one/two/tri/qua/cook/fun", run: parse::cook },
     TaskJet { label: "k140/one/two/tri/qua/glue/fun", run: parse::glue },
     TaskJet { label: "k140/one/two/tri/qua/here/fun", run: parse::here },
+    TaskJet { label: "k140/one/two/tri/qua/mole", run: virtualize::mole },
     TaskJet { label: "k140/one/two/tri/qua/pfix", run: parse::pfix },
     TaskJet { label: "k140/one/two/tri/qua/plug", run: parse::plug },
     TaskJet { label: "k140/one/two/tri/qua/pose", run: parse::pose },
