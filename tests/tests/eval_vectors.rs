@@ -78,5 +78,6 @@ fn check_jets_over_eval_json_finds_no_disagreement() {
         );
     }
     eprintln!("{} jet calls checked against their Nock", runner.hints.checked);
+    eprintln!("known deviations of Vere's jets from their arms: {:?}", runner.hints.known_deviations);
     assert!(runner.hints.checked > 1000, "only {} jet calls checked", runner.hints.checked);
 }

@@ -28,6 +28,9 @@ pub fn run(file: &Path, json: bool, check_jets: bool) -> Result<(), String> {
             Some(what) => eprintln!("check-jets: {what}"),
             None => eprintln!("check-jets: {} jet calls agree with their Nock", hints.checked),
         }
+        for (label, count) in &hints.known_deviations {
+            eprintln!("check-jets: {label} differs from its arm {count} times, as Vere's jet does");
+        }
     }
     match outcome {
         Outcome::Done(product) => {

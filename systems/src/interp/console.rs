@@ -35,6 +35,9 @@ pub struct ConsoleHints {
     pub check_jets: bool,
     /// The first disagreement between a jet and its Nock, described.
     pub disagreement: Option<String>,
+    /// Disagreements of jets that follow Vere where Vere's driver differs from the arm
+    /// ([`crate::jets::VERE_DEVIATES`]), by label: expected, counted, not errors.
+    pub known_deviations: std::collections::BTreeMap<String, u64>,
     /// Jet calls checked.
     pub checked: u64,
     /// Jet calls checked, by label.
@@ -82,7 +85,9 @@ impl ConsoleHints {
             (_, Outcome::Paused) => true, // the Nock did not finish in time: nothing to compare
             _ => false,
         };
-        if !agree && self.disagreement.is_none() {
+        if !agree && crate::jets::VERE_DEVIATES.contains(&label) {
+            *self.known_deviations.entry(label.to_string()).or_default() += 1;
+        } else if !agree && self.disagreement.is_none() {
             let sample = heap.slot_u64(core, 6).map(|s| heap.jam(s)).unwrap_or_default();
             // A sample can hold whole cores (a parser's rule): show its first bytes only.
             let mut hex: String = sample.iter().take(HEX_BYTES_MAX).map(|b| format!("{b:02x}")).collect();
