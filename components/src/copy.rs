@@ -4,8 +4,9 @@
 //! The heap is split at `young_base`: boxes below it (the old space: the kernel, what earlier events kept)
 //! never point into the young space, because a box can only point at boxes that existed when it was built.
 //! So a collection only has to trace from the roots into young boxes, copying each reachable one once (a
-//! forwarding table keeps shared subtrees shared), and never touches the old space: an old-space snapshot
-//! stays valid. The copy is iterative (a worklist of copied cells whose children still need moving).
+//! forwarding note written over each copied box keeps shared subtrees shared), and never touches the old
+//! space: an old-space snapshot stays valid. The copy is iterative (a worklist of copied cells whose
+//! children still need moving).
 //!
 //! ```
 //! use components::{Heap, Noun, copy::Collector};
@@ -24,7 +25,6 @@
 //! assert_eq!(heap.print(kept), "[1 2]");
 //! ```
 
-use crate::hash::U64Map;
 use crate::heap::Heap;
 use crate::noun::Noun;
 
@@ -34,8 +34,9 @@ pub struct Collector<'h> {
     young_base: usize,
     /// The survivors, laid out as they will sit in the heap from `young_base` on.
     survivors: Vec<u64>,
-    /// Old offset → new handle, for boxes already copied.
-    forward: U64Map<Noun>,
+    /// One bit per young word: set on the first word of each box already copied, whose first word then
+    /// holds its new handle (the young space is dropped at the end, so it can be written over).
+    moved: Vec<u64>,
     /// Offsets in `survivors` of copied cells whose head and tail still point at old locations.
     unscanned: Vec<usize>,
 }
@@ -44,11 +45,12 @@ impl<'h> Collector<'h> {
     /// Starts collecting the boxes at or past word `young_base`.
     pub fn new(heap: &'h mut Heap, young_base: usize) -> Collector<'h> {
         assert!(young_base <= heap.words_used(), "the young space starts inside the heap");
+        let young_words = heap.words_used() - young_base;
         Collector {
             heap,
             young_base,
             survivors: Vec::new(),
-            forward: U64Map::default(),
+            moved: vec![0; young_words.div_ceil(64)],
             unscanned: Vec::new(),
         }
     }
@@ -58,8 +60,9 @@ impl<'h> Collector<'h> {
         if noun.is_direct() || noun.offset() < self.young_base {
             return noun;
         }
-        if let Some(&moved) = self.forward.get(&(noun.offset() as u64)) {
-            return moved;
+        let young = noun.offset() - self.young_base;
+        if self.moved[young / 64] >> (young % 64) & 1 == 1 {
+            return Noun::from_raw(self.heap.words()[noun.offset()]);
         }
         let at = self.survivors.len();
         let new_offset = self.young_base + at;
@@ -71,7 +74,8 @@ impl<'h> Collector<'h> {
             self.survivors.extend_from_slice(self.heap.box_words(noun));
             Noun::indirect(new_offset)
         };
-        self.forward.insert(noun.offset() as u64, moved);
+        self.heap.set_word(noun.offset(), moved.raw());
+        self.moved[young / 64] |= 1 << (young % 64);
         moved
     }
 

@@ -152,7 +152,8 @@ impl Heap {
     }
 
     /// This heap's lineage: the same value for as long as the heap is only appended to (boxes are never
-    /// changed, except their mug caches being filled), a different one for any other heap.
+    /// changed, except their mug caches being filled and [`Heap::eq_unify`] pointing a cell at an equal
+    /// older one's children: the noun each box holds stays the same), a different one for any other heap.
     pub fn lineage(&self) -> u64 {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         if self.lineage.load(Ordering::Relaxed) == 0 {
@@ -256,6 +257,11 @@ impl Heap {
     /// Replaces every word from `young_base` on with `survivors` (a collection's result). The words below
     /// `young_base` are untouched, so the lineage holds unless a snapshot covered words past `young_base`
     /// (a full compaction): then the heap starts a new lineage.
+    /// Overwrites one word (a collection's forwarding note in a box it has copied).
+    pub(crate) fn set_word(&mut self, at: usize, value: u64) {
+        self.words[at] = value;
+    }
+
     pub(crate) fn replace_young(&mut self, young_base: usize, survivors: &[u64]) {
         self.cut_at(young_base);
         self.words.extend_from_slice(survivors);
