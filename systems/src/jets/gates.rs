@@ -44,10 +44,23 @@ pub(super) fn reversed(heap: &mut Heap, mut acc: Noun) -> Noun {
     out
 }
 
-/// Asks for the gate (state slot 0) on the next item of the list (state slot 1), or `None` at its end.
+/// The state slot where [`next_item`] keeps the item it asked about.
+const ASKED: usize = 7;
+
+/// Starts a list arm: state slot 0 the gate, slot 1 the list; `false` (punt) if the sample is not a
+/// null-terminated list and a gate.
+fn load_list(heap: &Heap, task: &mut Task) -> bool {
+    let Some((list, gate)) = list_and_gate(heap, task.core) else { return false };
+    task.load(&[gate, list]);
+    true
+}
+
+/// Asks for the gate (state slot 0) on the next item of the list (state slot 1), keeping the item in
+/// slot [`ASKED`]; `None` at the list's end.
 fn next_item(task: &mut Task, heap: &Heap) -> Option<TaskStep> {
     let (item, rest) = heap.cell_parts(task.n[1])?;
     task.n[1] = rest;
+    task.n[ASKED] = item;
     Some(TaskStep::Slam { gate: task.n[0], sample: item })
 }
 
@@ -67,10 +80,8 @@ fn loobean(answer: Noun) -> Option<bool> {
 /// `(turn a b)`: the gate's product on each item. State: gate, rest, products reversed.
 pub fn turn(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
     match input {
-        None => {
-            let Some((list, gate)) = list_and_gate(heap, task.core) else { return TaskStep::Punt };
-            task.load(&[gate, list]);
-        }
+        None if !load_list(heap, task) => return TaskStep::Punt,
+        None => {}
         Some(product) => task.n[2] = heap.cell(product, task.n[2]),
     }
     next_item(task, heap).unwrap_or_else(|| TaskStep::Done(reversed(heap, task.n[2])))
@@ -128,10 +139,8 @@ pub fn lien(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
 /// Slams each item until the gate answers `stop_on`; the answer is then `stop_on`, else its opposite.
 fn test_each(heap: &mut Heap, task: &mut Task, input: Option<Noun>, stop_on: bool) -> TaskStep {
     match input {
-        None => {
-            let Some((list, gate)) = list_and_gate(heap, task.core) else { return TaskStep::Punt };
-            task.load(&[gate, list]);
-        }
+        None if !load_list(heap, task) => return TaskStep::Punt,
+        None => {}
         Some(answer) => match loobean(answer) {
             Some(pass) if pass == stop_on => return TaskStep::Done(Noun::loobean(stop_on)),
             Some(_) => {}
@@ -144,10 +153,8 @@ fn test_each(heap: &mut Heap, task: &mut Task, input: Option<Noun>, stop_on: boo
 /// `(murn a b)`: the values of the gate's units that are not `~`.
 pub fn murn(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
     match input {
-        None => {
-            let Some((list, gate)) = list_and_gate(heap, task.core) else { return TaskStep::Punt };
-            task.load(&[gate, list]);
-        }
+        None if !load_list(heap, task) => return TaskStep::Punt,
+        None => {}
         Some(unit) if unit.as_direct() == Some(0) => {}
         Some(unit) => match heap.tail(unit) {
             Some(value) => task.n[2] = heap.cell(value, task.n[2]),
@@ -167,42 +174,30 @@ pub fn skip(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
     filter(heap, task, input, false)
 }
 
-/// Keeps the items on which the gate answers `keep`. State: gate, rest, kept reversed, the item asked
-/// about.
+/// Keeps the items on which the gate answers `keep`. State: gate, rest, kept reversed.
 fn filter(heap: &mut Heap, task: &mut Task, input: Option<Noun>, keep: bool) -> TaskStep {
     match input {
-        None => {
-            let Some((list, gate)) = list_and_gate(heap, task.core) else { return TaskStep::Punt };
-            task.load(&[gate, list]);
-        }
+        None if !load_list(heap, task) => return TaskStep::Punt,
+        None => {}
         Some(answer) => match loobean(answer) {
-            Some(pass) if pass == keep => task.n[2] = heap.cell(task.n[3], task.n[2]),
+            Some(pass) if pass == keep => task.n[2] = heap.cell(task.n[ASKED], task.n[2]),
             Some(_) => {}
             None => return exit(),
         },
     }
-    if let Some((item, _)) = heap.cell_parts(task.n[1]) {
-        task.n[3] = item;
-    }
     next_item(task, heap).unwrap_or_else(|| TaskStep::Done(reversed(heap, task.n[2])))
 }
 
-/// `(skid a b)`: `[pass fail]`, both in list order. State: gate, rest, passes and fails reversed, the
-/// item asked about.
+/// `(skid a b)`: `[pass fail]`, both in list order. State: gate, rest, passes and fails reversed.
 pub fn skid(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
     match input {
-        None => {
-            let Some((list, gate)) = list_and_gate(heap, task.core) else { return TaskStep::Punt };
-            task.load(&[gate, list]);
-        }
+        None if !load_list(heap, task) => return TaskStep::Punt,
+        None => {}
         Some(answer) => match loobean(answer) {
-            Some(true) => task.n[2] = heap.cell(task.n[4], task.n[2]),
-            Some(false) => task.n[3] = heap.cell(task.n[4], task.n[3]),
+            Some(true) => task.n[2] = heap.cell(task.n[ASKED], task.n[2]),
+            Some(false) => task.n[3] = heap.cell(task.n[ASKED], task.n[3]),
             None => return exit(),
         },
-    }
-    if let Some((item, _)) = heap.cell_parts(task.n[1]) {
-        task.n[4] = item;
     }
     next_item(task, heap).unwrap_or_else(|| {
         let pass = reversed(heap, task.n[2]);

@@ -73,6 +73,12 @@ fn last(heap: &Heap, zyc: Noun, naz: Noun) -> Go<Noun> {
     Ok(if further { zyc } else { naz })
 }
 
+/// The further of the hairs of `vex` and the edge `next` parsed after it, and `next`'s unit.
+fn further(heap: &Heap, vex: Noun, next: Noun) -> Go<(Noun, Noun)> {
+    let (hair, unit) = cell(heap, next)?;
+    Ok((last(heap, slot(heap, vex, 2)?, hair)?, unit))
+}
+
 /// `(fail tub)`: `[hair ~]`.
 fn failed(heap: &mut Heap, tub: Noun) -> Go<Noun> {
     let (hair, _) = cell(heap, tub)?;
@@ -197,8 +203,7 @@ pub fn pfix(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
     step((|| match input {
         None => on_edge(heap, task),
         Some(yit) => {
-            let (hair, unit) = cell(heap, yit)?;
-            let far = last(heap, slot(heap, task.n[0], 2)?, hair)?;
+            let (far, unit) = further(heap, task.n[0], yit)?;
             Ok(TaskStep::Done(heap.cell(far, unit)))
         }
     })())
@@ -210,8 +215,7 @@ pub fn plug(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
         None => on_edge(heap, task),
         Some(yit) => {
             let vex = task.n[0];
-            let (hair, unit) = cell(heap, yit)?;
-            let far = last(heap, slot(heap, vex, 2)?, hair)?;
+            let (far, unit) = further(heap, vex, yit)?;
             let Some((_, second, nail)) = parsed(heap, yit)? else {
                 return Ok(TaskStep::Done(heap.cell(far, unit)));
             };
@@ -228,8 +232,7 @@ pub fn sfix(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
         None => on_edge(heap, task),
         Some(yit) => {
             let vex = task.n[0];
-            let (hair, _) = cell(heap, yit)?;
-            let far = last(heap, slot(heap, vex, 2)?, hair)?;
+            let (far, _) = further(heap, vex, yit)?;
             let Some((_, _, nail)) = parsed(heap, yit)? else {
                 return Ok(TaskStep::Done(heap.cell(far, Noun::ZERO)));
             };
@@ -250,8 +253,7 @@ pub fn pose(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
             Ok(if unit.is_cell() { TaskStep::Done(vex) } else { TaskStep::Kick { core: sab } })
         }
         Some(roq) => {
-            let (hair, unit) = cell(heap, roq)?;
-            let far = last(heap, slot(heap, task.n[0], 2)?, hair)?;
+            let (far, unit) = further(heap, task.n[0], roq)?;
             Ok(TaskStep::Done(heap.cell(far, unit)))
         }
     })())
@@ -299,8 +301,7 @@ pub fn comp(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
 /// otherwise `Err` with the further hair and `sab`'s failed unit.
 fn merge_after(heap: &mut Heap, task: &mut Task, yit: Noun) -> Go<Result<TaskStep, (Noun, Noun)>> {
     let vex = task.n[0];
-    let (hair, unit) = cell(heap, yit)?;
-    let far = last(heap, slot(heap, vex, 2)?, hair)?;
+    let (far, unit) = further(heap, vex, yit)?;
     let Some((_, second, nail)) = parsed(heap, yit)? else { return Ok(Err((far, unit))) };
     let raq = slot(heap, task.core, OUTER)?;
     let first = slot(heap, vex, 14)?;
@@ -337,8 +338,7 @@ pub fn glue(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
             })
         }
         (1, Some(yit)) => {
-            let (hair, _) = cell(heap, yit)?;
-            let far = last(heap, slot(heap, task.n[0], 2)?, hair)?;
+            let (far, _) = further(heap, task.n[0], yit)?;
             let Some((_, _, nail)) = parsed(heap, yit)? else {
                 return Ok(TaskStep::Done(heap.cell(far, Noun::ZERO)));
             };
