@@ -132,3 +132,21 @@ fn mink_nests_and_each_road_catches_its_own_crash() {
     let Outcome::Done(tone) = machine.run_with(&mut heap, &mut MinkAt(battery), 10_000) else { panic!() };
     assert_eq!(heap.print(tone), "[0 0 42]");
 }
+
+#[test]
+fn a_road_keeps_its_scry_handler_after_a_scry() {
+    // Two scries in one road, then one in a road inside it, then one more outside: each is answered by
+    // its own road's handler (the outer gives 42, the inner 43).
+    let mut heap = Heap::new();
+    let battery = noun(&mut heap, "[0 0]");
+    let scry = noun(&mut heap, "[[1 0 0 42] [0 0] 0]");
+    let formula = noun(
+        &mut heap,
+        "[[12 [1 1] 1 2 3] [12 [1 1] 1 4 5] [9 2 [1 [0 0] [[0 12 [1 1] 1 6 7] [[1 0 0 43] [0 0] 0]] 0]] 12 [1 1] 1 8 9]",
+    );
+    let mut machine = Machine::new();
+    let seven = components::Noun::direct(7).unwrap();
+    machine.start_mink(&heap, seven, formula, scry);
+    let Outcome::Done(tone) = machine.run_with(&mut heap, &mut MinkAt(battery), 10_000) else { panic!() };
+    assert_eq!(heap.print(tone), "[0 42 42 [0 43] 42]");
+}

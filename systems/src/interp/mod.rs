@@ -188,8 +188,9 @@ enum Work {
     /// when the road opened, to cut them back to on a crash or a block.
     MinkEnd { traces_base: usize, scry_depth: usize, values_base: usize },
     /// The end of a scry handler's run (it runs one road out: its crashes are not caught by the
-    /// `+mink` whose scry it answers).
-    HandlerEnd { scry_depth: usize },
+    /// `+mink` whose scry it answers). When it answers, `handler` is put back as the innermost handler
+    /// (at `scry_depth`), for the asking road's next scry.
+    HandlerEnd { scry_depth: usize, handler: Noun },
     /// Pop the product of a call a task asked for and resume the innermost task with it.
     Resume,
     /// A checked task's call ended: report its product (on top of the values) to the hints.
@@ -225,6 +226,7 @@ impl Work {
             Work::Bout { clue, .. } => *clue = clue.map(&mut *f),
             Work::ScryAnswer { path } => *path = f(*path),
             Work::TaskEnd { core } => *core = f(*core),
+            Work::HandlerEnd { handler, .. } => *handler = f(*handler),
             Work::Cons
             | Work::Call
             | Work::IsCell
@@ -233,7 +235,6 @@ impl Work {
             | Work::PopTrace
             | Work::Scry
             | Work::MinkEnd { .. }
-            | Work::HandlerEnd { .. }
             | Work::Resume => {}
         }
     }
@@ -517,8 +518,9 @@ impl Machine {
                 let answer = self.pop();
                 self.scry_answer(heap, answer, path)?;
             }
-            Work::HandlerEnd { scry_depth } => {
-                self.scry_handlers.truncate(scry_depth);
+            Work::HandlerEnd { scry_depth, handler } => {
+                self.scry_handlers.truncate(scry_depth - 1);
+                self.scry_handlers.push(handler);
             }
             Work::TaskEnd { core } => {
                 let product = *self.values.last().expect("the task's product");
@@ -811,7 +813,7 @@ impl Machine {
         let gate = heap.cell(battery, payload);
         let formula = heap.slot_u64(gate, 2).ok_or(Mote::Exit)?;
         self.work.push(Work::ScryAnswer { path: sample });
-        self.work.push(Work::HandlerEnd { scry_depth: depth });
+        self.work.push(Work::HandlerEnd { scry_depth: depth, handler });
         self.scry_handlers.truncate(depth - 1);
         self.work.push(Work::Eval { subject: gate, formula });
         Ok(())
@@ -846,7 +848,7 @@ impl Machine {
                     self.values.push(tone);
                     return Ok(());
                 }
-                Work::HandlerEnd { scry_depth } => self.scry_handlers.truncate(scry_depth),
+                Work::HandlerEnd { scry_depth, .. } => self.scry_handlers.truncate(scry_depth),
                 Work::Resume => {
                     self.tasks.pop();
                 }
@@ -870,7 +872,7 @@ impl Machine {
         let mut skip = 0usize;
         while let Some(item) = self.work.pop() {
             match item {
-                Work::HandlerEnd { scry_depth } => {
+                Work::HandlerEnd { scry_depth, .. } => {
                     self.scry_handlers.truncate(scry_depth);
                     skip += 1;
                 }
