@@ -1,6 +1,7 @@
 //! The `engine` command: a multi-core Urbit runtime.
 
 mod cmd;
+mod conn;
 mod progress;
 mod run;
 mod ship;
@@ -103,6 +104,19 @@ enum Command {
         /// repeatable.
         #[arg(long, short = 'I')]
         inject: Vec<PathBuf>,
+        /// Do not serve the control socket (<pier>/.urb/conn.sock).
+        #[arg(long)]
+        no_conn: bool,
+    },
+    /// Type one dojo command into a running ship (through its control socket) and print what the
+    /// terminal printed while the ship worked on it. Exits with status 1 if the ship cannot be reached.
+    Dojo {
+        pier: PathBuf,
+        /// The command, as typed at the dojo prompt (read from stdin when absent).
+        command: Option<String>,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 600.0)]
+        timeout: f64,
     },
     /// Rebuild a pier's state from its log alone, checking every logged mug and the snapshot's, then
     /// rewrite the snapshot from the result.
@@ -145,10 +159,21 @@ fn main() -> ExitCode {
         Command::Boot { pier, pill, fake, import, event } => {
             cmd::pier::boot(&pier, pill.as_deref(), &fake, import.as_deref(), event)
         }
-        Command::Run { pier, no_tty: _, exit_on_eof, verbose, snapshot_every, tick_steps, inject } => {
-            let options = cmd::pier::RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps };
+        Command::Run {
+            pier,
+            no_tty: _,
+            exit_on_eof,
+            verbose,
+            snapshot_every,
+            tick_steps,
+            inject,
+            no_conn,
+        } => {
+            let options =
+                cmd::pier::RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps, conn: !no_conn };
             cmd::pier::run(&pier, options, &inject)
         }
+        Command::Dojo { pier, command, timeout } => cmd::dojo::run(&pier, command, timeout),
         Command::Play { pier } => cmd::pier::play(&pier),
         Command::Cram { pier, file } => cmd::pier::cram(&pier, &file),
         Command::Pill(PillCommand::Fetch { name, base_url, dir }) => {

@@ -18,6 +18,7 @@
 //! and the terminal) and `snapshot`. Nothing assumes one ship, though `engine run` makes one. Jets run
 //! inside `nock_step` for now (no separate `jet_dispatch` system yet).
 
+use crate::conn::{Action, Conn, Io, Origin, Outcome};
 use crate::ship::{self, Verbosity};
 use crate::term::{self, Kick, LineOutput};
 use bevy_ecs::prelude::*;
@@ -27,7 +28,7 @@ use std::collections::VecDeque;
 use std::io::{BufRead, Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::{CommitConfig, Committer, Event, Layout};
@@ -49,6 +50,8 @@ pub struct RunOptions {
     pub snapshot_every: Duration,
     /// The most Nock steps one ship computes per tick.
     pub tick_steps: u64,
+    /// Serve the control socket (`<pier>/.urb/conn.sock`).
+    pub conn: bool,
 }
 
 /// The default of `--tick-steps`: a few tens of milliseconds of Nock.
@@ -120,32 +123,39 @@ fn spawn_stdin_reader() -> Receiver<Input> {
 #[derive(Component)]
 struct Pier {
     layout: Layout,
+    who: u128,
 }
 
 /// The kernel and its heap.
 #[derive(Component)]
 struct Kernel(Serf);
 
-/// Ova waiting to be computed, oldest first, each as jam bytes: they are kept outside the serf's heap,
-/// which must not be allocated in while an event is in flight.
+/// Ova waiting to be computed, oldest first, each as jam bytes (they are kept outside the serf's heap,
+/// which must not be allocated in while an event is in flight) with where it came from.
 #[derive(Component, Default)]
-struct Inbox(VecDeque<Vec<u8>>);
+struct Inbox(VecDeque<(Vec<u8>, Origin)>);
 
 impl Inbox {
     /// Queues an ovum built in `scratch`.
     fn push(&mut self, scratch: &Heap, ovum: Noun) {
+        self.push_jam(scratch.jam(ovum), Origin::Ship);
+    }
+
+    /// Queues a jammed ovum; if the inbox is full it is dropped, and given back.
+    fn push_jam(&mut self, jam: Vec<u8>, origin: Origin) -> Option<Origin> {
         if self.0.len() >= INBOX_MAX {
             eprintln!("run: inbox full ({INBOX_MAX} ova): dropping one");
-            return;
+            return Some(origin);
         }
-        self.0.push_back(scratch.jam(ovum));
+        self.0.push_back((jam, origin));
+        None
     }
 }
 
 /// The event being computed, if any, and the time stamped on the last one.
 #[derive(Component, Default)]
 struct Computing {
-    event: Option<(InFlight, Noun)>,
+    event: Option<(InFlight, Noun, Origin)>,
     last_now: u128,
 }
 
@@ -153,17 +163,22 @@ struct Computing {
 #[derive(Component)]
 struct Persist {
     committer: Option<Committer>,
-    pending: VecDeque<(u64, Noun)>,
+    pending: VecDeque<(u64, Noun, Origin)>,
 }
 
-/// Effects of committed events, waiting to be routed, in order.
+/// Effects of committed events, waiting to be routed, in order, each list with its event's origin.
 #[derive(Component, Default)]
-struct Outbox(VecDeque<Noun>);
+struct Outbox(VecDeque<(Noun, Origin)>);
 
 /// behn's one timer: when to inject `%wake`.
 #[derive(Component, Default)]
 struct Behn {
     wake_at: Option<Instant>,
+}
+
+/// Whether anything of the ship's is in flight or waiting: an event, ova, or effects to release.
+fn busy(computing: &Computing, inbox: &Inbox, persist: &Persist, outbox: &Outbox) -> bool {
+    computing.event.is_some() || !inbox.0.is_empty() || !persist.pending.is_empty() || !outbox.0.is_empty()
 }
 
 /// The terminal in line mode.
@@ -202,9 +217,25 @@ impl Control {
 // ---------------------------------------------------------------------------------------------------------
 // Systems.
 
-/// Signals, stdin lines and due timers become ova in the inboxes. When no ship has work, it waits (at most
-/// [`POLL`], less if a timer is due sooner) for input.
-fn io_poll(mut control: ResMut<Control>, mut ships: Query<(&Kernel, &mut Inbox, &Computing, &mut Behn)>) {
+/// Signals, stdin lines, due timers and conn's requests become ova in the inboxes (or are answered at
+/// once). When no ship has work, it waits in the reactor (at most [`POLL`], less if a timer is due sooner)
+/// for the sockets.
+#[allow(clippy::type_complexity)]
+fn io_poll(
+    mut control: ResMut<Control>,
+    mut io: ResMut<Io>,
+    mut ships: Query<(
+        Entity,
+        &Pier,
+        &Kernel,
+        &mut Inbox,
+        &Computing,
+        &Persist,
+        &Outbox,
+        &mut Behn,
+        Option<&mut Conn>,
+    )>,
+) {
     let mut scratch = Heap::new();
     if control.terminate.load(Ordering::Relaxed) {
         control.stop = true;
@@ -215,9 +246,9 @@ fn io_poll(mut control: ResMut<Control>, mut ships: Query<(&Kernel, &mut Inbox, 
         eprintln!("interrupt");
     }
     let now = Instant::now();
-    let mut busy = false;
+    let mut any_busy = false;
     let mut next_wake: Option<Instant> = None;
-    for (kernel, mut inbox, computing, mut behn) in &mut ships {
+    for (_, _, kernel, mut inbox, computing, persist, outbox, mut behn, _) in &mut ships {
         if ctrl_c {
             if computing.event.is_none() {
                 // Nothing to interrupt: the flag must not stop the next event.
@@ -231,63 +262,71 @@ fn io_poll(mut control: ResMut<Control>, mut ships: Query<(&Kernel, &mut Inbox, 
             let ovum = engine_io::behn::wake(&mut scratch);
             inbox.push(&scratch, ovum);
         }
-        busy |= computing.event.is_some() || !inbox.0.is_empty();
+        any_busy |= busy(computing, &inbox, persist, outbox);
         if let Some(at) = behn.wake_at {
             next_wake = Some(next_wake.map_or(at, |w: Instant| w.min(at)));
         }
     }
-    if !control.input_open {
-        if !busy {
-            if control.options.exit_on_eof {
-                control.stop = true;
-            } else {
-                std::thread::sleep(POLL);
-            }
-        }
+    if !control.input_open && !any_busy && control.options.exit_on_eof {
+        control.stop = true;
         return;
     }
-    let wait = if busy {
+    let wait = if any_busy {
         Duration::ZERO
     } else {
         next_wake.map_or(POLL, |at| at.saturating_duration_since(now).min(POLL))
     };
-    let received = {
-        let input = control.input.lock().expect("the stdin receiver");
-        if wait.is_zero() {
-            input.try_recv().map_err(|e| match e {
-                mpsc::TryRecvError::Empty => RecvTimeoutError::Timeout,
-                mpsc::TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
-            })
-        } else {
-            input.recv_timeout(wait)
+    for (ship, completion) in io.poll(wait) {
+        let Ok((me, pier, _, mut inbox, _, _, _, _, Some(mut conn))) = ships.get_mut(ship) else { continue };
+        let facts = engine_io::conn::PeelFacts {
+            live: true,
+            khan: conn.khan,
+            who: pier.who,
+            version: concat!("engine ", env!("CARGO_PKG_VERSION")),
+        };
+        for action in conn.on_completion(&mut io, me, completion, facts) {
+            match action {
+                Action::Inject(jam, origin) => {
+                    if let Some(origin) = inbox.push_jam(jam, origin) {
+                        let mut heap = Heap::new();
+                        conn.on_event_end(&mut io, me, &mut heap, &origin, &Outcome::Dropped);
+                    }
+                }
+            }
         }
-    };
+    }
+    if !control.input_open {
+        return;
+    }
+    let received = control.input.lock().expect("the stdin receiver").try_recv();
     match received {
         Ok(Input::Line(line)) => {
-            for (_, mut inbox, _, _) in &mut ships {
+            for (_, _, _, mut inbox, _, _, _, _, _) in &mut ships {
                 for ovum in term::line_ova(&mut scratch, &line) {
                     inbox.push(&scratch, ovum);
                 }
             }
         }
-        Ok(Input::Eof) | Err(RecvTimeoutError::Disconnected) => control.input_open = false,
-        Err(RecvTimeoutError::Timeout) => {}
+        Ok(Input::Eof) | Err(mpsc::TryRecvError::Disconnected) => control.input_open = false,
+        Err(mpsc::TryRecvError::Empty) => {}
     }
 }
 
 /// Computes each ship's events for at most `tick_steps` Nock steps: an event that does not end within the
 /// budget is resumed next tick. A computed event goes to the log writer, its effects to `pending`.
+#[allow(clippy::type_complexity)]
 fn nock_step(
     mut control: ResMut<Control>,
-    mut ships: Query<(&mut Kernel, &mut Inbox, &mut Computing, &mut Persist)>,
+    mut io: ResMut<Io>,
+    mut ships: Query<(Entity, &mut Kernel, &mut Inbox, &mut Computing, &mut Persist, Option<&mut Conn>)>,
 ) {
     let tick_steps = control.options.tick_steps.max(1);
-    for (mut kernel, mut inbox, mut computing, mut persist) in &mut ships {
+    for (me, mut kernel, mut inbox, mut computing, mut persist, mut conn) in &mut ships {
         let serf = &mut kernel.0;
         let mut left = tick_steps;
         while left > 0 {
             if computing.event.is_none() {
-                let Some(bytes) = inbox.0.pop_front() else { break };
+                let Some((bytes, origin)) = inbox.0.pop_front() else { break };
                 let ovum = match serf.heap.cue(&bytes) {
                     Ok(ovum) => ovum,
                     Err(e) => {
@@ -298,35 +337,51 @@ fn nock_step(
                 let now = time::now().max(computing.last_now + time::TICK);
                 computing.last_now = now;
                 let now_noun = ship::atom_u128(&mut serf.heap, now);
-                computing.event = Some((serf.begin(now_noun, ovum), ovum));
+                computing.event = Some((serf.begin(now_noun, ovum), ovum, origin));
             }
-            let (event, ovum) = computing.event.as_mut().expect("an event in flight");
+            let (event, ovum, _) = computing.event.as_mut().expect("an event in flight");
             let before = serf.runner.steps;
             let work = serf.advance(event, left);
             left = left.saturating_sub((serf.runner.steps - before).max(1));
             let Some(work) = work else { break };
             let ovum = *ovum;
-            computing.event = None;
-            if let Err(e) = complete(serf, &mut persist, work, ovum) {
-                control.fail(e);
-                return;
+            let (_, _, origin) = computing.event.take().expect("an event in flight");
+            match complete(serf, &mut persist, work, ovum, origin) {
+                Ok(None) => {}
+                Ok(Some((origin, goofs))) => {
+                    if let Some(conn) = conn.as_deref_mut() {
+                        conn.on_event_end(&mut io, me, &mut serf.heap, &origin, &Outcome::Failed(goofs));
+                    }
+                }
+                Err(e) => {
+                    control.fail(e);
+                    return;
+                }
             }
         }
     }
 }
 
 /// What follows an event's end: its trace printed if it failed, the event (or its `%crud`) handed to the
-/// log writer with its effects held until it is durable, or if it was dropped, a message.
-fn complete(serf: &mut Serf, persist: &mut Persist, work: Work, ovum: Noun) -> Result<(), String> {
+/// log writer with its effects held until it is durable, or if it was dropped, a message. A failed event
+/// gives back its origin and the goofs (a list) for whoever asked for it.
+fn complete(
+    serf: &mut Serf,
+    persist: &mut Persist,
+    work: Work,
+    ovum: Noun,
+    origin: Origin,
+) -> Result<Option<(Origin, Noun)>, String> {
     // An interrupt that came too late for this event must not stop the next.
     serf.runner.interrupt.store(false, Ordering::Relaxed);
-    let committed = match work {
-        Work::Done { job, mug, effects } => Some((job, mug, effects)),
+    let (committed, failed) = match work {
+        Work::Done { job, mug, effects } => (Some((job, mug, effects)), None),
         Work::Swap { job, mug, effects, goof } => {
             for line in goof.lines(&serf.heap) {
                 eprintln!("{line}");
             }
-            Some((job, mug, effects))
+            let goof = goof.noun(&mut serf.heap);
+            (Some((job, mug, effects)), Some(serf.heap.list(&[goof])))
         }
         Work::Bail(goofs) => {
             for goof in &goofs {
@@ -335,17 +390,21 @@ fn complete(serf: &mut Serf, persist: &mut Persist, work: Work, ovum: Noun) -> R
                 }
             }
             eprintln!("{}", describe_failed(&serf.heap, ovum));
-            None
+            let nouns: Vec<Noun> = goofs.iter().map(|g| g.noun(&mut serf.heap)).collect();
+            (None, Some(serf.heap.list(&nouns)))
         }
     };
+    let mut answer = Some(origin);
     if let Some((job, mug, effects)) = committed {
         let number = serf.event;
         let jam = serf.heap.jam(job);
         let committer = persist.committer.as_ref().ok_or("the ship's log writer has stopped")?;
         committer.submit(Event { number, mug, jam }).map_err(|e| format!("event log: {e}"))?;
-        persist.pending.push_back((number, effects));
+        // A failed event's origin is answered now; the effects of its `%crud` still go out.
+        let origin = if failed.is_some() { Origin::Ship } else { answer.take().expect("the origin") };
+        persist.pending.push_back((number, effects, origin));
     }
-    Ok(())
+    Ok(failed.and_then(|goofs| answer.map(|origin| (origin, goofs))))
 }
 
 /// Moves the effects of every committed event to the outbox, in order.
@@ -357,29 +416,46 @@ fn persist(mut control: ResMut<Control>, mut ships: Query<(&mut Persist, &mut Ou
             return;
         }
         let committed = committer.committed();
-        while persist.pending.front().is_some_and(|&(number, _)| number <= committed) {
-            let (_, effects) = persist.pending.pop_front().expect("checked");
-            outbox.0.push_back(effects);
+        while persist.pending.front().is_some_and(|&(number, _, _)| number <= committed) {
+            let (_, effects, origin) = persist.pending.pop_front().expect("checked");
+            outbox.0.push_back((effects, origin));
         }
     }
 }
 
-/// Sends each released effect to its driver: behn's timer, or the terminal.
+/// Sends each released effect to its driver (behn's timer, conn, or the terminal); then tells conn that
+/// the event it asked for is done.
+#[allow(clippy::type_complexity)]
 fn route_effects(
     mut control: ResMut<Control>,
-    mut ships: Query<(&Kernel, &mut Outbox, &mut Behn, &mut Terminal)>,
+    mut io: ResMut<Io>,
+    mut ships: Query<(Entity, &mut Kernel, &mut Outbox, &mut Behn, &mut Terminal, Option<&mut Conn>)>,
 ) {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for (kernel, mut outbox, mut behn, mut terminal) in &mut ships {
-        let heap = &kernel.0.heap;
-        while let Some(effects) = outbox.0.pop_front() {
+    for (me, mut kernel, mut outbox, mut behn, mut terminal, mut conn) in &mut ships {
+        while let Some((effects, origin)) = outbox.0.pop_front() {
+            let heap = &kernel.0.heap;
             let mut list = effects;
             while let Some((effect, rest)) = heap.cell_parts(list) {
-                if route(heap, effect, &mut behn, &mut terminal.0, &mut out) == Kick::Exit {
+                let claimed = match (conn.as_deref_mut(), heap.cell_parts(effect)) {
+                    (Some(conn), Some((wire, card))) => {
+                        let wire = if heap.head(wire).and_then(|h| h.as_direct()) == Some(0) {
+                            heap.tail(wire).unwrap_or(Noun::ZERO)
+                        } else {
+                            wire
+                        };
+                        conn.on_effect(&mut io, me, heap, wire, card)
+                    }
+                    _ => false,
+                };
+                if !claimed && route(heap, effect, &mut behn, &mut terminal.0, &mut out) == Kick::Exit {
                     control.stop = true;
                 }
                 list = rest;
+            }
+            if let Some(conn) = conn.as_deref_mut() {
+                conn.on_event_end(&mut io, me, &mut kernel.0.heap, &origin, &Outcome::Done);
             }
         }
     }
@@ -408,6 +484,74 @@ fn route(
         }
     }
     terminal.kick(heap, effect, out)
+}
+
+/// The most scries answered per ship per tick.
+const PEEKS_PER_TICK: usize = 16;
+
+/// What conn waits for the ship to be idle for: scries, `%urth %pack`, and the dojo lines (the next one is
+/// typed once the previous one's output is all printed).
+#[allow(clippy::type_complexity)]
+fn conn_serve(
+    mut io: ResMut<Io>,
+    mut ships: Query<(
+        Entity,
+        &mut Kernel,
+        &mut Inbox,
+        &Computing,
+        &Persist,
+        &Outbox,
+        &mut Terminal,
+        &mut Conn,
+    )>,
+) {
+    for (me, mut kernel, mut inbox, computing, persist, outbox, mut terminal, mut conn) in &mut ships {
+        if computing.event.is_some() {
+            continue;
+        }
+        let serf = &mut kernel.0;
+        for (con, rid, nom) in conn.take_peeks(PEEKS_PER_TICK) {
+            let result = match serf.heap.cue(&nom) {
+                Ok(nom) => {
+                    let lyc = serf.heap.cell(Noun::ZERO, Noun::ZERO);
+                    match serf.peek(lyc, nom) {
+                        Ok(result) => result,
+                        Err(goof) => {
+                            for line in goof.lines(&serf.heap) {
+                                eprintln!("{line}");
+                            }
+                            Noun::ZERO
+                        }
+                    }
+                }
+                Err(_) => Noun::ZERO,
+            };
+            conn.answer_peek(&mut io, me, &mut serf.heap, con, &rid, result);
+        }
+        if busy(computing, &inbox, persist, outbox) {
+            continue;
+        }
+        if conn.pack {
+            conn.pack = false;
+            serf.compact();
+        }
+        if conn.dojo_returned() {
+            let lines = terminal.0.capture.take().unwrap_or_default();
+            conn.finish_dojo(&mut io, me, &lines);
+        }
+        if let Some(line) = conn.next_dojo_line() {
+            terminal.0.capture = Some(Vec::new());
+            let mut scratch = Heap::new();
+            let ova = term::line_ova(&mut scratch, &line);
+            let last = ova.len() - 1;
+            for (i, ovum) in ova.into_iter().enumerate() {
+                let origin = if i == last { Origin::DojoReturn } else { Origin::Ship };
+                if let Some(origin) = inbox.push_jam(scratch.jam(ovum), origin) {
+                    conn.on_event_end(&mut io, me, &mut scratch, &origin, &Outcome::Dropped);
+                }
+            }
+        }
+    }
 }
 
 /// Snapshots each idle ship (nothing in flight or queued) every `--snapshot-every`, once everything it
@@ -444,7 +588,7 @@ fn tick_schedule() -> Schedule {
         ambiguity_detection: LogLevel::Error,
         ..Default::default()
     });
-    schedule.add_systems((io_poll, nock_step, persist, route_effects, snapshot).chain());
+    schedule.add_systems((io_poll, nock_step, persist, route_effects, conn_serve, snapshot).chain());
     schedule
 }
 
@@ -507,11 +651,25 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
     let sev = serf.heap.mug(started_noun) as u64;
     let born = engine_io::behn::born(&mut serf.heap, sev);
     inbox.push(&serf.heap, born);
+    // conn: the socket, then khan's `%born` (a failure to listen is reported, not fatal, as in Vere).
+    let mut conn = None;
+    if options.conn {
+        let sev_knot = engine_io::conn::sev_knot(&mut serf.heap, sev);
+        match Conn::open(&guard.root, sev_knot) {
+            Ok(opened) => {
+                let born = engine_io::conn::born(&mut serf.heap, &opened.sev);
+                inbox.push_jam(serf.heap.jam(born), Origin::KhanBorn);
+                conn = Some(opened);
+            }
+            Err(e) => eprintln!("{e}"),
+        }
+    }
     for ovum in injected {
         inbox.push(&serf.heap, ovum);
     }
 
     let mut world = World::new();
+    world.insert_resource(Io::new()?);
     world.insert_resource(Control {
         terminate,
         ctrl_c,
@@ -523,7 +681,7 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
     });
     let ship = world
         .spawn((
-            Pier { layout: Layout::of(&guard.root) },
+            Pier { layout: Layout::of(&guard.root), who: guard.meta.who },
             Kernel(serf),
             inbox,
             Computing::default(),
@@ -537,6 +695,10 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
             Snapshots { last: Instant::now() },
         ))
         .id();
+    if let Some(mut conn) = conn {
+        conn.start(&mut world.resource_mut::<Io>(), ship)?;
+        world.entity_mut(ship).insert(conn);
+    }
     let mut schedule = tick_schedule();
     while !world.resource::<Control>().stop {
         schedule.run(&mut world);
@@ -549,6 +711,9 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
     let mut entity = world.entity_mut(ship);
     let mut kernel = entity.take::<Kernel>().expect("the ship's kernel");
     let persist = entity.take::<Persist>().expect("the ship's log writer");
+    if let Some(mut conn) = entity.take::<Conn>() {
+        conn.close();
+    }
     let log = persist.committer.map(|c| c.finish());
     if let Some(failure) = failure {
         return Err(failure);
@@ -571,7 +736,7 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
 fn finish(world: &mut World, ship: Entity) -> Result<(), String> {
     let mut entity = world.entity_mut(ship);
     let in_flight = entity.get_mut::<Computing>().and_then(|mut c| c.event.take());
-    if let Some((mut event, ovum)) = in_flight {
+    if let Some((mut event, ovum, origin)) = in_flight {
         let mut kernel = entity.take::<Kernel>().expect("the ship's kernel");
         let mut persist = entity.take::<Persist>().expect("the ship's log writer");
         let work = loop {
@@ -579,7 +744,8 @@ fn finish(world: &mut World, ship: Entity) -> Result<(), String> {
                 break work;
             }
         };
-        let result = complete(&mut kernel.0, &mut persist, work, ovum);
+        // The ship is stopping: a failed conn request goes unanswered (its connection is closed).
+        let result = complete(&mut kernel.0, &mut persist, work, ovum, origin);
         entity.insert((kernel, persist));
         result?;
     }

@@ -6,6 +6,8 @@ use std::io::Write;
 
 /// The most characters of one input line sent as a belt; the rest of a longer line is dropped.
 pub const LINE_CHARS_MAX: usize = 1 << 16;
+/// The most blits of one `%mor` looked at to tell a prompt's redraw.
+const BLIT_SCAN_MAX: usize = 64;
 /// `%blit` lists nest through `%mor`; deeper nesting than this is not rendered.
 const BLIT_DEPTH_MAX: usize = 64;
 /// The most characters rendered from one effect.
@@ -45,6 +47,18 @@ pub fn line_ova(heap: &mut Heap, line: &str) -> Vec<Noun> {
     ova
 }
 
+/// Whether a list of blits wipes the line (`%wyp`): drum's redraw of the prompt.
+fn wipes(heap: &Heap, mut list: Noun) -> bool {
+    for _ in 0..BLIT_SCAN_MAX {
+        let Some((blit, rest)) = heap.cell_parts(list) else { return false };
+        if tag_is(heap.head(blit), b"wyp") {
+            return true;
+        }
+        list = rest;
+    }
+    false
+}
+
 /// `[/d/term/1 [%belt %mod %ctl %c]]`: ctrl-c typed, as Vere 1.16 sends it.
 pub fn ctrl_c_ovum(heap: &mut Heap) -> Noun {
     let wire = wire(heap);
@@ -69,6 +83,9 @@ pub enum Kick {
 #[derive(Default)]
 pub struct LineOutput {
     line: String,
+    /// When set, the text lines printed (not the prompt's redraws) are also kept here, for a conn
+    /// `%dojo` request.
+    pub capture: Option<Vec<String>>,
 }
 
 impl LineOutput {
@@ -108,17 +125,17 @@ impl LineOutput {
     }
 
     fn blits(&mut self, heap: &Heap, list: Noun, out: &mut impl Write) {
-        let mut stack = vec![(list, 0usize)];
+        // (list, depth, whether it is a prompt's redraw: a `%mor` that wipes the line)
+        let mut stack = vec![(list, 0usize, false)];
         let mut rendered = 0usize;
-        while let Some((at, depth)) = stack.pop() {
+        while let Some((at, depth, redraw)) = stack.pop() {
             let Some((blit, rest)) = heap.cell_parts(at) else { continue };
-            stack.push((rest, depth));
+            stack.push((rest, depth, redraw));
             let tag = heap.head(blit);
             let body = heap.tail(blit).unwrap_or(Noun::ZERO);
             if tag_is(tag, b"put") || tag_is(tag, b"lin") {
                 rendered += self.chars(heap, body, EFFECT_CHARS_MAX.saturating_sub(rendered));
-                let _ = writeln!(out, "{}", self.line);
-                self.line.clear();
+                self.end_line(out, true);
             } else if tag_is(tag, b"klr") {
                 let mut stub = body;
                 while let Some((segment, more)) = heap.cell_parts(stub) {
@@ -126,13 +143,20 @@ impl LineOutput {
                     rendered += self.chars(heap, text, EFFECT_CHARS_MAX.saturating_sub(rendered));
                     stub = more;
                 }
-                let _ = writeln!(out, "{}", self.line);
-                self.line.clear();
+                self.end_line(out, !redraw);
             } else if tag_is(tag, b"mor") && depth < BLIT_DEPTH_MAX {
-                stack.push((body, depth + 1));
+                stack.push((body, depth + 1, wipes(heap, body)));
             }
         }
         let _ = out.flush();
+    }
+
+    fn end_line(&mut self, out: &mut impl Write, keep: bool) {
+        let _ = writeln!(out, "{}", self.line);
+        if keep && let Some(lines) = self.capture.as_mut() {
+            lines.push(self.line.clone());
+        }
+        self.line.clear();
     }
 
     /// Appends a list of characters (`@c`) to the line; returns how many.

@@ -122,32 +122,33 @@ fn boot_run_play_cram_and_import_a_baby_ship() {
         "a second boot over the pier is refused"
     );
 
-    // Six start events (%wyrd %wack %verb %blew %hail, behn's %born), then a %txt and a %ret per line
-    // (only %ret for an empty line): each answered with one line "effect", printed once committed.
+    // Seven start events (%wyrd %wack %verb %blew %hail, behn's and khan's %born), then a %txt and a
+    // %ret per line (only %ret for an empty line): each answered with one line "effect", printed once
+    // committed.
     let out = run_with_input(&pier, "hello\n\nworld\n");
     let stdout = ok(&out, "run");
-    assert_eq!(stdout.lines().filter(|l| *l == "effect").count(), 6 + 2 + 1 + 2, "{stdout}");
-    assert_eq!(log_of(&pier).last(), 18);
+    assert_eq!(stdout.lines().filter(|l| *l == "effect").count(), 7 + 2 + 1 + 2, "{stdout}");
+    assert_eq!(log_of(&pier).last(), 19);
 
     let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play");
-    assert!(played.contains("played to event 18"), "{played}");
-    assert!(played.contains("snapshot's mug at event 18 agrees"), "{played}");
+    assert!(played.contains("played to event 19"), "{played}");
+    assert!(played.contains("snapshot's mug at event 19 agrees"), "{played}");
     assert_eq!(printed_mug(&played), "0x57d6b64f", "baby's kernel never changes");
 
-    let cram = dir.path().join("18.jam");
+    let cram = dir.path().join("19.jam");
     let crammed = ok(&engine(&["cram", pier.to_str().unwrap(), cram.to_str().unwrap()]), "cram");
-    assert!(crammed.contains("at event 18"), "{crammed}");
+    assert!(crammed.contains("at event 19"), "{crammed}");
     let imported = dir.path().join("imported");
     let booted =
         ok(&engine(&["boot", "--import", cram.to_str().unwrap(), imported.to_str().unwrap()]), "import");
-    assert!(booted.contains("at event 18"), "{booted}");
+    assert!(booted.contains("at event 19"), "{booted}");
     let stdout = ok(&run_with_input(&imported, "again\n"), "run imported");
-    assert_eq!(stdout.lines().filter(|l| *l == "effect").count(), 6 + 2);
+    assert_eq!(stdout.lines().filter(|l| *l == "effect").count(), 7 + 2);
     let log = log_of(&imported);
-    assert_eq!((log.first(), log.last()), (19, 26), "the imported pier's log continues the numbering");
+    assert_eq!((log.first(), log.last()), (20, 28), "the imported pier's log continues the numbering");
     drop(log);
     let played = ok(&engine(&["play", imported.to_str().unwrap()]), "play imported");
-    assert!(played.contains("played to event 26"), "{played}");
+    assert!(played.contains("played to event 28"), "{played}");
 
     // Bad input: not a cram, not a pill, a missing pier.
     let junk = dir.path().join("junk.jam");
@@ -242,7 +243,7 @@ fn kill_9_at_random_moments_loses_no_committed_event() {
     assert!(total_seen > trials, "the ship answered events in most trials ({total_seen} in all)");
     // The pier still runs normally afterwards.
     let stdout = ok(&run_with_input(&pier, "after\n"), "run after the trials");
-    assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 6 + 2);
+    assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 7 + 2);
 }
 
 #[test]
@@ -263,7 +264,7 @@ fn damage_to_the_log_or_snapshot_gives_an_error_or_a_recovery_never_a_panic() {
     assert!(stderr.contains("torn write") && stderr.contains("past the end of the log"), "{stderr}");
     // ... while `play` rebuilds from the log alone (noting the snapshot it cannot check against).
     let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play after a torn tail");
-    assert!(played.contains("played to event 18"), "{played}");
+    assert!(played.contains("played to event 19"), "{played}");
 
     // A flipped byte in the middle of the log: an error naming the event, for run and play alike.
     let mut flipped = pristine.clone();
@@ -364,15 +365,15 @@ fn a_failed_event_is_logged_as_its_crud_or_dropped() {
     let out = run_boom_bust_fine(dir.path(), &pier, &[]);
     let stdout = ok(&out, "run with injections");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    // Six start events, %boom's crud and %fine: eight events, eight ticks; %bust is dropped.
-    assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 8, "{stdout}");
+    // Seven start events, %boom's crud and %fine: nine events, nine ticks; %bust is dropped.
+    assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 9, "{stdout}");
     assert!(stderr.contains("bail: %exit"), "{stderr}");
     assert!(stderr.contains(": %bust event on /z/test failed"), "{stderr}");
     let log = log_of(&pier);
-    assert_eq!(log.last(), 15);
-    // Event 14 is the %crud that replaced %boom: [now+1 //arvo [%crud [%exit ~] [/z/test %boom ~]]].
+    assert_eq!(log.last(), 16);
+    // Event 15 is the %crud that replaced %boom: [now+1 //arvo [%crud [%exit ~] [/z/test %boom ~]]].
     let mut heap = components::Heap::new();
-    let crud = heap.cue(&log.read(14, 1).unwrap()[0].jam).unwrap();
+    let crud = heap.cue(&log.read(15, 1).unwrap()[0].jam).unwrap();
     let card = heap.slot_u64(crud, 7).unwrap();
     assert_eq!(
         heap.print(card),
@@ -380,7 +381,7 @@ fn a_failed_event_is_logged_as_its_crud_or_dropped() {
     );
     drop(log);
     let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play");
-    assert!(played.contains("played to event 15"), "{played}");
+    assert!(played.contains("played to event 16"), "{played}");
 
     // A file that is not an ovum is refused before anything runs.
     let junk = dir.path().join("junk.jam");
@@ -400,10 +401,10 @@ fn events_sliced_across_ticks_end_as_whole_ones_do() {
         let pier = boot_counter(dir.path());
         let out = run_boom_bust_fine(dir.path(), &pier, &["--tick-steps", tick_steps]);
         let stdout = ok(&out, "run with injections");
-        assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 8, "{stdout}");
+        assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 9, "{stdout}");
         let log = log_of(&pier);
-        assert_eq!(log.last(), 15);
-        let events = log.read(1, 15).unwrap();
+        assert_eq!(log.last(), 16);
+        let events = log.read(1, 16).unwrap();
         let mut heap = components::Heap::new();
         // Mugs, and each event's card (its time aside).
         let shapes: Vec<(u32, String)> = events
@@ -451,4 +452,88 @@ fn brass_boots_a_fake_zod_that_then_runs() {
     ok(&out, "run");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("run: stopped at event"), "{stderr}");
+}
+
+/// One framed request over a conn socket, and its reply.
+fn conn_ask(
+    stream: &mut std::os::unix::net::UnixStream,
+    heap: &mut components::Heap,
+    request: &str,
+) -> String {
+    use std::io::Read;
+    let noun = heap.parse(request).unwrap();
+    stream.write_all(&engine_io::conn::frame(&heap.jam(noun))).unwrap();
+    let mut decoder = engine_io::conn::Decoder::default();
+    let mut buffer = [0u8; 4096];
+    loop {
+        if let Some(payload) = decoder.next_frame().unwrap() {
+            let reply = heap.cue(&payload).unwrap();
+            return heap.print(reply);
+        }
+        let n = stream.read(&mut buffer).expect("a reply within the timeout");
+        assert!(n > 0, "the connection closed before a reply to {request}");
+        decoder.feed(&buffer[..n]);
+    }
+}
+
+/// spec/io.md §11: a running ship serves `<pier>/.urb/conn.sock`: `%peel`, `%ovum` (answered once the
+/// event is durable, or with the goofs when it fails), `%peek`, engine's `%dojo` (and `engine dojo`), and
+/// a request it cannot read is refused and the connection closed, without harm to the ship.
+#[test]
+fn a_running_ship_answers_on_its_control_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_counter(dir.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+        .args(["run", pier.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let socket = pier.join(".urb/conn.sock");
+    let mut stream = None;
+    for _ in 0..200 {
+        if let Ok(s) = std::os::unix::net::UnixStream::connect(&socket) {
+            stream = Some(s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut stream = stream.expect("the ship listens on .urb/conn.sock");
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut heap = components::Heap::new();
+    // ~zod is 0; %.y is 0.
+    assert_eq!(conn_ask(&mut stream, &mut heap, &format!("[1 {} {} 0]", t("peel"), t("who"))), "[1 0 0]");
+    assert_eq!(conn_ask(&mut stream, &mut heap, &format!("[2 {} {} 0]", t("peel"), t("live"))), "[2 0 0]");
+    assert_eq!(conn_ask(&mut stream, &mut heap, &format!("[3 {} {} 0]", t("peel"), t("nope"))), "[3 0]");
+    // An ovum: computed and committed.
+    let hail = format!("[4 {} {} [{} {} 0] {} 0]", t("ovum"), t("d"), t("term"), t("1"), t("hail"));
+    assert_eq!(conn_ask(&mut stream, &mut heap, &hail), format!("[4 {} {}]", t("news"), t("done")));
+    // %boom crashes the kernel and its %crud does not: swapped, so the request fails with its goof.
+    let boom = format!("[5 {} {} [{} {} 0] {} 0]", t("ovum"), t("d"), t("term"), t("1"), t("boom"));
+    let reply = conn_ask(&mut stream, &mut heap, &boom);
+    assert!(reply.starts_with(&format!("[5 {} [", t("bail"))), "{reply}");
+    // The counter kernel has no peek gate: the scry gives nothing.
+    let peek = format!("[6 {} 0 {} 0]", t("peek"), t("cx"));
+    assert_eq!(conn_ask(&mut stream, &mut heap, &peek), format!("[6 {} 0]", t("peek")));
+    // A dojo line: two events (the text, then return), each printing "tick".
+    let dojo = engine(&["dojo", pier.to_str().unwrap(), "(add 2 2)"]);
+    assert_eq!(ok(&dojo, "dojo"), "tick\ntick\n");
+    // Not a request: refused, the connection closed; the ship goes on.
+    let reply = conn_ask(&mut stream, &mut heap, &format!("[7 {} 0]", t("what")));
+    assert_eq!(reply, format!("[0 {} 4294967293 {}]", t("bail"), t("tag-unknown")));
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut stream, &mut rest).unwrap();
+    assert!(rest.is_empty());
+    assert_eq!(ok(&engine(&["dojo", pier.to_str().unwrap(), "a"]), "dojo again"), "tick\ntick\n");
+    // Stopping removes the socket; `engine dojo` then says there is no ship.
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!socket.exists());
+    let out = engine(&["dojo", pier.to_str().unwrap(), "a"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is `engine run"), "{out:?}");
 }

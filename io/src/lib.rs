@@ -6,6 +6,7 @@
 //! loop.
 
 pub mod behn;
+pub mod conn;
 mod epoll;
 mod reactor;
 mod uring;

@@ -59,6 +59,8 @@ pub enum Work {
 
 /// `*[[job kernel] POKE_FORMULA]`: the kernel's poke gate (arm 23), slammed with `job`.
 const POKE_FORMULA: &str = "[8 [7 [0 3] 9 23 0 1] 9 2 10 [6 0 6] 0 2]";
+/// `*[[arg kernel] PEEK_FORMULA]`: the kernel's peek gate (arm 22), slammed with `arg = [lyc nom]`.
+const PEEK_FORMULA: &str = "[8 [7 [0 3] 9 22 0 1] 9 2 10 [6 0 6] 0 2]";
 
 /// An event being computed: see [`Serf::begin`].
 pub struct InFlight {
@@ -303,6 +305,39 @@ impl Serf {
             self.heap.tail(ovum).and_then(|card| self.heap.head(card)).and_then(|t| t.as_direct())
                 == Some(vega)
         })
+    }
+
+    /// A scry of the kernel (spec/arvo.md §3.3): Arvo's `peek` slammed with `[lyc nom]`, its product a
+    /// `(unit (cask))`. The `%once` form's `[~ [%omen path cask]]` is unwrapped to `[~ cask]`, as Vere's
+    /// king does before a driver sees it. The kernel is unchanged; the garbage goes at the next
+    /// compaction. Not while an event is in flight.
+    pub fn peek(&mut self, lyc: Noun, nom: Noun) -> Result<Noun, Goof> {
+        let Some(kernel) = self.kernel else {
+            return Err(Goof { mote: Mote::Exit, tang: Noun::ZERO, trace: Vec::new() });
+        };
+        let arg = self.heap.cell(lyc, nom);
+        let subject = self.heap.cell(arg, kernel);
+        let formula = self.heap.parse(PEEK_FORMULA).expect("a formula");
+        let mut call = self.runner.begin(&mut self.heap, subject, formula);
+        let product = loop {
+            if let Some(result) = self.runner.advance(&mut self.heap, &mut call, u64::MAX) {
+                break result.map_err(|crash| self.goof(crash))?;
+            }
+        };
+        let once = u32::from_le_bytes(*b"once") as u64;
+        let omen = u32::from_le_bytes(*b"omen") as u64;
+        let is_once = self.heap.cell_parts(nom).is_some_and(|(flag, form)| {
+            flag.as_direct() == Some(1) && self.heap.head(form).and_then(|t| t.as_direct()) == Some(once)
+        });
+        if is_once
+            && let Some((Some(0), value)) = self.heap.cell_parts(product).map(|(u, v)| (u.as_direct(), v))
+            && let Some((tag, rest)) = self.heap.cell_parts(value)
+            && tag.as_direct() == Some(omen)
+            && let Some(cask) = self.heap.tail(rest)
+        {
+            return Ok(self.heap.cell(Noun::ZERO, cask));
+        }
+        Ok(product)
     }
 
     /// Computes a new event `[now ovum]` as Vere 1.16's serf does (spec/arvo.md §7.2).

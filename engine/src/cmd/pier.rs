@@ -29,10 +29,11 @@ pub struct RunFlags {
     pub verbose: bool,
     pub snapshot_every: f64,
     pub tick_steps: u64,
+    pub conn: bool,
 }
 
 pub fn run(root: &Path, flags: RunFlags, inject: &[PathBuf]) -> Result<(), String> {
-    let RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps } = flags;
+    let RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps, conn } = flags;
     if !snapshot_every.is_finite() || snapshot_every < 0.0 {
         return Err(format!("--snapshot-every {snapshot_every}: give a number of seconds"));
     }
@@ -44,6 +45,7 @@ pub fn run(root: &Path, flags: RunFlags, inject: &[PathBuf]) -> Result<(), Strin
         verbose,
         snapshot_every: Duration::from_secs_f64(snapshot_every),
         tick_steps,
+        conn,
     };
     run::run(root, options, inject)
 }
