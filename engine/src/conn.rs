@@ -595,12 +595,12 @@ impl Conn {
         self.typing.as_ref().is_some_and(|t| t.returned)
     }
 
-    /// Answers the line being typed with the lines the terminal printed.
-    pub fn finish_dojo(&mut self, io: &mut Io, me: Entity, lines: &[String]) {
+    /// Answers the line being typed with the lines the terminal printed, and whether it was taken.
+    pub fn finish_dojo(&mut self, io: &mut Io, me: Entity, lines: &[String], taken: bool) {
         let Some(typing) = self.typing.take() else { return };
         let mut heap = Heap::new();
         let rid = heap.atom_from_bytes(&typing.rid);
-        let reply = wire::dojo_reply(&mut heap, rid, lines);
+        let reply = wire::dojo_reply(&mut heap, rid, taken, lines);
         self.answered(typing.con);
         self.send(io, me, typing.con, heap.jam(reply));
     }

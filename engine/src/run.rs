@@ -536,11 +536,20 @@ fn conn_serve(
             serf.compact();
         }
         if conn.dojo_returned() {
-            let lines = terminal.0.capture.take().unwrap_or_default();
-            conn.finish_dojo(&mut io, me, &lines);
+            let capture = terminal.0.capture.take().unwrap_or_default();
+            conn.finish_dojo(&mut io, me, &capture.lines, !capture.bell);
+            if capture.bell {
+                // The line was not taken (it does not parse, or is incomplete) and is still being edited:
+                // clear it, so that the next line starts on an empty prompt.
+                let mut scratch = Heap::new();
+                for ovum in term::clear_line_ova(&mut scratch) {
+                    inbox.push(&scratch, ovum);
+                }
+                continue;
+            }
         }
         if let Some(line) = conn.next_dojo_line() {
-            terminal.0.capture = Some(Vec::new());
+            terminal.0.capture = Some(term::Capture::default());
             let mut scratch = Heap::new();
             let ova = term::line_ova(&mut scratch, &line);
             let last = ova.len() - 1;

@@ -47,6 +47,30 @@ pub fn line_ova(heap: &mut Heap, line: &str) -> Vec<Noun> {
     ova
 }
 
+/// `^E` then `^U`: the cursor to the end of the line, then the whole line killed (drum's editing keys).
+pub fn clear_line_ova(heap: &mut Heap) -> Vec<Noun> {
+    let wire = wire(heap);
+    let belt = term(heap, "belt");
+    let modifier = term(heap, "mod");
+    let ctl = term(heap, "ctl");
+    [b'e', b'u']
+        .iter()
+        .map(|&key| {
+            let card = heap.tuple(&[belt, modifier, ctl, Noun::direct(key as u64).expect("small")]);
+            heap.cell(wire, card)
+        })
+        .collect()
+}
+
+/// What the terminal printed while a conn `%dojo` line was worked on.
+#[derive(Debug, Default)]
+pub struct Capture {
+    /// The text lines (not the prompt's redraws).
+    pub lines: Vec<String>,
+    /// Whether the ship beeped (drum's answer to a line it does not take).
+    pub bell: bool,
+}
+
 /// Whether a list of blits wipes the line (`%wyp`): drum's redraw of the prompt.
 fn wipes(heap: &Heap, mut list: Noun) -> bool {
     for _ in 0..BLIT_SCAN_MAX {
@@ -85,7 +109,7 @@ pub struct LineOutput {
     line: String,
     /// When set, the text lines printed (not the prompt's redraws) are also kept here, for a conn
     /// `%dojo` request.
-    pub capture: Option<Vec<String>>,
+    pub capture: Option<Capture>,
 }
 
 impl LineOutput {
@@ -144,6 +168,10 @@ impl LineOutput {
                     stub = more;
                 }
                 self.end_line(out, !redraw);
+            } else if tag_is(tag, b"bel") {
+                if let Some(capture) = self.capture.as_mut() {
+                    capture.bell = true;
+                }
             } else if tag_is(tag, b"mor") && depth < BLIT_DEPTH_MAX {
                 stack.push((body, depth + 1, wipes(heap, body)));
             }
@@ -153,8 +181,8 @@ impl LineOutput {
 
     fn end_line(&mut self, out: &mut impl Write, keep: bool) {
         let _ = writeln!(out, "{}", self.line);
-        if keep && let Some(lines) = self.capture.as_mut() {
-            lines.push(self.line.clone());
+        if keep && let Some(capture) = self.capture.as_mut() {
+            capture.lines.push(self.line.clone());
         }
         self.line.clear();
     }

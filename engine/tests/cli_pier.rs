@@ -430,13 +430,53 @@ fn events_sliced_across_ticks_end_as_whole_ones_do() {
     }
 }
 
-/// A fake ~zod from brass.pill: Arvo, its vanes and the base desk's agents compiled from source (about 8
-/// minutes in release here, so not in CI): the boot prints what Vere's does, ends at event 13 with the
-/// agents installed, and the pier then runs its start events and stops cleanly. Run with
+/// `engine run PIER` in the background, once its control socket takes connections.
+fn start_ship(pier: &Path) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+        .args(["run", pier.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let socket = pier.join(".urb/conn.sock");
+    for _ in 0..1200 {
+        if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+            return child;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("engine run ended ({status}) before listening on {}", socket.display());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("engine run did not listen on {} within a minute", socket.display());
+}
+
+/// SIGTERM: the ship stops cleanly; its output.
+fn stop_ship(mut child: Child) -> Output {
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "engine run: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// `engine dojo PIER COMMAND`: what it printed.
+fn dojo(pier: &Path, command: &str) -> String {
+    ok(&engine(&["dojo", pier.to_str().unwrap(), command]), command)
+}
+
+/// The end-to-end test. A fake ~zod from brass.pill: Arvo, its vanes and the base desk's agents
+/// compiled from source (about 8 minutes in release here, so not in CI; the boot prints what Vere's does
+/// and ends at event 13 with the agents installed); then `engine run` serves it, and `engine dojo` types
+/// commands at its dojo prompt: `(add 2 2)` prints 4, `=a 5` then `a` prints 5, a line that does not
+/// parse is refused and cleared, and after a restart `a` still prints 5. Run with
 /// `cargo test --release -p engine --test cli_pier -- --ignored brass`.
 #[test]
 #[ignore = "long: about 8 minutes in release (see the README's long tests)"]
-fn brass_boots_a_fake_zod_that_then_runs() {
+fn brass_boots_a_fake_zod_to_a_dojo_that_remembers() {
     let dir = tempfile::tempdir().unwrap();
     let pier = dir.path().join("zod");
     let pill = pill_path("brass.pill");
@@ -448,10 +488,27 @@ fn brass_boots_a_fake_zod_that_then_runs() {
         assert!(stderr.contains(line), "the boot printed {line:?}: {stderr}");
     }
     assert!(stderr.contains("drum: link [~zod %dojo]") && stderr.contains("kiln: boot"), "{stderr}");
-    let out = run_with_input(&pier, "");
-    ok(&out, "run");
+    assert!(!stderr.contains("gall: failed"), "every agent installs: {stderr}");
+
+    let ship = start_ship(&pier);
+    assert_eq!(dojo(&pier, "(add 2 2)"), "> (add 2 2)\n4\n");
+    assert_eq!(dojo(&pier, "=a 5"), "> =a 5\n");
+    assert_eq!(dojo(&pier, "a"), "> a\n5\n");
+    let refused = engine(&["dojo", pier.to_str().unwrap(), "(add 2"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("did not take"), "{refused:?}");
+    assert_eq!(dojo(&pier, "our"), "> our\n~zod\n", "the refused line was cleared");
+    let out = stop_ship(ship);
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("~zod:dojo> "), "the terminal shows the prompt: {printed}");
+
+    let ship = start_ship(&pier);
+    assert_eq!(dojo(&pier, "a"), "> a\n5\n", "the dojo's variable survives a restart");
+    let out = stop_ship(ship);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("run: stopped at event"), "{stderr}");
+    let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play");
+    assert!(played.contains("agrees"), "the log replays to the snapshot's mug: {played}");
 }
 
 /// One framed request over a conn socket, and its reply.
@@ -483,22 +540,9 @@ fn conn_ask(
 fn a_running_ship_answers_on_its_control_socket() {
     let dir = tempfile::tempdir().unwrap();
     let pier = boot_counter(dir.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
-        .args(["run", pier.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = start_ship(&pier);
     let socket = pier.join(".urb/conn.sock");
-    let mut stream = None;
-    for _ in 0..200 {
-        if let Ok(s) = std::os::unix::net::UnixStream::connect(&socket) {
-            stream = Some(s);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let stream = std::os::unix::net::UnixStream::connect(&socket).ok();
     let mut stream = stream.expect("the ship listens on .urb/conn.sock");
     stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut heap = components::Heap::new();
@@ -517,21 +561,16 @@ fn a_running_ship_answers_on_its_control_socket() {
     let peek = format!("[6 {} 0 {} 0]", t("peek"), t("cx"));
     assert_eq!(conn_ask(&mut stream, &mut heap, &peek), format!("[6 {} 0]", t("peek")));
     // A dojo line: two events (the text, then return), each printing "tick".
-    let dojo = engine(&["dojo", pier.to_str().unwrap(), "(add 2 2)"]);
-    assert_eq!(ok(&dojo, "dojo"), "tick\ntick\n");
+    assert_eq!(dojo(&pier, "(add 2 2)"), "tick\ntick\n");
     // Not a request: refused, the connection closed; the ship goes on.
     let reply = conn_ask(&mut stream, &mut heap, &format!("[7 {} 0]", t("what")));
     assert_eq!(reply, format!("[0 {} 4294967293 {}]", t("bail"), t("tag-unknown")));
     let mut rest = Vec::new();
     std::io::Read::read_to_end(&mut stream, &mut rest).unwrap();
     assert!(rest.is_empty());
-    assert_eq!(ok(&engine(&["dojo", pier.to_str().unwrap(), "a"]), "dojo again"), "tick\ntick\n");
+    assert_eq!(dojo(&pier, "a"), "tick\ntick\n");
     // Stopping removes the socket; `engine dojo` then says there is no ship.
-    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(kill.success());
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    stop_ship(child);
     assert!(!socket.exists());
     let out = engine(&["dojo", pier.to_str().unwrap(), "a"]);
     assert!(!out.status.success());

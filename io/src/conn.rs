@@ -7,8 +7,9 @@
 //! which is the jam of a noun. A request is `[rid tag data]` with `rid` an atom the client chooses; every
 //! reply starts with it. Vere 1.16's requests are all understood (`%peel`, `%peek`, `%ovum`, `%fyrd`,
 //! `%urth`); engine adds one, `[rid %dojo line=@t]`: type `line` into the ship's terminal session and
-//! answer `[rid %dojo lines=(list @t)]`, the text lines the terminal printed while the ship worked on it
-//! (what `engine dojo` uses).
+//! answer `[rid %dojo taken=? lines=(list @t)]`: the text lines the terminal printed while the ship
+//! worked on it, and whether the line was taken (a beep says it was not: it does not parse, or is
+//! incomplete; the line is then cleared). This is what `engine dojo` uses.
 //!
 //! A request that cannot be read gets `[0 %bail code msg]` and the connection is closed, as in Vere; the
 //! code is Vere's negative number as a 32-bit word (-1 is `0xffff.ffff`).
@@ -363,11 +364,12 @@ pub fn avow_reply(heap: &mut Heap, rid: Noun, result: Noun) -> Noun {
     heap.tuple(&[rid, direct(TERM_AVOW), result])
 }
 
-/// `[rid %dojo lines]`.
-pub fn dojo_reply(heap: &mut Heap, rid: Noun, lines: &[String]) -> Noun {
+/// `[rid %dojo taken=? lines]`: `taken` is `%.n` when the ship beeped at the line (drum does when the
+/// dojo does not take it: it does not parse, or is incomplete).
+pub fn dojo_reply(heap: &mut Heap, rid: Noun, taken: bool, lines: &[String]) -> Noun {
     let items: Vec<Noun> = lines.iter().map(|line| term(heap, line)).collect();
     let list = heap.list(&items);
-    heap.tuple(&[rid, direct(TERM_DOJO), list])
+    heap.tuple(&[rid, direct(TERM_DOJO), Noun::loobean(taken), list])
 }
 
 /// `[rid %dojo 'line']`, the request `engine dojo` sends.
@@ -377,10 +379,17 @@ pub fn dojo_request(heap: &mut Heap, rid: u64, line: &str) -> Noun {
     heap.tuple(&[rid, direct(TERM_DOJO), line])
 }
 
-/// The lines of a `[rid %dojo lines]` reply, or why it is not one.
-pub fn read_dojo_reply(heap: &Heap, reply: Noun) -> Result<Vec<String>, String> {
+/// A `%dojo` reply: whether the line was taken, and the lines printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DojoOutput {
+    pub taken: bool,
+    pub lines: Vec<String>,
+}
+
+/// The `[rid %dojo taken lines]` reply, or why it is not one.
+pub fn read_dojo_reply(heap: &Heap, reply: Noun) -> Result<DojoOutput, String> {
     let (_, rest) = heap.cell_parts(reply).ok_or("the reply is an atom")?;
-    let (tag, mut list) = heap.cell_parts(rest).ok_or("the reply has no tag")?;
+    let (tag, list) = heap.cell_parts(rest).ok_or("the reply has no tag")?;
     if tag.as_direct() == Some(TERM_BAIL) {
         let message = heap.tail(list).and_then(|m| knot(heap, m)).unwrap_or_default();
         return Err(format!("the ship refused the request: {message}"));
@@ -388,13 +397,14 @@ pub fn read_dojo_reply(heap: &Heap, reply: Noun) -> Result<Vec<String>, String> 
     if tag.as_direct() != Some(TERM_DOJO) {
         return Err("the reply is not a %dojo reply".into());
     }
+    let (taken, mut list) = heap.cell_parts(list).ok_or("the reply has no lines")?;
     let mut lines = Vec::new();
     while let Some((line, rest)) = heap.cell_parts(list) {
         let bytes = heap.atom(line).map(|a| a.to_bytes()).unwrap_or_default();
         lines.push(String::from_utf8_lossy(&bytes).into_owned());
         list = rest;
     }
-    Ok(lines)
+    Ok(DojoOutput { taken: taken.as_direct() == Some(0), lines })
 }
 
 #[cfg(test)]
@@ -460,6 +470,9 @@ mod tests {
         let dojo = dojo_request(&mut heap, 3, "(add 2 2)");
         let bytes = heap.jam(dojo);
         assert!(matches!(read_request(&mut heap, &bytes), Ok(Request::Dojo { .. })));
+        let lines = vec!["> (add 2 2)".to_string(), "4".to_string()];
+        let reply = dojo_reply(&mut heap, Noun::ONE, false, &lines);
+        assert_eq!(read_dojo_reply(&heap, reply), Ok(DojoOutput { taken: false, lines }));
         let bail = Bail::TagUnknown.reply(&mut heap);
         assert_eq!(heap.print(bail).split(' ').nth(2), Some("4294967293"));
     }

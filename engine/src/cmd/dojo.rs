@@ -30,14 +30,18 @@ pub fn run(pier: &Path, command: Option<String>, timeout: f64) -> Result<(), Str
     if command.chars().count() > COMMAND_CHARS_MAX {
         return Err(format!("the command is longer than {COMMAND_CHARS_MAX} characters"));
     }
-    for line in ask(pier, &command, Duration::from_secs_f64(timeout))? {
+    let output = ask(pier, &command, Duration::from_secs_f64(timeout))?;
+    for line in &output.lines {
         println!("{line}");
+    }
+    if !output.taken {
+        return Err("the dojo did not take the command (it does not parse, or is incomplete)".into());
     }
     Ok(())
 }
 
 /// Sends one line and waits for its output lines.
-pub fn ask(pier: &Path, command: &str, timeout: Duration) -> Result<Vec<String>, String> {
+pub fn ask(pier: &Path, command: &str, timeout: Duration) -> Result<wire::DojoOutput, String> {
     let path = pier.join(wire::SOCKET_PATH);
     let mut stream = UnixStream::connect(&path).map_err(|e| {
         format!(
