@@ -6,6 +6,7 @@ mod progress;
 mod run;
 mod ship;
 mod term;
+mod tty;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -84,7 +85,8 @@ enum Command {
     /// event being computed.
     Run {
         pier: PathBuf,
-        /// No terminal: line mode (the only mode so far; accepted for Vere's `-t`).
+        /// No terminal: line mode even on a TTY (Vere's `-t`). Without it, a TTY is used in raw mode:
+        /// keys go to the ship as you type them and drum draws the prompt.
         #[arg(short = 't', long)]
         no_tty: bool,
         /// Stop when stdin ends (after every event is committed and its output printed).
@@ -159,18 +161,15 @@ fn main() -> ExitCode {
         Command::Boot { pier, pill, fake, import, event } => {
             cmd::pier::boot(&pier, pill.as_deref(), &fake, import.as_deref(), event)
         }
-        Command::Run {
-            pier,
-            no_tty: _,
-            exit_on_eof,
-            verbose,
-            snapshot_every,
-            tick_steps,
-            inject,
-            no_conn,
-        } => {
-            let options =
-                cmd::pier::RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps, conn: !no_conn };
+        Command::Run { pier, no_tty, exit_on_eof, verbose, snapshot_every, tick_steps, inject, no_conn } => {
+            let options = cmd::pier::RunFlags {
+                exit_on_eof,
+                verbose,
+                snapshot_every,
+                tick_steps,
+                conn: !no_conn,
+                tty: !no_tty,
+            };
             cmd::pier::run(&pier, options, &inject)
         }
         Command::Dojo { pier, command, timeout } => cmd::dojo::run(&pier, command, timeout),

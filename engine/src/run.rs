@@ -20,7 +20,7 @@
 
 use crate::conn::{Action, Conn, Io, Origin, Outcome};
 use crate::ship::{self, Verbosity};
-use crate::term::{self, Kick, LineOutput};
+use crate::term::{self, AnsiOutput, Blit, Capture, Key, KeyDecoder, TermEffect};
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 use components::{Heap, Noun, time};
@@ -52,6 +52,8 @@ pub struct RunOptions {
     pub tick_steps: u64,
     /// Serve the control socket (`<pier>/.urb/conn.sock`).
     pub conn: bool,
+    /// Use the terminal in raw mode when stdin and stdout are terminals (`-t` turns it off).
+    pub tty: bool,
 }
 
 /// The default of `--tick-steps`: a few tens of milliseconds of Nock.
@@ -78,7 +80,38 @@ fn read_inject(heap: &mut Heap, file: &Path) -> Result<Noun, String> {
 
 enum Input {
     Line(String),
+    /// Raw mode: the bytes of one read.
+    Bytes(Vec<u8>),
     Eof,
+}
+
+/// The most bytes of one raw-mode read.
+const READ_BYTES_MAX: usize = 4096;
+
+/// Reads stdin a read at a time (raw mode) into a bounded channel.
+fn spawn_raw_reader() -> Receiver<Input> {
+    let (send, receive) = mpsc::sync_channel(INPUT_LINES_MAX);
+    std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            let mut stdin = std::io::stdin();
+            let mut buffer = [0u8; READ_BYTES_MAX];
+            loop {
+                match stdin.read(&mut buffer) {
+                    Ok(0) | Err(_) => {
+                        let _ = send.send(Input::Eof);
+                        return;
+                    }
+                    Ok(n) => {
+                        if send.send(Input::Bytes(buffer[..n].to_vec())).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        })
+        .expect("spawn the stdin reader");
+    receive
 }
 
 /// Reads stdin lines (each at most [`term::LINE_CHARS_MAX`] bytes kept) into a bounded channel.
@@ -181,9 +214,34 @@ fn busy(computing: &Computing, inbox: &Inbox, persist: &Persist, outbox: &Outbox
     computing.event.is_some() || !inbox.0.is_empty() || !persist.pending.is_empty() || !outbox.0.is_empty()
 }
 
-/// The terminal in line mode.
-#[derive(Component, Default)]
-struct Terminal(LineOutput);
+/// The terminal: line mode, or raw mode drawn with ANSI escapes; what conn's `%dojo` is capturing; where
+/// `%sav` files go.
+#[derive(Component)]
+struct Terminal {
+    ansi: Option<AnsiOutput>,
+    capture: Option<Capture>,
+    pier: std::path::PathBuf,
+}
+
+impl Terminal {
+    fn draw(&mut self, blits: &[Blit], out: &mut impl Write) {
+        if let Some(capture) = self.capture.as_mut() {
+            capture.take(blits);
+        }
+        for blit in blits {
+            if let Blit::Save { path, bytes } = blit {
+                term::save(&self.pier, path, bytes);
+            }
+        }
+        match &self.ansi {
+            Some(ansi) => {
+                let _ = out.write_all(&ansi.render(blits));
+                let _ = out.flush();
+            }
+            None => term::render_lines(blits, out),
+        }
+    }
+}
 
 /// When the ship's last snapshot was written.
 #[derive(Component)]
@@ -200,6 +258,10 @@ struct Control {
     terminate: Arc<AtomicBool>,
     ctrl_c: Arc<AtomicBool>,
     input: Mutex<Receiver<Input>>,
+    /// Raw mode: the keyboard's bytes decoded.
+    keys: KeyDecoder,
+    /// SIGWINCH: the window changed size.
+    resized: Arc<AtomicBool>,
     input_open: bool,
     options: RunOptions,
     stop: bool,
@@ -304,6 +366,25 @@ fn io_poll(
             for (_, _, _, mut inbox, _, _, _, _, _) in &mut ships {
                 for ovum in term::line_ova(&mut scratch, &line) {
                     inbox.push(&scratch, ovum);
+                }
+            }
+        }
+        Ok(Input::Bytes(bytes)) => {
+            // Raw mode: the terminal is the first ship's.
+            let keys = control.keys.feed(&bytes);
+            if let Some((_, _, _, mut inbox, _, _, _, _, _)) = ships.iter_mut().next() {
+                for key in keys {
+                    match key {
+                        Key::Belt(belt) => {
+                            let ovum = belt.ovum(&mut scratch);
+                            inbox.push(&scratch, ovum);
+                        }
+                        Key::Bell => {
+                            let mut out = std::io::stdout();
+                            let _ = out.write_all(&[0x07]);
+                            let _ = out.flush();
+                        }
+                    }
                 }
             }
         }
@@ -438,21 +519,33 @@ fn route_effects(
             let heap = &kernel.0.heap;
             let mut list = effects;
             while let Some((effect, rest)) = heap.cell_parts(list) {
-                let claimed = match (conn.as_deref_mut(), heap.cell_parts(effect)) {
-                    (Some(conn), Some((wire, card))) => {
-                        let wire = if heap.head(wire).and_then(|h| h.as_direct()) == Some(0) {
-                            heap.tail(wire).unwrap_or(Noun::ZERO)
-                        } else {
-                            wire
-                        };
-                        conn.on_effect(&mut io, me, heap, wire, card)
-                    }
-                    _ => false,
-                };
-                if !claimed && route(heap, effect, &mut behn, &mut terminal.0, &mut out) == Kick::Exit {
-                    control.stop = true;
-                }
                 list = rest;
+                let Some((wire, card)) = heap.cell_parts(effect) else { continue };
+                let wire = if heap.head(wire).and_then(|h| h.as_direct()) == Some(0) {
+                    heap.tail(wire).unwrap_or(Noun::ZERO)
+                } else {
+                    wire
+                };
+                if let Some(conn) = conn.as_deref_mut()
+                    && conn.on_effect(&mut io, me, heap, wire, card)
+                {
+                    continue;
+                }
+                if engine_io::behn::claims(heap, wire) {
+                    match engine_io::behn::on_card(heap, card, time::now()) {
+                        Ok(engine_io::behn::TimerAction::Arm(delay)) => {
+                            behn.wake_at = Some(Instant::now() + delay)
+                        }
+                        Ok(engine_io::behn::TimerAction::Disarm) => behn.wake_at = None,
+                        Err(bad) => eprintln!("behn: {}", bad.0),
+                    }
+                    continue;
+                }
+                match term::terminal_effect(heap, wire, card) {
+                    Some(TermEffect::Draw(blits)) => terminal.draw(&blits, &mut out),
+                    Some(TermEffect::Logo) => control.stop = true,
+                    None => term::report_lost(heap, wire, card),
+                }
             }
             if let Some(conn) = conn.as_deref_mut() {
                 conn.on_event_end(&mut io, me, &mut kernel.0.heap, &origin, &Outcome::Done);
@@ -461,29 +554,20 @@ fn route_effects(
     }
 }
 
-fn route(
-    heap: &Heap,
-    effect: Noun,
-    behn: &mut Behn,
-    terminal: &mut LineOutput,
-    out: &mut impl Write,
-) -> Kick {
-    if let Some((wire, card)) = heap.cell_parts(effect) {
-        let wire = if heap.head(wire).and_then(|h| h.as_direct()) == Some(0) {
-            heap.tail(wire).unwrap_or(Noun::ZERO)
-        } else {
-            wire
-        };
-        if engine_io::behn::claims(heap, wire) {
-            match engine_io::behn::on_card(heap, card, time::now()) {
-                Ok(engine_io::behn::TimerAction::Arm(delay)) => behn.wake_at = Some(Instant::now() + delay),
-                Ok(engine_io::behn::TimerAction::Disarm) => behn.wake_at = None,
-                Err(bad) => eprintln!("behn: {}", bad.0),
-            }
-            return Kick::Handled;
+/// SIGWINCH: the raw-mode terminal's new size goes to its ship as `%blew`.
+fn term_resize(control: Res<Control>, mut ships: Query<(&mut Inbox, &mut Terminal)>) {
+    if !control.resized.swap(false, Ordering::Relaxed) {
+        return;
+    }
+    let Some((cols, rows)) = crate::tty::window_size() else { return };
+    for (mut inbox, mut terminal) in &mut ships {
+        if let Some(ansi) = terminal.ansi.as_mut() {
+            (ansi.cols, ansi.rows) = (cols, rows);
+            let mut scratch = Heap::new();
+            let ovum = term::blew_ovum(&mut scratch, cols, rows);
+            inbox.push(&scratch, ovum);
         }
     }
-    terminal.kick(heap, effect, out)
 }
 
 /// The most scries answered per ship per tick.
@@ -536,7 +620,7 @@ fn conn_serve(
             serf.compact();
         }
         if conn.dojo_returned() {
-            let capture = terminal.0.capture.take().unwrap_or_default();
+            let capture = terminal.capture.take().unwrap_or_default();
             conn.finish_dojo(&mut io, me, &capture.lines, !capture.bell);
             if capture.bell {
                 // The line was not taken (it does not parse, or is incomplete) and is still being edited:
@@ -549,7 +633,7 @@ fn conn_serve(
             }
         }
         if let Some(line) = conn.next_dojo_line() {
-            terminal.0.capture = Some(term::Capture::default());
+            terminal.capture = Some(Capture::default());
             let mut scratch = Heap::new();
             let ova = term::line_ova(&mut scratch, &line);
             let last = ova.len() - 1;
@@ -597,7 +681,8 @@ fn tick_schedule() -> Schedule {
         ambiguity_detection: LogLevel::Error,
         ..Default::default()
     });
-    schedule.add_systems((io_poll, nock_step, persist, route_effects, conn_serve, snapshot).chain());
+    schedule
+        .add_systems((io_poll, term_resize, nock_step, persist, route_effects, conn_serve, snapshot).chain());
     schedule
 }
 
@@ -649,11 +734,17 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
     watch(signal_hook::consts::SIGHUP, &terminate)?;
     watch(signal_hook::consts::SIGINT, &ctrl_c)?;
     watch(signal_hook::consts::SIGINT, &serf.runner.interrupt)?;
+    let resized = Arc::new(AtomicBool::new(false));
+    watch(signal_hook::consts::SIGWINCH, &resized)?;
+
+    // The terminal: raw mode when stdin and stdout are both terminals (and not `-t`), else line mode.
+    let raw = if options.tty && crate::tty::is_tty() { Some(crate::tty::RawMode::enter()?) } else { None };
+    let (cols, rows) = if raw.is_some() { crate::tty::window_size().unwrap_or((80, 24)) } else { (80, 24) };
 
     // The start events, then the injected ova.
     let started = time::now();
     let mut inbox = Inbox::default();
-    for ovum in ship::start_ova(&mut serf.heap, started, 80, 24, options.verbose)? {
+    for ovum in ship::start_ova(&mut serf.heap, started, cols, rows, options.verbose)? {
         inbox.push(&serf.heap, ovum);
     }
     let started_noun = ship::atom_u128(&mut serf.heap, started);
@@ -682,7 +773,9 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
     world.insert_resource(Control {
         terminate,
         ctrl_c,
-        input: Mutex::new(spawn_stdin_reader()),
+        input: Mutex::new(if raw.is_some() { spawn_raw_reader() } else { spawn_stdin_reader() }),
+        keys: KeyDecoder::default(),
+        resized,
         input_open: true,
         options,
         stop: false,
@@ -700,7 +793,11 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
             },
             Outbox::default(),
             Behn::default(),
-            Terminal::default(),
+            Terminal {
+                ansi: raw.as_ref().map(|_| AnsiOutput { rows, cols }),
+                capture: None,
+                pier: guard.root.clone(),
+            },
             Snapshots { last: Instant::now() },
         ))
         .id();

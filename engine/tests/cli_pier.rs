@@ -576,3 +576,90 @@ fn a_running_ship_answers_on_its_control_socket() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is `engine run"), "{out:?}");
 }
+
+/// On a terminal, `engine run` puts it in raw mode: keys go to the ship as typed (text gathered into one
+/// `%txt`, return as `%ret`, arrows as `%aro`), blits are drawn with ANSI escapes, and the terminal's
+/// settings are restored at exit.
+#[test]
+fn on_a_terminal_keys_are_typed_raw_and_blits_drawn() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_counter(dir.path());
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty fills two descriptors that are then owned here.
+    let opened = unsafe {
+        libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+    };
+    assert_eq!(opened, 0, "openpty");
+    let master = unsafe { OwnedFd::from_raw_fd(master) };
+    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+        .args(["run", "--no-conn", pier.to_str().unwrap()])
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(slave);
+    let mut terminal = std::fs::File::from(master);
+    let output = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let reader = {
+        let mut terminal = terminal.try_clone().unwrap();
+        let output = Arc::clone(&output);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = std::io::Read::read(&mut terminal, &mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                output.lock().unwrap().extend_from_slice(&buffer[..n]);
+            }
+        })
+    };
+    let ticks = |output: &Arc<std::sync::Mutex<Vec<u8>>>| {
+        String::from_utf8_lossy(&output.lock().unwrap()).matches("tick\x1b[u").count()
+    };
+    // Six start events (no conn: no khan %born), each drawing "tick" (a %put, then the cursor restored)
+    // and a new line.
+    for _ in 0..400 {
+        if ticks(&output) >= 6 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert_eq!(ticks(&output), 6);
+    terminal.write_all(b"ab\x1b[A\r").unwrap();
+    for _ in 0..400 {
+        if ticks(&output) >= 9 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    // The new line is `\r\n` and the cursor saved (output processing, left on, adds a `\r`).
+    assert!(String::from_utf8_lossy(&output.lock().unwrap()).contains("tick\x1b[u\r\r\n\x1b[s"));
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    assert!(child.wait().unwrap().success());
+    drop(terminal);
+    let _ = reader;
+    // The log: after the start events, [%belt %txt "ab"], [%belt %aro %u], [%belt %ret ~].
+    let log = log_of(&pier);
+    let events = log.read(log.last() - 2, 3).unwrap();
+    let mut heap = components::Heap::new();
+    let cards: Vec<String> = events
+        .iter()
+        .map(|e| {
+            let job = heap.cue(&e.jam).unwrap();
+            let card = heap.slot_u64(job, 7).unwrap();
+            heap.print(card)
+        })
+        .collect();
+    assert_eq!(
+        cards,
+        vec![
+            format!("[{} {} {} {} 0]", t("belt"), t("txt"), 'a' as u32, 'b' as u32),
+            format!("[{} {} {}]", t("belt"), t("aro"), 'u' as u32),
+            format!("[{} {} 0]", t("belt"), t("ret")),
+        ]
+    );
+}

@@ -30,10 +30,11 @@ pub struct RunFlags {
     pub snapshot_every: f64,
     pub tick_steps: u64,
     pub conn: bool,
+    pub tty: bool,
 }
 
 pub fn run(root: &Path, flags: RunFlags, inject: &[PathBuf]) -> Result<(), String> {
-    let RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps, conn } = flags;
+    let RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps, conn, tty } = flags;
     if !snapshot_every.is_finite() || snapshot_every < 0.0 {
         return Err(format!("--snapshot-every {snapshot_every}: give a number of seconds"));
     }
@@ -46,6 +47,7 @@ pub fn run(root: &Path, flags: RunFlags, inject: &[PathBuf]) -> Result<(), Strin
         snapshot_every: Duration::from_secs_f64(snapshot_every),
         tick_steps,
         conn,
+        tty,
     };
     run::run(root, options, inject)
 }
