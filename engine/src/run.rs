@@ -1,5 +1,5 @@
-//! `engine run PIER`: resume a ship and serve it, headless: the terminal in line mode (stdin lines in,
-//! `%blit` text out) and behn's timer.
+//! `engine run PIER`: resume a ship and serve it: the terminal (raw mode on a TTY, else line mode: stdin
+//! lines in, `%blit` text out), behn's timer, and conn's control socket.
 //!
 //! The order of things is Vere's (spec/pier.md §2 and §9): an event is computed, handed to the group-commit
 //! writer, and its effects are released only once the log says it is durable. A failed event goes
@@ -11,12 +11,14 @@
 //! (which then fails as `%intr` and goes through `%crud`) and types ctrl-c to the ship.
 //!
 //! The app is a bevy_ecs [`World`]: each ship is an entity whose components are its kernel, its inbox of
-//! ova, the event in flight, what waits for the log, its timer and its terminal; one [`Schedule`] runs the
-//! systems of DESIGN.md each tick, in order: `io_poll` (signals, stdin, timers → inboxes), `nock_step`
-//! (at most `--tick-steps` Nock steps per ship per tick, so a long event never freezes I/O: it is
-//! resumed next tick), `persist` (release the effects of committed events), `route_effects` (to behn
-//! and the terminal) and `snapshot`. Nothing assumes one ship, though `engine run` makes one. Jets run
-//! inside `nock_step` for now (no separate `jet_dispatch` system yet).
+//! ova, the event in flight, what waits for the log, its timer, its terminal and its control socket; one
+//! [`Schedule`] runs the systems of DESIGN.md each tick, in order: `io_poll` (signals, stdin, timers, and
+//! the reactor's completions for the sockets → inboxes; it is also where an idle app waits), `term_resize`,
+//! `nock_step` (at most `--tick-steps` Nock steps per ship per tick, so a long event never freezes I/O: it
+//! is resumed next tick), `persist` (release the effects of committed events), `route_effects` (to behn,
+//! conn and the terminal), `conn_serve` (scries and dojo lines, between events) and `snapshot`. Nothing
+//! assumes one ship, though `engine run` makes one (the keyboard goes to the first). Jets run inside
+//! `nock_step` for now (no separate `jet_dispatch` system yet).
 
 use crate::conn::{Action, Conn, Io, Origin, Outcome};
 use crate::ship::{self, Verbosity};
