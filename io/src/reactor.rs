@@ -151,8 +151,15 @@ impl Reactor {
     }
 
     /// Waits up to `timeout` (`None`: until something completes; zero: not at all) and appends what
-    /// completed to `out`.
+    /// completed to `out`. With nothing in flight it sleeps for `timeout` (and returns at once for
+    /// `None`: nothing could ever complete).
     pub fn poll(&mut self, timeout: Option<Duration>, out: &mut Vec<Completion>) -> io::Result<()> {
+        if self.backend.in_flight() == 0 {
+            if let Some(wait) = timeout {
+                std::thread::sleep(wait);
+            }
+            return Ok(());
+        }
         self.backend.poll(timeout, out)
     }
 
@@ -175,4 +182,20 @@ fn check_op(op: &Op) -> io::Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_reactor_waits_out_its_timeout() {
+        // With nothing in flight, a poll still waits (an app's idle loop relies on it not spinning).
+        for kind in [BackendKind::IoUring, BackendKind::Epoll] {
+            let Ok(mut reactor) = Reactor::with_backend(kind) else { continue };
+            let started = std::time::Instant::now();
+            reactor.poll(Some(Duration::from_millis(30)), &mut Vec::new()).unwrap();
+            assert!(started.elapsed() >= Duration::from_millis(30), "{kind:?}");
+        }
+    }
 }
