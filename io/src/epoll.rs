@@ -294,4 +294,8 @@ impl Backend for Epoll {
     fn in_flight(&self) -> usize {
         self.live_timers.len() + self.waiting_on.len()
     }
+
+    fn idle(&self) -> bool {
+        self.in_flight() == 0 && self.ready.is_empty()
+    }
 }

@@ -94,6 +94,8 @@ pub(crate) trait Backend {
     fn submit(&mut self, token: Token, op: Op) -> io::Result<()>;
     fn poll(&mut self, timeout: Option<Duration>, out: &mut Vec<Completion>) -> io::Result<()>;
     fn in_flight(&self) -> usize;
+    /// Nothing in flight and nothing completed waiting to be handed out (cancellations included).
+    fn idle(&self) -> bool;
 }
 
 /// A reactor over one of the backends.
@@ -154,7 +156,7 @@ impl Reactor {
     /// completed to `out`. With nothing in flight it sleeps for `timeout` (and returns at once for
     /// `None`: nothing could ever complete).
     pub fn poll(&mut self, timeout: Option<Duration>, out: &mut Vec<Completion>) -> io::Result<()> {
-        if self.backend.in_flight() == 0 {
+        if self.backend.idle() {
             if let Some(wait) = timeout {
                 std::thread::sleep(wait);
             }

@@ -232,6 +232,10 @@ impl Backend for Uring {
     fn in_flight(&self) -> usize {
         self.ids.len()
     }
+
+    fn idle(&self) -> bool {
+        self.in_flight.is_empty()
+    }
 }
 
 impl Drop for Uring {
