@@ -813,3 +813,31 @@ fn og_raw_equals_its_arm() {
     }
     assert!(kit.compared >= 70, "only {} comparisons", kit.compared);
 }
+
+/// `loss` (zuse's longest common subsequence) on lists drawn from a few values, so that items repeat and
+/// there are many longest subsequences to choose from; the jet must pick the arm's. Cells too.
+#[test]
+fn loss_equals_its_arm() {
+    let mut kit = boot();
+    let gate = kit.gate("loss:differ");
+    let item = prop_oneof![0u64..3, 0u64..6, Just(u64::MAX)];
+    let list = || prop::collection::vec(item.clone(), 0..14);
+    generated(160, (list(), list(), any::<bool>()), |(hel, hev, cells)| {
+        let heap = &mut kit.heap;
+        let mut noun_of = |v: u64| {
+            let atom = heap.atom_u64(v);
+            if cells && v % 2 == 1 { heap.cell(atom, Noun::ZERO) } else { atom }
+        };
+        let hel: Vec<Noun> = hel.iter().map(|&v| noun_of(v)).collect();
+        let hev: Vec<Noun> = hev.iter().map(|&v| noun_of(v)).collect();
+        let (hel, hev) = (heap.list(&hel), heap.list(&hev));
+        let sample = heap.cell(hel, hev);
+        compare(&mut kit, "loss", gate, sample);
+    });
+    for (hel, hev) in [("0", "0"), ("[1 2 3 0]", "0"), ("0", "[1 0]"), ("[1 2 1 2 0]", "[2 1 2 1 0]")] {
+        let sample = kit.heap.parse(&format!("[{hel} {hev}]")).unwrap();
+        compare(&mut kit, "loss", gate, sample);
+    }
+    eprintln!("{} loss calls compared", kit.compared);
+    assert!(kit.compared >= 160, "only {} comparisons", kit.compared);
+}

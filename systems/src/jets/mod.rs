@@ -13,6 +13,7 @@
 mod aes;
 mod bits;
 pub mod dashboard;
+mod diff;
 mod ed25519;
 mod gates;
 mod hashes;
@@ -172,6 +173,7 @@ pub static TABLE: &[Jet] = &[
     Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/sign", run: ed25519::sign },
     Jet { label: "k140/one/two/tri/qua/pen/hex/coed/ed/veri", run: ed25519::veri },
     Jet { label: "k140/one/two/tri/qua/pen/hex/leer", run: text::leer },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/loss", run: diff::loss },
     Jet { label: "k140/one/two/tri/qua/pen/hex/lune", run: text::lune },
     Jet { label: "k140/one/two/tri/qua/pen/hex/mimes/base16/de", run: text::de_base16 },
     Jet { label: "k140/one/two/tri/qua/pen/hex/mimes/base16/en", run: text::en_base16 },
@@ -211,6 +213,7 @@ pub const VERE_DEVIATES: &[&str] = &[
     "k140/one/two/tri/qua/pen/hex/coed/ed/sign",
     "k140/one/two/tri/qua/pen/hex/coed/ed/veri",
     "k140/one/two/tri/qua/pen/hex/leer",
+    "k140/one/two/tri/qua/pen/hex/loss",
     "k140/one/two/tri/qua/po/ind",
     "k140/one/two/tri/qua/po/ins",
     "k140/one/two/tri/shas",
