@@ -161,6 +161,8 @@ const TREE_CASES: &[(&str, bool, &[&str])] = &[
     ("~(rep in *(set @))", false, &["|=([a=@ b=(list @)] [a b])", "|=([a=@ b=@] ?<(=(a 7) (add a b)))"]),
     ("~(all by *(map @ @))", true, &["|=(a=@ (lth a 50))", "|=(a=@ a)"]),
     ("~(any by *(map @ @))", true, &["|=(a=@ (gth a 50))", "|=(a=@ a)"]),
+    // Products that collide (so the set is smaller), that are cells, and a gate that crashes on 7.
+    ("~(run in *(set @))", false, &["|=(a=@ (mod a 5))", "|=(a=@ [a (mul a a)])", "|=(a=@ ?<(=(a 7) a))"]),
 ];
 
 #[test]
@@ -209,7 +211,70 @@ fn map_and_set_jets_that_take_a_gate_equal_their_arms() {
         }
     }
     let compared = kit.borrow().compared;
-    assert!(compared >= 11 * 48, "only {compared} comparisons");
+    assert!(compared >= 14 * 48, "only {compared} comparisons");
+}
+
+/// Builds a map from `[key value]` pairs with `malt`.
+fn malted(kit: &mut Kit, malt: Noun, pairs: &[(u64, u64)]) -> Noun {
+    let items: Vec<Noun> = pairs
+        .iter()
+        .map(|&(k, v)| {
+            let (k, v) = (kit.heap.atom_u64(k), kit.heap.atom_u64(v));
+            kit.heap.cell(k, v)
+        })
+        .collect();
+    let list = kit.heap.list(&items);
+    let build = kit.heap.edit_u64(malt, 6, list).unwrap();
+    let kick = kit.heap.parse("[9 2 0 1]").unwrap();
+    let mut machine = Machine::new();
+    machine.start(&kit.heap, build, kick);
+    match machine.run_with(&mut kit.heap, &mut kit.runner.hints, STEPS_MAX) {
+        Outcome::Done(tree) => tree,
+        _ => panic!("building the map"),
+    }
+}
+
+/// `~(jab by a)` on generated maps, with a key that is usually present (its value goes through the gate)
+/// and sometimes absent (both crash, the gate never called), and gates that crash on 7.
+#[test]
+fn by_jab_equals_its_arm() {
+    let mut kit = boot();
+    let malt = kit.wish("malt");
+    let jab = kit.wish("~(jab by (my ~[[1 2]]))");
+    let gates: Vec<Noun> =
+        ["|=(a=@ (mul a 3))", "|=(a=@ ?<(=(a 7) a))", "|=(a=@ [a a])"].iter().map(|g| kit.wish(g)).collect();
+    let kit = RefCell::new(&mut kit);
+    let pairs = prop::collection::vec((0u64..40, prop_oneof![0u64..3, 0u64..100]), 0..16);
+    let mut runner = TestRunner::new(Config { cases: 96, ..Config::default() });
+    let counts = RefCell::new((0, 0));
+    runner
+        .run(&(pairs, any::<u8>(), 0usize..3), |(pairs, pick, which)| {
+            let mut kit = kit.borrow_mut();
+            let tree = malted(&mut kit, malt, &pairs);
+            let key = match pairs.len() {
+                0 => 41,
+                len if pick % 5 == 0 => 40 + u64::from(pick) % len as u64,
+                len => pairs[usize::from(pick) % len].0,
+            };
+            let mut counts = counts.borrow_mut();
+            if pairs.iter().any(|&(k, _)| k == key) {
+                counts.0 += 1
+            } else {
+                counts.1 += 1
+            }
+            let core = kit.heap.edit_u64(jab, 30, tree).unwrap();
+            let key_noun = kit.heap.atom_u64(key);
+            let sample = kit.heap.cell(key_noun, gates[which]);
+            let (jet, nock) = kit.both(core, sample);
+            prop_assert_ne!(&nock, &Ended::Unfinished);
+            prop_assert_eq!(jet, nock, "jab {} on {:?} with gate {}", key, pairs, which);
+            kit.compared += 1;
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("jab: {e}"));
+    let (present, absent) = counts.into_inner();
+    assert!(present >= 48 && absent >= 8, "{present} present keys, {absent} absent");
+    assert_eq!(kit.borrow().compared, 96);
 }
 
 /// Rules exercising every combinator engine jets, with `--check-jets` comparing each call.

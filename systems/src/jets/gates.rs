@@ -1,6 +1,6 @@
 //! The arms that take a gate: chapter 2b's lists (`turn`, `roll`, `reel`, `levy`, `lien`, `murn`, `skid`,
 //! `skim`, `skip`, `sort`) and chapter 2h–2i's maps and sets (`by/run`, `by/urn`, `by/rep`, `in/rep`,
-//! `by/all`, `by/any`). Each is a [`Task`]: it asks the machine to slam the gate on each item, in the
+//! `by/all`, `by/any`, `by/jab`, `in/run`). Each is a [`Task`]: it asks the machine to slam the gate on each item, in the
 //! order Vere's jets do (a list from its head, `reel` from its last item, a tree node before its left
 //! then right subtree).
 //!
@@ -303,6 +303,83 @@ fn with_values(heap: &mut Heap, tree: Noun, mut values: Noun) -> Option<Noun> {
         }
     }
     built.pop()
+}
+
+/// `~(run in a)` with `b`: the set of the gate's products. The arm puts each product into a new set
+/// as it goes (node, then left subtree, then right), and the order of the puts shapes the treap, so the
+/// products are put in that order. State: gate, nodes left, the set so far.
+pub fn in_run(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
+    match input {
+        None => {
+            let (Some(gate), Some(tree)) = (heap.slot_u64(task.core, GATE), heap.slot_u64(task.core, TREE))
+            else {
+                return TaskStep::Punt;
+            };
+            let Some(nodes) = preorder(heap, tree, Part::Node) else { return TaskStep::Punt };
+            task.load(&[gate, nodes, Noun::ZERO]);
+        }
+        Some(product) => match super::maps::put(heap, task.n[2], product, false) {
+            Ok(set) => task.n[2] = set,
+            Err(_) => return TaskStep::Punt,
+        },
+    }
+    next_item(task, heap).unwrap_or(TaskStep::Done(task.n[2]))
+}
+
+/// `(~(jab by a) key fun)`: the map with `key`'s value replaced by `(fun value)`; crashes if `key` is
+/// absent (before any call). State: the gate, the path down (`[went-left tree]`, deepest first, `&`
+/// for left), the node.
+pub fn by_jab(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
+    let Some(value) = input else {
+        let (Some(key), Some(gate), Some(mut tree)) = (
+            heap.slot_u64(task.core, SAM_2),
+            heap.slot_u64(task.core, SAM_3),
+            heap.slot_u64(task.core, TREE),
+        ) else {
+            return TaskStep::Punt;
+        };
+        let mut path = Noun::ZERO;
+        loop {
+            if tree.as_direct() == Some(0) {
+                return exit();
+            }
+            let Some((node, below)) = heap.cell_parts(tree) else { return TaskStep::Punt };
+            let (Some((left, right)), Some((node_key, node_value))) =
+                (heap.cell_parts(below), heap.cell_parts(node))
+            else {
+                return TaskStep::Punt;
+            };
+            if heap.eq(key, node_key) {
+                task.load(&[gate, path, tree]);
+                return TaskStep::Slam { gate, sample: node_value };
+            }
+            let went_left = heap.gor(key, node_key);
+            let step = heap.cell(Noun::loobean(went_left), tree);
+            let next = if went_left { left } else { right };
+            path = heap.cell(step, path);
+            tree = next;
+        }
+    };
+    let Some((node, below)) = heap.cell_parts(task.n[2]) else { return TaskStep::Punt };
+    let Some(node_key) = heap.head(node) else { return TaskStep::Punt };
+    let node = heap.cell(node_key, value);
+    let mut built = heap.cell(node, below);
+    let mut path = task.n[1];
+    while let Some((step, rest)) = heap.cell_parts(path) {
+        let parts = heap.cell_parts(step).and_then(|(side, tree)| {
+            let (node, below) = heap.cell_parts(tree)?;
+            let (left, right) = heap.cell_parts(below)?;
+            Some((side, node, left, right))
+        });
+        let Some((side, node, left, right)) = parts else { return TaskStep::Punt };
+        built = if side.as_direct() == Some(0) {
+            heap.tuple(&[node, built, right])
+        } else {
+            heap.tuple(&[node, left, built])
+        };
+        path = rest;
+    }
+    TaskStep::Done(built)
 }
 
 /// `~(rep by a)` / `~(rep in a)` with `b`: fold over the nodes; the gate gets `[node running]`,

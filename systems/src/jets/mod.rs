@@ -234,10 +234,12 @@ pub struct TaskJet {
 pub static TASKS: &[TaskJet] = &[
     TaskJet { label: "k140/one/two/by/all", run: gates::by_all },
     TaskJet { label: "k140/one/two/by/any", run: gates::by_any },
+    TaskJet { label: "k140/one/two/by/jab", run: gates::by_jab },
     TaskJet { label: "k140/one/two/by/rep", run: gates::tree_rep },
     TaskJet { label: "k140/one/two/by/run", run: gates::by_run },
     TaskJet { label: "k140/one/two/by/urn", run: gates::by_urn },
     TaskJet { label: "k140/one/two/in/rep", run: gates::tree_rep },
+    TaskJet { label: "k140/one/two/in/run", run: gates::in_run },
     TaskJet { label: "k140/one/two/levy", run: gates::levy },
     TaskJet { label: "k140/one/two/lien", run: gates::lien },
     TaskJet { label: "k140/one/two/murn", run: gates::murn },
