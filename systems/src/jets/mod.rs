@@ -25,6 +25,7 @@ mod order;
 mod parse;
 mod phonetic;
 mod serial;
+mod slaw;
 mod text;
 mod types;
 pub mod ut;
@@ -184,6 +185,7 @@ pub static TABLE: &[Jet] = &[
     Jet { label: "k140/one/two/tri/qua/po/tod", run: phonetic::tod },
     Jet { label: "k140/one/two/tri/qua/po/tos", run: phonetic::tos },
     Jet { label: "k140/one/two/tri/qua/shim/fun", run: parse::shim },
+    Jet { label: "k140/one/two/tri/qua/slaw", run: slaw::slaw },
     Jet { label: "k140/one/two/tri/qua/trip", run: text::trip },
     Jet { label: "k140/one/two/tri/sha/sha1", run: hashes::sha1 },
     Jet { label: "k140/one/two/tri/shal", run: hashes::shal },
@@ -216,6 +218,7 @@ pub const VERE_DEVIATES: &[&str] = &[
     "k140/one/two/tri/qua/pen/hex/loss",
     "k140/one/two/tri/qua/po/ind",
     "k140/one/two/tri/qua/po/ins",
+    "k140/one/two/tri/qua/slaw",
     "k140/one/two/tri/shas",
 ];
 

@@ -56,13 +56,23 @@ fn scramble(heap: &mut Heap, core: Noun, rounds: fn(u32) -> u32) -> JetOutcome {
     finish((|| {
         let pyn = atom_at(heap, core, SAMPLE)?;
         let Some(value) = heap.as_u64(pyn) else { return Ok(pyn) };
-        let low = value as u32;
-        if value < B as u64 || low < B {
-            return Ok(pyn);
-        }
-        let high = value & !0xffff_ffff;
-        Ok(heap.atom_u64(high | walk(low, rounds) as u64))
+        Ok(heap.atom_u64(scramble_value(value, rounds)))
     })())
+}
+
+/// [`scramble`] of a value that fits in 64 bits.
+fn scramble_value(value: u64, rounds: fn(u32) -> u32) -> u64 {
+    let low = value as u32;
+    if value < B as u64 || low < B {
+        return value;
+    }
+    let high = value & !0xffff_ffff;
+    high | walk(low, rounds) as u64
+}
+
+/// `(fynd:ob cry)` of a value that fits in 64 bits (larger ones are unchanged).
+pub(super) fn fynd_value(cry: u64) -> u64 {
+    scramble_value(cry, backward)
 }
 
 /// `(fein:ob pyn)`.

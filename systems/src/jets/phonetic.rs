@@ -45,6 +45,16 @@ fn find(table: &[u8; 768], heap: &Heap, text: Noun) -> Option<u64> {
     table.chunks_exact(3).position(|syllable| syllable == &low[..3]).map(|i| i as u64)
 }
 
+/// The byte of prefix syllable `syllable` (three letters), if it is one.
+pub(super) fn prefix_byte(syllable: &[u8]) -> Option<u64> {
+    PREFIXES.chunks_exact(3).position(|s| s == syllable).map(|i| i as u64)
+}
+
+/// The byte of suffix syllable `syllable` (three letters), if it is one.
+pub(super) fn suffix_byte(syllable: &[u8]) -> Option<u64> {
+    SUFFIXES.chunks_exact(3).position(|s| s == syllable).map(|i| i as u64)
+}
+
 fn parse(table: &[u8; 768], heap: &mut Heap, core: Noun) -> JetOutcome {
     finish((|| {
         let text = atom_at(heap, core, SAMPLE)?;
