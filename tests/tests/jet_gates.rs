@@ -152,6 +152,32 @@ fn mole_equals_its_arm() {
     assert_eq!(kit.compared, cases.len());
 }
 
+/// `mule` on traps that answer, crash (with and without a `%mean`), or scry with no one to answer: the
+/// products, tangs included, must be the arm's.
+#[test]
+fn mule_equals_its_arm() {
+    let mut kit = boot();
+    let mule = kit.wish("mule");
+    let cases = [
+        "|.(42)",
+        "|.([1 2 3])",
+        "|.(!!)",
+        "|.((div 1 0))",
+        "|.(~|(%foo !!))",
+        "|.(~_(leaf+\"bar\" (dec 0)))",
+        "|.(.^(* %cx /~zod/base/1/foo))",
+        "|.((mule |.(!!)))",
+    ];
+    for source in cases {
+        let trap = kit.wish(source);
+        let (jet, nock) = kit.both(mule, trap);
+        assert_ne!(nock, Ended::Unfinished);
+        assert_eq!(jet, nock, "{source}");
+        kit.compared += 1;
+    }
+    assert_eq!(kit.compared, cases.len());
+}
+
 /// Map and set arms that take a gate, each on a door whose tree is replaced by a generated one (built by
 /// `malt` or `silt`, so it is a real treap).
 const TREE_CASES: &[(&str, bool, &[&str])] = &[

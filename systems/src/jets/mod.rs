@@ -259,6 +259,7 @@ pub static TASKS: &[TaskJet] = &[
     TaskJet { label: "k140/one/two/tri/qua/glue/fun", run: parse::glue },
     TaskJet { label: "k140/one/two/tri/qua/here/fun", run: parse::here },
     TaskJet { label: "k140/one/two/tri/qua/mole", run: virtualize::mole },
+    TaskJet { label: "k140/one/two/tri/qua/mule", run: virtualize::mule },
     TaskJet { label: "k140/one/two/tri/qua/pfix", run: parse::pfix },
     TaskJet { label: "k140/one/two/tri/qua/plug", run: parse::plug },
     TaskJet { label: "k140/one/two/tri/qua/pose", run: parse::pose },

@@ -1,7 +1,8 @@
 //! Chapter 4n of hoon.hoon: running a trap virtualized. `mole` is the typed `mure`: Vere's jet slams
 //! `mure` with the trap, so the trap runs once (the arm runs it a second time, unvirtualized, to give
 //! the product its type). `mure` runs the trap under `+mink`, passing any scry it makes on outward, and
-//! answers `[~ product]`, or `~` if it crashed or blocked.
+//! answers `[~ product]`, or `~` if it crashed or blocked. `mule` is the typed `mute`, and likewise runs
+//! the trap once, through `mute`.
 
 use crate::interp::{Task, TaskStep};
 use components::{Heap, Noun};
@@ -32,6 +33,37 @@ pub fn mole(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
                 TaskStep::Done(heap.cell(Noun::ZERO, product))
             }
             _ => TaskStep::Done(Noun::ZERO),
+        },
+    }
+}
+
+/// The axis of `+mute` in the `qua` core (Vere's hook for it).
+const MUTE_AXIS: u64 = 0x2f_babe;
+
+/// `(mule tap)`: `[%& product]` of the trap, or `[%| tang]` if it crashes or blocks. As Vere's jet does,
+/// this slams `+mute` (found at its hook axis in the `qua` core, the gate's context) with the trap, so
+/// the trap runs once; the arm runs it a second time, unvirtualized, to give the product its type.
+/// Stage 0 computes the `mute` gate (an arm of `qua`); stage 1 slams it.
+pub fn mule(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
+    match input {
+        None => {
+            let (Some(trap), Some(qua)) = (heap.slot_u64(task.core, 6), heap.slot_u64(task.core, 7)) else {
+                return TaskStep::Punt;
+            };
+            if heap.slot_u64(qua, MUTE_AXIS).is_none() {
+                return TaskStep::Punt;
+            }
+            task.load(&[trap]);
+            let axis = heap.atom_u64(MUTE_AXIS);
+            let this = heap.parse("[0 1]").expect("a formula");
+            let nine = Noun::direct(9).expect("small");
+            let formula = heap.tuple(&[nine, axis, this]);
+            let scry = pass_on(heap);
+            TaskStep::Mink { subject: qua, formula, scry }
+        }
+        Some(tone) => match heap.cell_parts(tone) {
+            Some((tag, gate)) if tag.as_direct() == Some(0) => TaskStep::Tail { gate, sample: task.n[0] },
+            _ => TaskStep::Punt,
         },
     }
 }
