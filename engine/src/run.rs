@@ -34,7 +34,8 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::{CommitConfig, Committer, Event, Layout};
-use systems::serf::{InFlight, Serf, Work};
+use systems::interp::Job;
+use systems::serf::{InFlight, Progress, Serf, Work};
 
 /// Lines waiting between the stdin reader and the ship.
 const INPUT_LINES_MAX: usize = 64;
@@ -192,6 +193,14 @@ impl Inbox {
 struct Computing {
     event: Option<(InFlight, Noun, Origin)>,
     last_now: u128,
+}
+
+/// A heavy jet's job the ship's event waits on (DESIGN.md, jet_dispatch): queued by `nock_step`, run by
+/// `jet_dispatch` on the thread pool, answered back into the event by the next `nock_step`.
+#[derive(Component, Default)]
+struct JetJob {
+    queued: Option<Job>,
+    answer: Option<Vec<u8>>,
 }
 
 /// The group-commit writer, and the effects of computed events waiting for their event to be durable.
@@ -401,11 +410,27 @@ fn io_poll(
 fn nock_step(
     mut control: ResMut<Control>,
     mut io: ResMut<Io>,
-    mut ships: Query<(Entity, &mut Kernel, &mut Inbox, &mut Computing, &mut Persist, Option<&mut Conn>)>,
+    mut ships: Query<(
+        Entity,
+        &mut Kernel,
+        &mut Inbox,
+        &mut Computing,
+        &mut Persist,
+        &mut JetJob,
+        Option<&mut Conn>,
+    )>,
 ) {
     let tick_steps = control.options.tick_steps.max(1);
-    for (me, mut kernel, mut inbox, mut computing, mut persist, mut conn) in &mut ships {
+    for (me, mut kernel, mut inbox, mut computing, mut persist, mut jet_job, mut conn) in &mut ships {
         let serf = &mut kernel.0;
+        if jet_job.queued.is_some() {
+            continue;
+        }
+        if let Some(answer) = jet_job.answer.take()
+            && let Some((event, _, _)) = computing.event.as_mut()
+        {
+            serf.give_job(event, &answer);
+        }
         let mut left = tick_steps;
         while left > 0 {
             if computing.event.is_none() {
@@ -424,9 +449,16 @@ fn nock_step(
             }
             let (event, ovum, _) = computing.event.as_mut().expect("an event in flight");
             let before = serf.runner.steps;
-            let work = serf.advance(event, left);
+            let progress = serf.advance_pooled(event, left);
             left = left.saturating_sub((serf.runner.steps - before).max(1));
-            let Some(work) = work else { break };
+            let work = match progress {
+                Progress::Ended(work) => work,
+                Progress::Paused => break,
+                Progress::Job(job) => {
+                    jet_job.queued = Some(job);
+                    break;
+                }
+            };
             let ovum = *ovum;
             let (_, _, origin) = computing.event.take().expect("an event in flight");
             match complete(serf, &mut persist, work, ovum, origin) {
@@ -443,6 +475,19 @@ fn nock_step(
             }
         }
     }
+}
+
+/// Runs the heavy jets' jobs the ships' events wait on, in parallel on the thread pool; each answer goes
+/// back into its event at the next `nock_step`. A job is a pure function of its input, so where and in
+/// what order the jobs run changes nothing in any ship's state.
+fn jet_dispatch(mut ships: Query<&mut JetJob>) {
+    use rayon::prelude::*;
+    let mut waiting: Vec<Mut<JetJob>> = ships.iter_mut().filter(|j| j.queued.is_some()).collect();
+    waiting.par_iter_mut().for_each(|jet_job| {
+        if let Some(job) = jet_job.queued.take() {
+            jet_job.answer = Some(job.answer());
+        }
+    });
 }
 
 /// What follows an event's end: its trace printed if it failed, the event (or its `%crud`) handed to the
@@ -683,8 +728,9 @@ fn tick_schedule() -> Schedule {
         ambiguity_detection: LogLevel::Error,
         ..Default::default()
     });
-    schedule
-        .add_systems((io_poll, term_resize, nock_step, persist, route_effects, conn_serve, snapshot).chain());
+    schedule.add_systems(
+        (io_poll, term_resize, nock_step, jet_dispatch, persist, route_effects, conn_serve, snapshot).chain(),
+    );
     schedule
 }
 
@@ -794,6 +840,7 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
                 pending: VecDeque::new(),
             },
             Outbox::default(),
+            JetJob::default(),
             Behn::default(),
             Terminal {
                 ansi: raw.as_ref().map(|_| AnsiOutput { rows, cols }),
@@ -847,6 +894,13 @@ fn finish(world: &mut World, ship: Entity) -> Result<(), String> {
     if let Some((mut event, ovum, origin)) = in_flight {
         let mut kernel = entity.take::<Kernel>().expect("the ship's kernel");
         let mut persist = entity.take::<Persist>().expect("the ship's log writer");
+        // A job the event waits on is run here (its answer given back), like any later one.
+        let waiting = entity.get_mut::<JetJob>().map(|mut j| (j.queued.take(), j.answer.take()));
+        if let Some((queued, answer)) = waiting
+            && let Some(answer) = answer.or_else(|| queued.map(|job| job.answer()))
+        {
+            kernel.0.give_job(&mut event, &answer);
+        }
         let work = loop {
             if let Some(work) = kernel.0.advance(&mut event, u64::MAX) {
                 break work;

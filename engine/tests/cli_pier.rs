@@ -472,7 +472,8 @@ fn dojo(pier: &Path, command: &str) -> String {
 /// compiled from source (about 8 minutes in release here, so not in CI; the boot prints what Vere's does
 /// and ends at event 13 with the agents installed); then `engine run` serves it, and `engine dojo` types
 /// commands at its dojo prompt: `(add 2 2)` prints 4, `=a 5` then `a` prints 5, a line that does not
-/// parse is refused and cleared, and after a restart `a` still prints 5. Run with
+/// parse is refused and cleared, a long hash goes through jet_dispatch, and after a restart `a` still
+/// prints 5. Run with
 /// `cargo test --release -p engine --test cli_pier -- --ignored brass`.
 #[test]
 #[ignore = "long: about 8 minutes in release (see the README's long tests)"]
@@ -498,6 +499,12 @@ fn brass_boots_a_fake_zod_to_a_dojo_that_remembers() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("did not take"), "{refused:?}");
     assert_eq!(dojo(&pier, "our"), "> our\n~zod\n", "the refused line was cleared");
+    // A hash of a megabyte is a heavy jet's job, run by jet_dispatch on the pool: the same answer as
+    // `engine eval` gives (where the runner runs it itself).
+    let long_hash = "(shay 1.048.576 42)";
+    let evaluated =
+        ok(&engine(&["eval", "--pill", pill_path("ivory.pill").to_str().unwrap(), long_hash]), "eval");
+    assert_eq!(dojo(&pier, long_hash), format!("> {long_hash}\n{evaluated}"));
     let out = stop_ship(ship);
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(printed.contains("~zod:dojo> "), "the terminal shows the prompt: {printed}");

@@ -27,7 +27,21 @@ pub struct Call {
     base: usize,
 }
 
+/// What a slice of a call came to, when heavy jets' jobs are handed out.
+pub enum Advance {
+    /// Not ended yet: the step budget ran out, or an answer is awaited.
+    Paused,
+    /// A heavy jet's job: run it and give the answer back ([`Call::give_job`]).
+    Job(crate::interp::Job),
+    Ended(Result<Noun, Crash>),
+}
+
 impl Call {
+    /// The answer to the job [`Runner::advance_pooled`] handed out: the jet's product's bytes.
+    pub fn give_job(&mut self, heap: &mut Heap, answer: &[u8]) {
+        self.machine.give_job(heap, answer);
+    }
+
     /// Steps the call has taken so far.
     pub fn steps(&self) -> u64 {
         self.machine.steps()
@@ -88,12 +102,39 @@ impl Runner {
     /// [`Runner::budget_steps`] in all ends as `intr`. When it ends, its garbage is collected: only the
     /// product (or the trace), and what the hints hold, stay in the heap.
     pub fn advance(&mut self, heap: &mut Heap, call: &mut Call, slice: u64) -> Option<Result<Noun, Crash>> {
+        loop {
+            match self.advance_pooled(heap, call, slice) {
+                Advance::Job(job) => call.machine.give_job(heap, &job.answer()),
+                Advance::Paused => return None,
+                Advance::Ended(result) => return Some(result),
+            }
+        }
+    }
+
+    /// [`Runner::advance`], except that a heavy jet's job is handed out ([`Advance::Job`]) rather than
+    /// run here: the caller runs it where it likes (the app's jet_dispatch, on its thread pool) and gives
+    /// the answer back with [`Call::give_job`] before advancing again. A call waiting for an answer
+    /// stays paused.
+    pub fn advance_pooled(&mut self, heap: &mut Heap, call: &mut Call, slice: u64) -> Advance {
+        if call.machine.waits_for_job() {
+            return match call.machine.take_job() {
+                Some(job) => Advance::Job(job),
+                None => Advance::Paused,
+            };
+        }
         let before = call.machine.steps();
         let left = self.budget_steps.saturating_sub(before);
         let outcome = match call.machine.run_with(heap, &mut self.hints, slice.min(left)) {
+            Outcome::Paused if call.machine.waits_for_job() => {
+                self.steps += call.machine.steps() - before;
+                return match call.machine.take_job() {
+                    Some(job) => Advance::Job(job),
+                    None => Advance::Paused,
+                };
+            }
             Outcome::Paused if slice < left => {
                 self.steps += call.machine.steps() - before;
-                return None;
+                return Advance::Paused;
             }
             Outcome::Paused => Outcome::Crashed(call.machine.abandon(heap)),
             outcome => outcome,
@@ -110,7 +151,7 @@ impl Runner {
         };
         self.hints.relocate(&mut |n| collector.relocate(n));
         collector.finish();
-        Some(result)
+        Advance::Ended(result)
     }
 
     /// Calls a gate: its sample (axis 6) replaced, arm 2 run.

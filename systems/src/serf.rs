@@ -9,8 +9,8 @@
 //! Every event leaves the kernel's new state in the heap's old space; [`Serf::compact`] copies what is
 //! still reachable (the kernel and the jet registrations) into a fresh heap.
 
-use crate::arvo::{Call, Runner};
-use crate::interp::{Crash, Hints, Mote};
+use crate::arvo::{Advance, Call, Runner};
+use crate::interp::{Crash, Hints, Job, Mote};
 use crate::jets::dashboard::Dashboard;
 use components::copy::Collector;
 use components::{Heap, Noun};
@@ -157,6 +157,24 @@ fn list_items(heap: &Heap, mut list: Noun) -> Vec<Noun> {
 
 fn term(heap: &mut Heap, text: &str) -> Noun {
     heap.atom_from_bytes(text.as_bytes())
+}
+
+/// What a slice of an event came to, when heavy jets' jobs are handed out ([`Serf::advance_pooled`]).
+pub enum Progress {
+    /// Not ended: the step budget ran out, or the event waits for a job's answer.
+    Paused,
+    /// A heavy jet's job to run; give its answer with [`Serf::give_job`].
+    Job(Job),
+    Ended(Work),
+}
+
+impl Progress {
+    fn waiting(advance: Advance) -> Progress {
+        match advance {
+            Advance::Job(job) => Progress::Job(job),
+            Advance::Paused | Advance::Ended(_) => Progress::Paused,
+        }
+    }
 }
 
 /// One ship's kernel, the heap it lives in, and the runner (jets, memo cache) that computes its events.
@@ -362,19 +380,43 @@ impl Serf {
     }
 
     /// Runs an event for at most `slice` more steps: `None` while it has not ended. A failed event is
-    /// retried as `[now+1 //arvo [%crud goof ovum]]` on the unchanged kernel, as Vere 1.16 does.
+    /// retried as `[now+1 //arvo [%crud goof ovum]]` on the unchanged kernel, as Vere 1.16 does. Heavy
+    /// jets' jobs are run here.
     pub fn advance(&mut self, event: &mut InFlight, slice: u64) -> Option<Work> {
+        loop {
+            match self.advance_pooled(event, slice) {
+                Progress::Paused => return None,
+                Progress::Job(job) => self.give_job(event, &job.answer()),
+                Progress::Ended(work) => return Some(work),
+            }
+        }
+    }
+
+    /// The answer to the job [`Serf::advance_pooled`] handed out.
+    pub fn give_job(&mut self, event: &mut InFlight, answer: &[u8]) {
+        match &mut event.stage {
+            Stage::Poke(call) | Stage::Crud { call, .. } => call.give_job(&mut self.heap, answer),
+            Stage::Failed(_) | Stage::Done => {}
+        }
+    }
+
+    /// [`Serf::advance`], except that a heavy jet's job is handed out to be run elsewhere (the app's
+    /// jet_dispatch); the event waits until [`Serf::give_job`] brings the answer.
+    pub fn advance_pooled(&mut self, event: &mut InFlight, slice: u64) -> Progress {
         loop {
             match std::mem::replace(&mut event.stage, Stage::Done) {
                 Stage::Poke(mut call) => {
-                    let Some(result) = self.runner.advance(&mut self.heap, &mut call, slice) else {
-                        event.stage = Stage::Poke(call);
-                        return None;
+                    let result = match self.runner.advance_pooled(&mut self.heap, &mut call, slice) {
+                        Advance::Ended(result) => result,
+                        waiting => {
+                            event.stage = Stage::Poke(call);
+                            return Progress::waiting(waiting);
+                        }
                     };
                     match self.end_poke(result) {
                         Ok(effects) => {
                             let mug = self.mug();
-                            return Some(Work::Done { job: event.job, mug, effects });
+                            return Progress::Ended(Work::Done { job: event.job, mug, effects });
                         }
                         Err(crash) => event.stage = Stage::Failed(crash),
                     }
@@ -382,7 +424,9 @@ impl Serf {
                 Stage::Failed(crash) => {
                     let goof = self.goof(crash);
                     // `[now+1 //arvo [%crud goof ovum]]`: 1.16 adds one unit to the time.
-                    let Ok(later) = self.heap.inc(event.now) else { return Some(Work::Bail(vec![goof])) };
+                    let Ok(later) = self.heap.inc(event.now) else {
+                        return Progress::Ended(Work::Bail(vec![goof]));
+                    };
                     let arvo = term(&mut self.heap, "arvo");
                     let wire = self.heap.tuple(&[Noun::ZERO, arvo, Noun::ZERO]);
                     let crud = term(&mut self.heap, "crud");
@@ -392,15 +436,18 @@ impl Serf {
                     let crud_job = self.heap.cell(later, crud_ovum);
                     match self.begin_poke(crud_job) {
                         Ok(call) => event.stage = Stage::Crud { call, job: crud_job, goof },
-                        Err(crash) => return Some(Work::Bail(vec![self.goof(crash), goof])),
+                        Err(crash) => return Progress::Ended(Work::Bail(vec![self.goof(crash), goof])),
                     }
                 }
                 Stage::Crud { mut call, job, goof } => {
-                    let Some(result) = self.runner.advance(&mut self.heap, &mut call, slice) else {
-                        event.stage = Stage::Crud { call, job, goof };
-                        return None;
+                    let result = match self.runner.advance_pooled(&mut self.heap, &mut call, slice) {
+                        Advance::Ended(result) => result,
+                        waiting => {
+                            event.stage = Stage::Crud { call, job, goof };
+                            return Progress::waiting(waiting);
+                        }
                     };
-                    return Some(match self.end_poke(result) {
+                    return Progress::Ended(match self.end_poke(result) {
                         Ok(effects) => {
                             let mug = self.mug();
                             Work::Swap { job, mug, effects, goof }
@@ -408,7 +455,7 @@ impl Serf {
                         Err(crash) => Work::Bail(vec![self.goof(crash), goof]),
                     });
                 }
-                Stage::Done => return None,
+                Stage::Done => return Progress::Paused,
             }
         }
     }

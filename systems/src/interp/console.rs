@@ -4,6 +4,7 @@
 
 use super::hint::{Hints, JetCall, Task};
 use super::{Machine, Mote, Outcome};
+use crate::jets::JetOutcome;
 use crate::jets::dashboard::{Binding, Dashboard, outcome_to_call};
 use components::hash::U64Map;
 use components::{Heap, Noun};
@@ -47,6 +48,8 @@ pub struct ConsoleHints {
     memo_entries: usize,
     /// Where slog and `%bout` lines go (a progress display); stderr when `None`.
     pub log: Option<LogSink>,
+    /// A heavy jet's job, between [`Hints::jet`] and [`Hints::take_job`].
+    job: Option<crate::interp::Job>,
 }
 
 impl ConsoleHints {
@@ -97,9 +100,11 @@ impl ConsoleHints {
             let show = |heap: &Heap, call: &JetCall| match call {
                 JetCall::Product(p) => heap.print_limited(*p, PRINT_CHARS_MAX),
                 JetCall::Crash { mote, .. } => format!("crash {}", mote.name()),
-                JetCall::Nock | JetCall::Mink { .. } | JetCall::Memo { .. } | JetCall::Task(_) => {
-                    "punt".into()
-                }
+                JetCall::Nock
+                | JetCall::Mink { .. }
+                | JetCall::Memo { .. }
+                | JetCall::Task(_)
+                | JetCall::Offload => "punt".into(),
             };
             let nock_text = match nock {
                 Outcome::Done(p) => heap.print_limited(p, PRINT_CHARS_MAX),
@@ -138,7 +143,17 @@ impl Hints for ConsoleHints {
             }
             Binding::Task(run) => JetCall::Task(Task { check: self.check_jets, ..Task::new(run, core) }),
             Binding::Driver(jet) => {
-                let outcome = jet(heap, core);
+                let outcome = match jet(heap, core) {
+                    // Checked jets answer at once, to be compared.
+                    JetOutcome::Offload(job) if self.check_jets => {
+                        JetOutcome::Product(heap.atom_from_bytes(&job.answer()))
+                    }
+                    JetOutcome::Offload(job) => {
+                        self.job = Some(job);
+                        return JetCall::Offload;
+                    }
+                    other => other,
+                };
                 let call = outcome_to_call(heap, outcome);
                 if self.check_jets && !matches!(call, JetCall::Nock) {
                     let label = label.to_string();
@@ -166,6 +181,10 @@ impl Hints for ConsoleHints {
 
     fn register(&mut self, heap: &mut Heap, core: Noun, clue: Noun) {
         self.dashboard.register(heap, core, clue);
+    }
+
+    fn take_job(&mut self) -> Option<crate::interp::Job> {
+        self.job.take()
     }
 
     fn memo_find(&mut self, heap: &mut Heap, key: Noun) -> Option<Noun> {

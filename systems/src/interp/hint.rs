@@ -70,6 +70,23 @@ impl Task {
     }
 }
 
+/// A heavy jet's pure computation over bytes (hashing a large atom, say), handed out of the machine so
+/// that it can run on a thread pool while other ships step (DESIGN.md, jet_dispatch). `run(&input)` gives
+/// the product atom's bytes (least significant first). Whoever runs it gives the answer back with
+/// [`crate::interp::Machine::give_job`]; the result is the same wherever it runs.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub run: fn(&[u8]) -> Vec<u8>,
+    pub input: Vec<u8>,
+}
+
+impl Job {
+    /// Runs the job here.
+    pub fn answer(&self) -> Vec<u8> {
+        (self.run)(&self.input)
+    }
+}
+
 /// What a jet made of a kick.
 #[derive(Debug, Clone, Copy)]
 pub enum JetCall {
@@ -87,6 +104,9 @@ pub enum JetCall {
     Memo { key: Noun, when: MemoWhen },
     /// A jet that calls gates: the machine drives the task.
     Task(Task),
+    /// A heavy jet's job, waiting in the hints ([`Hints::take_job`]): the machine pauses until it is
+    /// answered.
+    Offload,
 }
 
 /// The trace frame `[%mean 'text']` a crashing jet pushes.
@@ -133,6 +153,11 @@ pub trait Hints {
     /// A task made with `check` set ended, with its product or its crash's class.
     fn task_ended(&mut self, heap: &mut Heap, core: Noun, ended: Result<Noun, Mote>) {
         let _ = (heap, core, ended);
+    }
+
+    /// The job of the [`JetCall::Offload`] just returned.
+    fn take_job(&mut self) -> Option<Job> {
+        None
     }
 
     /// A `%fast` hint produced `core`, with its evaluated `clue` (`[name parent-axis hooks]`).

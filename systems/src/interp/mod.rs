@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 pub use console::{ConsoleHints, LogSink};
-pub use hint::{Hints, JetCall, MemoWhen, NoHints, Task, TaskFn, TaskStep, mean_frame};
+pub use hint::{Hints, JetCall, Job, MemoWhen, NoHints, Task, TaskFn, TaskStep, mean_frame};
 
 /// Vere's crash classes (motes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,6 +263,10 @@ pub struct Machine {
     /// The heap size at which the next collection runs.
     collect_at: usize,
     collections: u64,
+    /// A heavy jet's job, not yet taken by [`Machine::take_job`].
+    job: Option<Job>,
+    /// A job was taken and its answer has not come back ([`Machine::give_job`]): the machine waits.
+    awaiting_job: bool,
 }
 
 impl Default for Machine {
@@ -299,7 +303,30 @@ impl Machine {
             young_base: 0,
             collect_at: usize::MAX,
             collections: 0,
+            job: None,
+            awaiting_job: false,
         }
+    }
+
+    /// The heavy jet's job the machine paused for, if any: run it (anywhere) and give the answer back
+    /// with [`Machine::give_job`]. Until then [`Machine::run_with`] stays paused.
+    pub fn take_job(&mut self) -> Option<Job> {
+        let job = self.job.take()?;
+        self.awaiting_job = true;
+        Some(job)
+    }
+
+    /// Whether the machine waits for a job's answer (taken or not).
+    pub fn waits_for_job(&self) -> bool {
+        self.job.is_some() || self.awaiting_job
+    }
+
+    /// The answer to the job taken: the product atom's bytes become the jet's product.
+    pub fn give_job(&mut self, heap: &mut Heap, answer: &[u8]) {
+        debug_assert!(self.awaiting_job, "an answer with no job taken");
+        let product = heap.atom_from_bytes(answer);
+        self.values.push(product);
+        self.awaiting_job = false;
     }
 
     /// How many collections this machine has run.
@@ -345,6 +372,8 @@ impl Machine {
         self.values.clear();
         self.traces.clear();
         self.scry_handlers.clear();
+        self.job = None;
+        self.awaiting_job = false;
         self.young_base = heap.words_used();
         self.collect_at = self.young_base.saturating_add(self.limits.young_words_min);
     }
@@ -390,6 +419,10 @@ impl Machine {
     pub fn run_with(&mut self, heap: &mut Heap, hints: &mut dyn Hints, budget_steps: u64) -> Outcome {
         let mut budget = budget_steps;
         loop {
+            // A heavy jet's job is out: its answer is the next product.
+            if self.job.is_some() || self.awaiting_job {
+                return Outcome::Paused;
+            }
             if self.work.is_empty() {
                 let product = self.values.pop().expect("a finished computation leaves its product");
                 return Outcome::Done(product);
@@ -718,6 +751,10 @@ impl Machine {
                 self.work.push(Work::MemoStore { key, when });
                 self.work.push(Work::Eval { subject: core, formula });
             }
+            hint::JetCall::Offload => match hints.take_job() {
+                Some(job) => self.job = Some(job),
+                None => return Err(Mote::Fail),
+            },
             hint::JetCall::Task(task) => {
                 if task.check {
                     self.work.push(Work::TaskEnd { core });
@@ -865,6 +902,8 @@ impl Machine {
     /// stopped (Vere reports a trace for an interrupted event too). The machine is left idle.
     pub fn abandon(&mut self, heap: &mut Heap) -> Crash {
         // Only `exit` is caught by `+mink`, so unwinding with `intr` always reaches the top.
+        self.job = None;
+        self.awaiting_job = false;
         self.unwind(heap, &mut NoHints, Mote::Intr).unwrap_or(Crash { mote: Mote::Intr, trace: Vec::new() })
     }
 

@@ -31,32 +31,52 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
+/// Messages at least this long are hashed as a [`crate::interp::Job`], which the app may run on its
+/// thread pool (jet_dispatch) while other ships step; shorter ones are hashed at once.
+pub const OFFLOAD_BYTES_MIN: usize = 1 << 20;
+
+fn sha256_job(bytes: &[u8]) -> Vec<u8> {
+    sha256(bytes).to_vec()
+}
+
+fn sha512_job(bytes: &[u8]) -> Vec<u8> {
+    let digest: [u8; 64] = Sha512::digest(bytes).into();
+    digest.to_vec()
+}
+
+/// The product: the digest of the message by `run`, at once, or as a job for a long message.
+fn digest(heap: &mut Heap, run: fn(&[u8]) -> Vec<u8>, message: Step<Vec<u8>>) -> JetOutcome {
+    match message {
+        Ok(bytes) if bytes.len() >= OFFLOAD_BYTES_MIN => {
+            JetOutcome::Offload(crate::interp::Job { run, input: bytes })
+        }
+        Ok(bytes) => JetOutcome::Product(heap.atom_from_bytes(&run(&bytes))),
+        Err(outcome) => outcome,
+    }
+}
+
 /// `(shax ruz)`: SHA-256 of ruz's bytes.
 pub fn shax(heap: &mut Heap, core: Noun) -> JetOutcome {
-    finish((|| {
-        let ruz = atom_at(heap, core, SAMPLE)?;
-        let bytes = heap.atom(ruz).expect("an atom").to_bytes();
-        Ok(heap.atom_from_bytes(&sha256(&bytes)))
-    })())
+    let message = atom_at(heap, core, SAMPLE).map(|ruz| heap.atom(ruz).expect("an atom").to_bytes());
+    digest(heap, sha256_job, message)
 }
 
 /// `(shay len ruz)`: SHA-256 of exactly `len` bytes of ruz.
 pub fn shay(heap: &mut Heap, core: Noun) -> JetOutcome {
-    finish((|| {
-        let len = len_at(heap, core, SAM_2)?;
-        let bytes = bytes_of(heap, atom_at(heap, core, SAM_3)?, len)?;
-        Ok(heap.atom_from_bytes(&sha256(&bytes)))
-    })())
+    let message = sized_message(heap, core);
+    digest(heap, sha256_job, message)
 }
 
 /// `(shal len ruz)`: SHA-512 of exactly `len` bytes of ruz.
 pub fn shal(heap: &mut Heap, core: Noun) -> JetOutcome {
-    finish((|| {
-        let len = len_at(heap, core, SAM_2)?;
-        let bytes = bytes_of(heap, atom_at(heap, core, SAM_3)?, len)?;
-        let digest: [u8; 64] = Sha512::digest(&bytes).into();
-        Ok(heap.atom_from_bytes(&digest))
-    })())
+    let message = sized_message(heap, core);
+    digest(heap, sha512_job, message)
+}
+
+/// The `len` bytes of `ruz` of a `[len ruz]` sample.
+fn sized_message(heap: &Heap, core: Noun) -> Step<Vec<u8>> {
+    let len = len_at(heap, core, SAM_2)?;
+    bytes_of(heap, atom_at(heap, core, SAM_3)?, len)
 }
 
 /// `(shas sal ruz)`: the salted hash, as Vere computes it: SHA-256 of ruz, XORed with the salt; then

@@ -17,6 +17,7 @@ mod diff;
 mod ed25519;
 mod gates;
 mod hashes;
+pub use hashes::OFFLOAD_BYTES_MIN;
 mod lists;
 mod maps;
 mod math;
@@ -56,9 +57,12 @@ pub struct JetCrash {
 }
 
 /// What a jet returns.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum JetOutcome {
     Product(Noun),
+    /// A heavy computation over bytes, to be run where the runner chooses (on the pool when the app
+    /// allows it): its answer is the product.
+    Offload(crate::interp::Job),
     /// No answer from the jet: run the arm's Nock.
     Punt,
     Crash(JetCrash),

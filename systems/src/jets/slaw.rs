@@ -357,7 +357,7 @@ mod tests {
         match slaw(&mut heap, core) {
             JetOutcome::Product(p) => Some(heap.tail(p).map(|v| heap.atom(v).unwrap().to_bytes())),
             JetOutcome::Punt => None,
-            JetOutcome::Crash(c) => panic!("crash {c:?}"),
+            other => panic!("{other:?}"),
         }
     }
 
