@@ -15,10 +15,11 @@
 //! [`Schedule`] runs the systems of DESIGN.md each tick, in order: `io_poll` (signals, stdin, timers, and
 //! the reactor's completions for the sockets → inboxes; it is also where an idle app waits), `term_resize`,
 //! `nock_step` (at most `--tick-steps` Nock steps per ship per tick, so a long event never freezes I/O: it
-//! is resumed next tick), `persist` (release the effects of committed events), `route_effects` (to behn,
-//! conn and the terminal), `conn_serve` (scries and dojo lines, between events) and `snapshot`. Nothing
-//! assumes one ship, though `engine run` makes one (the keyboard goes to the first). Jets run inside
-//! `nock_step` for now (no separate `jet_dispatch` system yet).
+//! is resumed next tick; jets run inline, except heavy ones, whose jobs it queues), `jet_dispatch` (the
+//! queued jobs of every ship, in parallel on rayon's pool; their answers go back into the events next
+//! tick), `persist` (release the effects of committed events), `route_effects` (to behn, conn and the
+//! terminal), `conn_serve` (scries and dojo lines, between events) and `snapshot`. Nothing assumes one
+//! ship, though `engine run` makes one (the keyboard goes to the first).
 
 use crate::conn::{Action, Conn, Io, Origin, Outcome};
 use crate::ship::{self, Verbosity};
