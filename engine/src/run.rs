@@ -230,7 +230,8 @@ fn busy(computing: &Computing, inbox: &Inbox, persist: &Persist, outbox: &Outbox
 /// `%sav` files go.
 #[derive(Component)]
 struct Terminal {
-    ansi: Option<AnsiOutput>,
+    /// Raw mode: shared with the log sink, which prints the runtime's log lines above the prompt.
+    ansi: Option<Arc<Mutex<AnsiOutput>>>,
     capture: Option<Capture>,
     pier: std::path::PathBuf,
 }
@@ -247,7 +248,9 @@ impl Terminal {
         }
         match &self.ansi {
             Some(ansi) => {
+                let mut ansi = ansi.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                 let _ = out.write_all(&ansi.render(blits));
+                ansi.mirror(blits);
                 let _ = out.flush();
             }
             None => term::render_lines(blits, out),
@@ -603,13 +606,14 @@ fn route_effects(
 }
 
 /// SIGWINCH: the raw-mode terminal's new size goes to its ship as `%blew`.
-fn term_resize(control: Res<Control>, mut ships: Query<(&mut Inbox, &mut Terminal)>) {
+fn term_resize(control: Res<Control>, mut ships: Query<(&mut Inbox, &Terminal)>) {
     if !control.resized.swap(false, Ordering::Relaxed) {
         return;
     }
     let Some((cols, rows)) = crate::tty::window_size() else { return };
-    for (mut inbox, mut terminal) in &mut ships {
-        if let Some(ansi) = terminal.ansi.as_mut() {
+    for (mut inbox, terminal) in &mut ships {
+        if let Some(ansi) = terminal.ansi.as_ref() {
+            let mut ansi = ansi.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             (ansi.cols, ansi.rows) = (cols, rows);
             let mut scratch = Heap::new();
             let ovum = term::blew_ovum(&mut scratch, cols, rows);
@@ -790,6 +794,17 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
     let raw = if options.tty && crate::tty::is_tty() { Some(crate::tty::RawMode::enter()?) } else { None };
     let (cols, rows) = if raw.is_some() { crate::tty::window_size().unwrap_or((80, 24)) } else { (80, 24) };
 
+    // Raw mode: the runtime's log lines (slogs) go above the prompt, which is drawn again after them.
+    let ansi = raw.as_ref().map(|_| Arc::new(Mutex::new(AnsiOutput::new(cols, rows))));
+    if let Some(ansi) = ansi.clone() {
+        serf.runner.hints.log = Some(Arc::new(move |line: &str| {
+            let bytes = ansi.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).log_line(line);
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(&bytes);
+            let _ = out.flush();
+        }));
+    }
+
     // The start events, then the injected ova.
     let started = time::now();
     let mut inbox = Inbox::default();
@@ -843,11 +858,7 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
             Outbox::default(),
             JetJob::default(),
             Behn::default(),
-            Terminal {
-                ansi: raw.as_ref().map(|_| AnsiOutput { rows, cols }),
-                capture: None,
-                pier: guard.root.clone(),
-            },
+            Terminal { ansi: ansi.clone(), capture: None, pier: guard.root.clone() },
             Snapshots { last: Instant::now() },
         ))
         .id();

@@ -583,9 +583,77 @@ pub fn render_lines(blits: &[Blit], out: &mut impl Write) {
 pub struct AnsiOutput {
     pub rows: u64,
     pub cols: u64,
+    /// The prompt line as drum last drew it (its text, rendered) and the cursor's column in it: the
+    /// runtime's own log lines are printed above it and it is drawn again, as Vere does.
+    prompt: (Vec<u8>, u64),
+}
+
+/// A `%klr` stub's text with its styles.
+fn styled(segments: &[Segment], out: &mut Vec<u8>) {
+    for segment in segments {
+        let style = style_codes(segment);
+        if style.is_empty() {
+            out.extend_from_slice(segment.text.as_bytes());
+        } else {
+            out.extend_from_slice(format!("\x1b[{style}m").as_bytes());
+            out.extend_from_slice(segment.text.as_bytes());
+            out.extend_from_slice(b"\x1b[0m");
+        }
+    }
 }
 
 impl AnsiOutput {
+    pub fn new(cols: u64, rows: u64) -> AnsiOutput {
+        AnsiOutput { rows, cols, prompt: (Vec::new(), 0) }
+    }
+
+    /// Notes the prompt line drum redraws among `blits` (its text, then the `%hop` to its cursor).
+    pub fn mirror(&mut self, blits: &[Blit]) {
+        let mut redrawn: Option<(Vec<u8>, u64)> = None;
+        // The cursor is the `%hop` right after the redrawn text.
+        let mut cursor_next = false;
+        for blit in blits {
+            match blit {
+                Blit::Klr { segments, redraw: true } => {
+                    let mut text = Vec::new();
+                    styled(segments, &mut text);
+                    let width = segments.iter().map(|s| s.text.chars().count() as u64).sum();
+                    redrawn = Some((text, width));
+                    cursor_next = true;
+                    continue;
+                }
+                Blit::Put { text, redraw: true } => {
+                    redrawn = Some((text.as_bytes().to_vec(), text.chars().count() as u64));
+                    cursor_next = true;
+                    continue;
+                }
+                Blit::Hop(x) if cursor_next => {
+                    if let Some((_, cursor)) = redrawn.as_mut() {
+                        *cursor = *x;
+                    }
+                }
+                _ => {}
+            }
+            cursor_next = false;
+        }
+        if let Some(prompt) = redrawn {
+            self.prompt = prompt;
+        }
+    }
+
+    /// The bytes that print one of the runtime's log lines above the prompt, then draw the prompt again.
+    pub fn log_line(&self, line: &str) -> Vec<u8> {
+        let mut out = b"\r\x1b[K".to_vec();
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        let row = self.rows.max(1);
+        out.extend_from_slice(format!("\x1b[{row};1H\x1b[K").as_bytes());
+        out.extend_from_slice(&self.prompt.0);
+        let column = self.prompt.1.min(self.cols.saturating_sub(1)) + 1;
+        out.extend_from_slice(format!("\x1b[{row};{column}H\x1b[s").as_bytes());
+        out
+    }
+
     /// The bytes that draw `blits`.
     pub fn render(&self, blits: &[Blit]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -607,16 +675,7 @@ impl AnsiOutput {
                     out.extend_from_slice(b"\x1b[u");
                 }
                 Blit::Klr { segments, .. } => {
-                    for segment in segments {
-                        let style = style_codes(segment);
-                        if style.is_empty() {
-                            out.extend_from_slice(segment.text.as_bytes());
-                        } else {
-                            out.extend_from_slice(format!("\x1b[{style}m").as_bytes());
-                            out.extend_from_slice(segment.text.as_bytes());
-                            out.extend_from_slice(b"\x1b[0m");
-                        }
-                    }
+                    styled(segments, &mut out);
                     out.extend_from_slice(b"\x1b[u");
                 }
                 Blit::Nel => out.extend_from_slice(b"\r\n\x1b[s"),
@@ -732,11 +791,18 @@ mod tests {
         let list = [heap.cell(mor, redraw), heap.cell(mor, printed)];
         let list = heap.list(&list);
         let blits = read_blits(&heap, list);
-        let ansi = AnsiOutput { rows: 24, cols: 80 }.render(&blits);
+        let mut output = AnsiOutput::new(80, 24);
+        let ansi = output.render(&blits);
         assert_eq!(
             String::from_utf8(ansi).unwrap(),
             "\x1b[24;1H\x1b[s\r\x1b[K\x1b[u\x1b[32m~zod:dojo> \x1b[0m\x1b[u\x1b[24;12H\x1b[s\
              \x1b[24;1H\x1b[s\r\x1b[K\x1b[u4\x1b[u\r\n\x1b[s"
+        );
+        // A log line goes above the prompt, which is drawn again with its cursor.
+        output.mirror(&blits);
+        assert_eq!(
+            String::from_utf8(output.log_line("slog")).unwrap(),
+            "\r\x1b[Kslog\r\n\x1b[24;1H\x1b[K\x1b[32m~zod:dojo> \x1b[0m\x1b[24;12H\x1b[s"
         );
         let mut capture = Capture::default();
         capture.take(&blits);
