@@ -472,8 +472,8 @@ fn dojo(pier: &Path, command: &str) -> String {
 /// compiled from source (about 8 minutes in release here, so not in CI; the boot prints what Vere's does
 /// and ends at event 13 with the agents installed); then `engine run` serves it, and `engine dojo` types
 /// commands at its dojo prompt: `(add 2 2)` prints 4, `=a 5` then `a` prints 5, a line that does not
-/// parse is refused and cleared, a long hash goes through jet_dispatch, and after a restart `a` still
-/// prints 5. Run with
+/// parse is refused and cleared, a long hash goes through jet_dispatch, a scry over conn reads a file,
+/// and after a restart `a` still prints 5. Run with
 /// `cargo test --release -p engine --test cli_pier -- --ignored brass`.
 #[test]
 #[ignore = "long: about 8 minutes in release (see the README's long tests)"]
@@ -505,6 +505,22 @@ fn brass_boots_a_fake_zod_to_a_dojo_that_remembers() {
     let evaluated =
         ok(&engine(&["eval", "--pill", pill_path("ivory.pill").to_str().unwrap(), long_hash]), "eval");
     assert_eq!(dojo(&pier, long_hash), format!("> {long_hash}\n{evaluated}"));
+    // A scry over conn: `[%.n %once %cx %base /sys/kelvin]` gives the file's cask, `[%kelvin %zuse 417]`.
+    let mut stream = std::os::unix::net::UnixStream::connect(pier.join(".urb/conn.sock")).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut heap = components::Heap::new();
+    let peek = format!(
+        "[9 {} 1 {} {} {} [{} {} 0]]",
+        t("peek"),
+        t("once"),
+        t("cx"),
+        t("base"),
+        t("sys"),
+        t("kelvin")
+    );
+    let kelvin = format!("[9 {} 0 {} [1 0] [{} 417] 0 0]", t("peek"), t("kelvin"), t("zuse"));
+    assert_eq!(conn_ask(&mut stream, &mut heap, &peek), kelvin);
+    drop(stream);
     let out = stop_ship(ship);
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(printed.contains("~zod:dojo> "), "the terminal shows the prompt: {printed}");
