@@ -472,8 +472,8 @@ fn dojo(pier: &Path, command: &str) -> String {
 /// compiled from source (about 8 minutes in release here, so not in CI; the boot prints what Vere's does
 /// and ends at event 13 with the agents installed); then `engine run` serves it, and `engine dojo` types
 /// commands at its dojo prompt: `(add 2 2)` prints 4, `=a 5` then `a` prints 5, a line that does not
-/// parse is refused and cleared, a long hash goes through jet_dispatch, a scry over conn reads a file,
-/// and after a restart `a` still prints 5. Run with
+/// parse is refused and cleared, a long hash goes through jet_dispatch, a scry over conn reads a file, a
+/// thread runs through khan, and after a restart `a` still prints 5. Run with
 /// `cargo test --release -p engine --test cli_pier -- --ignored brass`.
 #[test]
 #[ignore = "long: about 8 minutes in release (see the README's long tests)"]
@@ -520,6 +520,12 @@ fn brass_boots_a_fake_zod_to_a_dojo_that_remembers() {
     );
     let kelvin = format!("[9 {} 0 {} [1 0] [{} 417] 0 0]", t("peek"), t("kelvin"), t("zuse"));
     assert_eq!(conn_ask(&mut stream, &mut heap, &peek), kelvin);
+    // A thread through khan: `[%fyrd %base %hi %tape %ship ~zod]` (spec/io.md §11's example) answers
+    // `[%avow %& %tape "hi ~zod successful"]`.
+    let fyrd = format!("[10 {} {} {} {} {} 0]", t("fyrd"), t("base"), t("hi"), t("tape"), t("ship"));
+    let tape: Vec<String> = "hi ~zod successful".chars().map(|c| (c as u32).to_string()).collect();
+    let avow = format!("[10 {} 0 {} {} 0]", t("avow"), t("tape"), tape.join(" "));
+    assert_eq!(conn_ask(&mut stream, &mut heap, &fyrd), avow);
     drop(stream);
     let out = stop_ship(ship);
     let printed = String::from_utf8_lossy(&out.stdout);
