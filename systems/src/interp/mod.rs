@@ -265,7 +265,8 @@ pub struct Machine {
     collections: u64,
     /// A heavy jet's job, not yet taken by [`Machine::take_job`].
     job: Option<Job>,
-    /// A job was taken and its answer has not come back ([`Machine::give_job`]): the machine waits.
+    /// A heavy jet's job is out (taken or not) and its answer has not come back ([`Machine::give_job`]):
+    /// the machine waits. One flag, so the step loop tests one thing.
     awaiting_job: bool,
 }
 
@@ -311,14 +312,12 @@ impl Machine {
     /// The heavy jet's job the machine paused for, if any: run it (anywhere) and give the answer back
     /// with [`Machine::give_job`]. Until then [`Machine::run_with`] stays paused.
     pub fn take_job(&mut self) -> Option<Job> {
-        let job = self.job.take()?;
-        self.awaiting_job = true;
-        Some(job)
+        self.job.take()
     }
 
     /// Whether the machine waits for a job's answer (taken or not).
     pub fn waits_for_job(&self) -> bool {
-        self.job.is_some() || self.awaiting_job
+        self.awaiting_job
     }
 
     /// The answer to the job taken: the product atom's bytes become the jet's product.
@@ -419,15 +418,12 @@ impl Machine {
     pub fn run_with(&mut self, heap: &mut Heap, hints: &mut dyn Hints, budget_steps: u64) -> Outcome {
         let mut budget = budget_steps;
         loop {
-            // A heavy jet's job is out: its answer is the next product.
-            if self.job.is_some() || self.awaiting_job {
-                return Outcome::Paused;
-            }
-            if self.work.is_empty() {
+            // (While a heavy jet's job is out, its answer is the next product: not done yet.)
+            if self.work.is_empty() && !self.awaiting_job {
                 let product = self.values.pop().expect("a finished computation leaves its product");
                 return Outcome::Done(product);
             }
-            if budget == 0 {
+            if budget == 0 || self.awaiting_job {
                 return Outcome::Paused;
             }
             budget -= 1;
@@ -752,7 +748,10 @@ impl Machine {
                 self.work.push(Work::Eval { subject: core, formula });
             }
             hint::JetCall::Offload => match hints.take_job() {
-                Some(job) => self.job = Some(job),
+                Some(job) => {
+                    self.job = Some(job);
+                    self.awaiting_job = true;
+                }
                 None => return Err(Mote::Fail),
             },
             hint::JetCall::Task(task) => {
