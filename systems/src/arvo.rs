@@ -231,7 +231,7 @@ fn wall_lines(heap: &Heap, wall: Noun) -> Vec<String> {
 }
 
 /// The version of the saved form of a booted ivory kernel.
-const SAVED_VERSION: u64 = 1;
+const SAVED_VERSION: u64 = 2;
 
 impl Ivory {
     /// The booted kernel, the gates eval uses and the jet registrations, as one noun to jam into a cache.

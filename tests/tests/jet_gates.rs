@@ -60,7 +60,9 @@ impl Kit {
         let core = self.heap.edit_u64(gate, 6, sample).unwrap();
         let two = Noun::direct(2).unwrap();
         let bound = self.runner.hints.dashboard.find(&mut self.heap, core, two).map(|(b, _)| b);
-        assert!(matches!(bound, Some(Binding::Task(_))), "the gate's jet is a task");
+        let Some(Binding::Task(run, hook)) = bound else { panic!("the gate's jet is a task") };
+        let task = self.runner.hints.dashboard.task(&mut self.heap, run, hook, core);
+        assert!(task.is_some(), "the hook the jet needs ({hook:?}) is registered");
         let kick = self.heap.parse("[9 2 0 1]").unwrap();
         let jet = self.run(core, kick);
         let arm = self.heap.slot_u64(core, 2).unwrap();
@@ -158,6 +160,10 @@ fn mole_equals_its_arm() {
 fn mule_equals_its_arm() {
     let mut kit = boot();
     let mule = kit.wish("mule");
+    // `qua`'s clue names `+mute` as a hook: kicking its arm at axis 0x2f.babe of `qua`.
+    let (qua, formula) = kit.runner.hints.dashboard.hook(&mut kit.heap, mule, "mute").expect("a hook");
+    assert_eq!(kit.heap.show(formula).to_string(), format!("[9 {} 0 1]", 0x2f_babe));
+    assert!(kit.heap.eq_unify(qua, kit.heap.slot_u64(mule, 7).unwrap()), "found one level up, in qua");
     let cases = [
         "|.(42)",
         "|.([1 2 3])",

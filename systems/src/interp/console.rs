@@ -141,7 +141,10 @@ impl Hints for ConsoleHints {
                     None => JetCall::Memo { key, when },
                 }
             }
-            Binding::Task(run) => JetCall::Task(Task { check: self.check_jets, ..Task::new(run, core) }),
+            Binding::Task(run, hook) => match self.dashboard.task(heap, run, hook, core) {
+                Some(task) => JetCall::Task(Task { check: self.check_jets, ..task }),
+                None => JetCall::Nock,
+            },
             Binding::Driver(jet) => {
                 let outcome = match jet(heap, core) {
                     // Checked jets answer at once, to be compared.

@@ -21,6 +21,8 @@ pub struct Task {
     pub n: [Noun; TASK_SLOTS],
     /// Report how the call ended to [`Hints::task_ended`] (for `--check-jets`).
     pub check: bool,
+    /// The `[subject formula]` of the hook the jet needs, found by the dashboard before it starts.
+    pub hook: Option<(Noun, Noun)>,
 }
 
 /// One step of a [`Task`]: the heap, the task, and the product of the call it asked for last.
@@ -52,7 +54,7 @@ pub enum TaskStep {
 impl Task {
     /// A task that starts `run` on the kicked `core`.
     pub fn new(run: TaskFn, core: Noun) -> Task {
-        Task { run, stage: 0, core, n: [Noun::ZERO; TASK_SLOTS], check: false }
+        Task { run, stage: 0, core, n: [Noun::ZERO; TASK_SLOTS], check: false, hook: None }
     }
 
     /// Sets the first state nouns to `nouns` and the others to 0.
@@ -66,6 +68,10 @@ impl Task {
         self.core = f(self.core);
         for noun in &mut self.n {
             *noun = f(*noun);
+        }
+        if let Some((subject, formula)) = &mut self.hook {
+            *subject = f(*subject);
+            *formula = f(*formula);
         }
     }
 }

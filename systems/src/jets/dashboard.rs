@@ -6,6 +6,10 @@
 //! its battery equals the location's and, walking up, every parent at its axis matches, up to a root
 //! whose whole payload is equal. Registrations and the nouns they hold survive collections
 //! ([`Dashboard::relocate`]).
+//!
+//! A clue's hooks (`~%  %qua  +>  ==  %mute  mute  ==`) are kept with its location: a jet that needs
+//! another arm (`mule` needs `+mute`) names the hook, which is looked up from the kicked core's location
+//! up through its parents, as Vere's `u3j_cook` does, rather than assuming where the arm sits.
 
 use super::ut::{MEMO_WRAPPED, MemoArm};
 use super::{JetClass, JetFn, JetOutcome};
@@ -17,6 +21,8 @@ use components::{Heap, Noun};
 pub const LOCATIONS_MAX: usize = 1 << 16;
 /// A label path is at most this many names deep (k140's deepest is nine).
 const LABEL_DEPTH_MAX: usize = 32;
+/// A clue lists at most this many hooks (k140's most is three); a clue with more registers nothing.
+const HOOKS_MAX: usize = 1 << 10;
 
 #[derive(Debug, Clone, Copy)]
 enum Parent {
@@ -34,6 +40,8 @@ struct Location {
     label: String,
     /// How this label's arm is run, if engine has a jet for it.
     jet: Option<Binding>,
+    /// The clue's hooks: formulas other jets find by name (`mute` in `qua`), run against this core.
+    hooks: Vec<(Vec<u8>, Noun)>,
 }
 
 /// How a registered label's arm runs, decided once when it is registered.
@@ -45,8 +53,9 @@ pub enum Binding {
     Mink,
     /// A memoizing wrapper ([`super::ut::MEMO_WRAPPED`]): the arm's own Nock behind the memo cache.
     Memo(MemoArm),
-    /// A jet that calls gates: a task the machine drives.
-    Task(TaskFn),
+    /// A jet that calls gates: a task the machine drives; with the name of the hook it needs, if any
+    /// (found from the kicked core up through its parents, as Vere's `u3j_cook` does).
+    Task(TaskFn, Option<&'static str>),
 }
 
 /// Registered locations and the jets they bind to.
@@ -83,6 +92,24 @@ fn parent_axis(heap: &Heap, mut formula: Noun) -> Option<u64> {
     None
 }
 
+/// A clue's hooks, `(list [term nock])`, in a map's terms: a later hook of the same name replaces an
+/// earlier one. `None` if an item is not a cell with an atom for its name: then, as in Vere, the whole
+/// clue is refused. (The list may end in any atom, as Vere reads it.)
+fn hooks_of(heap: &Heap, mut list: Noun) -> Option<Vec<(Vec<u8>, Noun)>> {
+    let mut hooks: Vec<(Vec<u8>, Noun)> = Vec::new();
+    for _ in 0..=HOOKS_MAX {
+        let Some((item, rest)) = heap.cell_parts(list) else { return Some(hooks) };
+        let (name, formula) = heap.cell_parts(item)?;
+        let name = heap.atom(name)?.to_bytes();
+        match hooks.iter_mut().find(|(n, _)| *n == name) {
+            Some(hook) => hook.1 = formula,
+            None => hooks.push((name, formula)),
+        }
+        list = rest;
+    }
+    None
+}
+
 /// The arms Vere 1.16 jets under its `a50` test root, each with the k140 driver of the same name. Any
 /// other arm registered under `a50` (`scow`, `pow`, `weld`, `muk`, ...) runs as Nock, as in Vere.
 const A50_ARMS: [&str; 45] = [
@@ -104,8 +131,8 @@ fn jet_for(label: &str) -> Option<Binding> {
     if let Some(jet) = super::lookup(label) {
         return Some(Binding::Driver(jet));
     }
-    if let Some(run) = super::lookup_task(label) {
-        return Some(Binding::Task(run));
+    if let Some(task) = super::lookup_task(label) {
+        return Some(Binding::Task(task.run, task.hook));
     }
     let rest = label.strip_prefix("a50/")?;
     if !A50_ARMS.contains(&rest) {
@@ -117,7 +144,7 @@ fn jet_for(label: &str) -> Option<Binding> {
         .iter()
         .filter(|j| k140(j.label))
         .map(|j| Binding::Driver(j.run))
-        .chain(super::TASKS.iter().filter(|j| k140(j.label)).map(|j| Binding::Task(j.run)));
+        .chain(super::TASKS.iter().filter(|j| k140(j.label)).map(|j| Binding::Task(j.run, j.hook)));
     let first = matches.next()?;
     matches.next().is_none().then_some(first)
 }
@@ -173,8 +200,10 @@ impl Dashboard {
             return;
         }
         let Some((name, rest)) = heap.cell_parts(clue) else { return };
-        let Some(parent_formula) = heap.head(rest) else { return };
-        let (Some(name), Some(axis)) = (name_text(heap, name), parent_axis(heap, parent_formula)) else {
+        let Some((parent_formula, hooks)) = heap.cell_parts(rest) else { return };
+        let (Some(name), Some(axis), Some(hooks)) =
+            (name_text(heap, name), parent_axis(heap, parent_formula), hooks_of(heap, hooks))
+        else {
             return;
         };
         if self.locate(heap, core).is_some() {
@@ -194,8 +223,43 @@ impl Dashboard {
         }
         let id = self.locations.len();
         let mug = heap.mug(battery) as u64;
-        self.locations.push(Location { battery, parent, label, jet });
+        self.locations.push(Location { battery, parent, label, jet, hooks });
         self.by_battery.entry(mug).or_default().push(id);
+    }
+
+    /// The hook named `name` for `core` at location `id`: the `[subject formula]` to run, from the first
+    /// location with such a hook going up from `id` through its parents (the subject being the core at
+    /// that level). `None` if no location up to the root has it.
+    fn hook_at(&self, heap: &Heap, core: Noun, id: usize, name: &str) -> Option<(Noun, Noun)> {
+        let (mut core, mut id) = (core, id);
+        for _ in 0..LABEL_DEPTH_MAX {
+            let location = &self.locations[id];
+            if let Some((_, formula)) = location.hooks.iter().find(|(n, _)| n == name.as_bytes()) {
+                return Some((core, *formula));
+            }
+            match location.parent {
+                Parent::Root { .. } => return None,
+                Parent::Child { axis, parent } => (core, id) = (heap.slot_u64(core, axis)?, parent),
+            }
+        }
+        None
+    }
+
+    /// The hook named `name` for a registered `core` (see [`Dashboard::hook_at`]); `None` if the core is
+    /// not registered or no location up to its root has the hook.
+    pub fn hook(&self, heap: &mut Heap, core: Noun, name: &str) -> Option<(Noun, Noun)> {
+        let id = self.locate(heap, core)?;
+        self.hook_at(heap, core, id, name)
+    }
+
+    /// A task for kicking `core` through `run`, with the hook it needs found; `None` (run the arm's
+    /// Nock) if the hook is not there.
+    pub fn task(&self, heap: &mut Heap, run: TaskFn, hook: Option<&str>, core: Noun) -> Option<Task> {
+        let mut task = Task::new(run, core);
+        if let Some(name) = hook {
+            task.hook = Some(self.hook(heap, core, name)?);
+        }
+        Some(task)
     }
 
     /// The jet for kicking arm `axis` of `core`, if the core is registered and has one (every jet in the
@@ -213,7 +277,10 @@ impl Dashboard {
     pub fn call(&self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
         match self.find(heap, core, axis) {
             Some((Binding::Mink, _)) => mink_call(heap, core),
-            Some((Binding::Task(run), _)) => JetCall::Task(Task::new(run, core)),
+            Some((Binding::Task(run, hook), _)) => match self.task(heap, run, hook, core) {
+                Some(task) => JetCall::Task(task),
+                None => JetCall::Nock,
+            },
             Some((Binding::Driver(jet), _)) => {
                 let outcome = jet(heap, core);
                 outcome_to_call(heap, outcome)
@@ -223,8 +290,9 @@ impl Dashboard {
         }
     }
 
-    /// The registrations as one noun, to be saved with a kernel: a list of
-    /// `[battery 0 root-payload label]` or `[battery 1 [axis parent-index] label]`.
+    /// The registrations as one noun, to be saved with a kernel: a list of `[battery place label hooks]`,
+    /// where `place` is `[0 root-payload]` or `[1 axis parent-index]` and `hooks` a list of
+    /// `[name formula]`.
     pub fn export(&self, heap: &mut Heap) -> Noun {
         let entries: Vec<Noun> = self
             .locations
@@ -240,13 +308,24 @@ impl Dashboard {
                         heap.cell(Noun::ONE, link)
                     }
                 };
-                heap.tuple(&[l.battery, place, label])
+                let hooks: Vec<Noun> = l
+                    .hooks
+                    .iter()
+                    .map(|(name, formula)| {
+                        let name = heap.atom_from_bytes(name);
+                        heap.cell(name, *formula)
+                    })
+                    .collect();
+                let hooks = heap.list(&hooks);
+                heap.tuple(&[l.battery, place, label, hooks])
             })
             .collect();
         heap.list(&entries)
     }
 
-    /// Registrations saved by [`Dashboard::export`]; `None` if the noun is not shaped like them.
+    /// Registrations saved by [`Dashboard::export`]; `None` if the noun is not shaped like them. An entry
+    /// saved before hooks were kept, `[battery place label]`, comes back with no hooks (the jets that
+    /// need one then run their arm's Nock).
     pub fn import(heap: &mut Heap, saved: Noun) -> Option<Dashboard> {
         let mut dashboard = Dashboard::new();
         let mut at = saved;
@@ -255,7 +334,11 @@ impl Dashboard {
                 return None;
             }
             let (battery, tail) = heap.cell_parts(entry)?;
-            let (place, label) = heap.cell_parts(tail)?;
+            let (place, rest_of_entry) = heap.cell_parts(tail)?;
+            let (label, hooks) = match heap.cell_parts(rest_of_entry) {
+                Some((label, hooks)) => (label, hooks_of(heap, hooks)?),
+                None => (rest_of_entry, Vec::new()),
+            };
             let (kind, data) = heap.cell_parts(place)?;
             let parent = match heap.as_u64(kind)? {
                 0 => Parent::Root { payload: data },
@@ -273,7 +356,7 @@ impl Dashboard {
             let jet = jet_for(&label);
             let mug = heap.mug(battery) as u64;
             dashboard.by_battery.entry(mug).or_default().push(dashboard.locations.len());
-            dashboard.locations.push(Location { battery, parent, label, jet });
+            dashboard.locations.push(Location { battery, parent, label, jet, hooks });
             at = rest;
         }
         Some(dashboard)
@@ -285,6 +368,9 @@ impl Dashboard {
             location.battery = relocate(location.battery);
             if let Parent::Root { payload } = &mut location.parent {
                 *payload = relocate(*payload);
+            }
+            for (_, formula) in &mut location.hooks {
+                *formula = relocate(*formula);
             }
         }
     }
@@ -376,6 +462,90 @@ mod tests {
         for label in ["a50/scow", "a50/pow", "a50/muk", "a50/weld", "a50/scag", "a50/in/has", "a50/xeb"] {
             assert!(jet_for(label).is_none(), "{label} must run as Nock, as in Vere");
         }
+    }
+
+    /// A root `[[1 0] %a50]` registered as `[%a 50]` with `hooks`, and a gate `[[0 6] [5 root]]` under it
+    /// named `dec` with no hooks of its own.
+    fn root_and_gate(heap: &mut Heap, dashboard: &mut Dashboard, hooks: &str) -> (Noun, Noun) {
+        let root_battery = heap.parse("[1 0]").unwrap();
+        let payload = term(heap, "a50");
+        let root = heap.cell(root_battery, payload);
+        let a = term(heap, "a");
+        let name = heap.cell(a, Noun::direct(50).unwrap());
+        let rest = heap.parse(&format!("[[1 0] {hooks}]")).unwrap();
+        let root_clue = heap.cell(name, rest);
+        dashboard.register(heap, root, root_clue);
+        let gate_battery = heap.parse("[0 6]").unwrap();
+        let sample_and_context = heap.cell(Noun::direct(5).unwrap(), root);
+        let gate = heap.cell(gate_battery, sample_and_context);
+        let dec = term(heap, "dec");
+        let parent = heap.parse("[[0 7] 0]").unwrap();
+        let clue = heap.cell(dec, parent);
+        dashboard.register(heap, gate, clue);
+        (root, gate)
+    }
+
+    #[test]
+    fn a_hook_is_found_from_the_kicked_core_up_through_its_parents() {
+        let mut heap = Heap::new();
+        let mut dashboard = Dashboard::new();
+        // Hook names are terms: %pay is 7.954.800, %arm 7.172.705. A later %pay replaces the earlier one.
+        let (root, gate) =
+            root_and_gate(&mut heap, &mut dashboard, "[[7954800 0 2] [7172705 9 2 0 1] [7954800 0 3] 0]");
+        assert_eq!(dashboard.labels().count(), 2);
+        let (subject, formula) = dashboard.hook(&mut heap, gate, "pay").expect("found in the root's clue");
+        assert!(heap.eq_unify(subject, root), "the hook runs against the core that declared it");
+        assert_eq!(heap.show(formula).to_string(), "[0 3]", "the later of two hooks of one name");
+        let (_, formula) = dashboard.hook(&mut heap, gate, "arm").unwrap();
+        assert_eq!(heap.show(formula).to_string(), "[9 2 0 1]");
+        assert!(dashboard.hook(&mut heap, gate, "nope").is_none());
+
+        // Saved and restored with the registrations (and through a collection's relocation).
+        let saved = dashboard.export(&mut heap);
+        let restored = Dashboard::import(&mut heap, saved).expect("readable");
+        let (_, formula) = restored.hook(&mut heap, gate, "pay").unwrap();
+        assert_eq!(heap.show(formula).to_string(), "[0 3]");
+    }
+
+    #[test]
+    fn registrations_saved_before_hooks_were_kept_still_load() {
+        let mut heap = Heap::new();
+        let mut dashboard = Dashboard::new();
+        let (_, gate) = root_and_gate(&mut heap, &mut dashboard, "[[7954800 0 3] 0]");
+        // The old form: [battery place label], without the hooks.
+        let entries: Vec<Noun> = (0..2)
+            .map(|i| {
+                let l = &dashboard.locations[i];
+                let place = match l.parent {
+                    Parent::Root { payload } => heap.cell(Noun::ZERO, payload),
+                    Parent::Child { axis, parent } => {
+                        let link =
+                            heap.tuple(&[Noun::direct(axis).unwrap(), Noun::direct(parent as u64).unwrap()]);
+                        heap.cell(Noun::ONE, link)
+                    }
+                };
+                let label = heap.atom_from_bytes(l.label.as_bytes());
+                heap.tuple(&[l.battery, place, label])
+            })
+            .collect();
+        let old = heap.list(&entries);
+        let restored = Dashboard::import(&mut heap, old).expect("the old form is readable");
+        assert_eq!(restored.labels().collect::<Vec<_>>(), vec!["a50", "a50/dec"]);
+        assert!(restored.hook(&mut heap, gate, "pay").is_none(), "no hooks were saved");
+    }
+
+    #[test]
+    fn a_clue_with_a_malformed_hook_registers_nothing_as_in_vere() {
+        for hooks in ["[5 0]", "[[[1 2] 0 1] 0]", "[[7954800 0 3] 7 0]"] {
+            let mut heap = Heap::new();
+            let mut dashboard = Dashboard::new();
+            root_and_gate(&mut heap, &mut dashboard, hooks);
+            assert_eq!(dashboard.labels().count(), 0, "hooks {hooks}: the root is refused, so the gate too");
+        }
+        let mut heap = Heap::new();
+        let mut dashboard = Dashboard::new();
+        root_and_gate(&mut heap, &mut dashboard, "[[7954800 0 3] 7]");
+        assert_eq!(dashboard.labels().count(), 2, "a list may end in any atom, as Vere reads it");
     }
 
     #[test]

@@ -235,48 +235,50 @@ pub fn lookup(label: &str) -> Option<JetFn> {
 pub struct TaskJet {
     pub label: &'static str,
     pub run: TaskFn,
+    /// The hook the jet needs (found by name from the kicked core up, given to it as `Task::hook`).
+    pub hook: Option<&'static str>,
 }
 
 /// Every jet engine has that calls back into Nock, by label path.
 pub static TASKS: &[TaskJet] = &[
-    TaskJet { label: "k140/one/two/by/all", run: gates::by_all },
-    TaskJet { label: "k140/one/two/by/any", run: gates::by_any },
-    TaskJet { label: "k140/one/two/by/jab", run: gates::by_jab },
-    TaskJet { label: "k140/one/two/by/rep", run: gates::tree_rep },
-    TaskJet { label: "k140/one/two/by/run", run: gates::by_run },
-    TaskJet { label: "k140/one/two/by/urn", run: gates::by_urn },
-    TaskJet { label: "k140/one/two/in/rep", run: gates::tree_rep },
-    TaskJet { label: "k140/one/two/in/run", run: gates::in_run },
-    TaskJet { label: "k140/one/two/levy", run: gates::levy },
-    TaskJet { label: "k140/one/two/lien", run: gates::lien },
-    TaskJet { label: "k140/one/two/murn", run: gates::murn },
-    TaskJet { label: "k140/one/two/reel", run: gates::reel },
-    TaskJet { label: "k140/one/two/roll", run: gates::roll },
-    TaskJet { label: "k140/one/two/skid", run: gates::skid },
-    TaskJet { label: "k140/one/two/skim", run: gates::skim },
-    TaskJet { label: "k140/one/two/skip", run: gates::skip },
-    TaskJet { label: "k140/one/two/sort", run: gates::sort },
-    TaskJet { label: "k140/one/two/tri/qua/bend/fun", run: parse::bend },
-    TaskJet { label: "k140/one/two/tri/qua/cold/fun", run: parse::cold },
-    TaskJet { label: "k140/one/two/tri/qua/comp/fun", run: parse::comp },
-    TaskJet { label: "k140/one/two/tri/qua/cook/fun", run: parse::cook },
-    TaskJet { label: "k140/one/two/tri/qua/glue/fun", run: parse::glue },
-    TaskJet { label: "k140/one/two/tri/qua/here/fun", run: parse::here },
-    TaskJet { label: "k140/one/two/tri/qua/mole", run: virtualize::mole },
-    TaskJet { label: "k140/one/two/tri/qua/mule", run: virtualize::mule },
-    TaskJet { label: "k140/one/two/tri/qua/pfix", run: parse::pfix },
-    TaskJet { label: "k140/one/two/tri/qua/plug", run: parse::plug },
-    TaskJet { label: "k140/one/two/tri/qua/pose", run: parse::pose },
-    TaskJet { label: "k140/one/two/tri/qua/sfix", run: parse::sfix },
-    TaskJet { label: "k140/one/two/tri/qua/stag/fun", run: parse::stag },
-    TaskJet { label: "k140/one/two/tri/qua/stew/fun", run: parse::stew },
-    TaskJet { label: "k140/one/two/tri/qua/stir/fun", run: parse::stir },
-    TaskJet { label: "k140/one/two/turn", run: gates::turn },
+    TaskJet { label: "k140/one/two/by/all", run: gates::by_all, hook: None },
+    TaskJet { label: "k140/one/two/by/any", run: gates::by_any, hook: None },
+    TaskJet { label: "k140/one/two/by/jab", run: gates::by_jab, hook: None },
+    TaskJet { label: "k140/one/two/by/rep", run: gates::tree_rep, hook: None },
+    TaskJet { label: "k140/one/two/by/run", run: gates::by_run, hook: None },
+    TaskJet { label: "k140/one/two/by/urn", run: gates::by_urn, hook: None },
+    TaskJet { label: "k140/one/two/in/rep", run: gates::tree_rep, hook: None },
+    TaskJet { label: "k140/one/two/in/run", run: gates::in_run, hook: None },
+    TaskJet { label: "k140/one/two/levy", run: gates::levy, hook: None },
+    TaskJet { label: "k140/one/two/lien", run: gates::lien, hook: None },
+    TaskJet { label: "k140/one/two/murn", run: gates::murn, hook: None },
+    TaskJet { label: "k140/one/two/reel", run: gates::reel, hook: None },
+    TaskJet { label: "k140/one/two/roll", run: gates::roll, hook: None },
+    TaskJet { label: "k140/one/two/skid", run: gates::skid, hook: None },
+    TaskJet { label: "k140/one/two/skim", run: gates::skim, hook: None },
+    TaskJet { label: "k140/one/two/skip", run: gates::skip, hook: None },
+    TaskJet { label: "k140/one/two/sort", run: gates::sort, hook: None },
+    TaskJet { label: "k140/one/two/tri/qua/bend/fun", run: parse::bend, hook: None },
+    TaskJet { label: "k140/one/two/tri/qua/cold/fun", run: parse::cold, hook: None },
+    TaskJet { label: "k140/one/two/tri/qua/comp/fun", run: parse::comp, hook: None },
+    TaskJet { label: "k140/one/two/tri/qua/cook/fun", run: parse::cook, hook: None },
+    TaskJet { label: "k140/one/two/tri/qua/glue/fun", run: parse::glue, hook: None },
+    TaskJet { label: "k140/one/two/tri/qua/here/fun", run: parse::here, hook: None },
+    TaskJet { label: "k140/one/two/tri/qua/mole", run: virtualize::mole, hook: None },
+    TaskJet { label: "k140/one/two/tri/qua/mule", run: virtualize::mule, hook: Some("mute") },
+    TaskJet { label: "k140/one/two/tri/qua/pfix", run: parse::pfix, hook: None },
+    TaskJet { label: "k140/one/two/tri/qua/plug", run: parse::plug, hook: None },
+    TaskJet { label: "k140/one/two/tri/qua/pose", run: parse::pose, hook: None },
+    TaskJet { label: "k140/one/two/tri/qua/sfix", run: parse::sfix, hook: None },
+    TaskJet { label: "k140/one/two/tri/qua/stag/fun", run: parse::stag, hook: None },
+    TaskJet { label: "k140/one/two/tri/qua/stew/fun", run: parse::stew, hook: None },
+    TaskJet { label: "k140/one/two/tri/qua/stir/fun", run: parse::stir, hook: None },
+    TaskJet { label: "k140/one/two/turn", run: gates::turn, hook: None },
 ];
 
 /// The gate-calling jet for a label path, if engine has one.
-pub fn lookup_task(label: &str) -> Option<TaskFn> {
-    TASKS.iter().find(|j| j.label == label).map(|j| j.run)
+pub fn lookup_task(label: &str) -> Option<&'static TaskJet> {
+    TASKS.iter().find(|j| j.label == label)
 }
 
 // ---- helpers shared by the families ---------------------------------------------------------------

@@ -37,29 +37,20 @@ pub fn mole(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
     }
 }
 
-/// The axis of `+mute` in the `qua` core (Vere's hook for it).
-const MUTE_AXIS: u64 = 0x2f_babe;
-
 /// `(mule tap)`: `[%& product]` of the trap, or `[%| tang]` if it crashes or blocks. As Vere's jet does,
-/// this slams `+mute` (found at its hook axis in the `qua` core, the gate's context) with the trap, so
-/// the trap runs once; the arm runs it a second time, unvirtualized, to give the product its type.
-/// Stage 0 computes the `mute` gate (an arm of `qua`); stage 1 slams it.
+/// this slams `+mute` with the trap, so the trap runs once (the arm runs it a second time, unvirtualized,
+/// to give the product its type). `+mute` is found as Vere's `u3j_cook` finds it: the hook named `mute`
+/// in the clues from the gate up (`qua` registers it), which the dashboard gives as `task.hook`.
+/// Stage 0 computes the `mute` gate from its hook; stage 1 slams it.
 pub fn mule(heap: &mut Heap, task: &mut Task, input: Option<Noun>) -> TaskStep {
     match input {
         None => {
-            let (Some(trap), Some(qua)) = (heap.slot_u64(task.core, 6), heap.slot_u64(task.core, 7)) else {
+            let (Some(trap), Some((subject, formula))) = (heap.slot_u64(task.core, 6), task.hook) else {
                 return TaskStep::Punt;
             };
-            if heap.slot_u64(qua, MUTE_AXIS).is_none() {
-                return TaskStep::Punt;
-            }
             task.load(&[trap]);
-            let axis = heap.atom_u64(MUTE_AXIS);
-            let this = heap.parse("[0 1]").expect("a formula");
-            let nine = Noun::direct(9).expect("small");
-            let formula = heap.tuple(&[nine, axis, this]);
             let scry = pass_on(heap);
-            TaskStep::Mink { subject: qua, formula, scry }
+            TaskStep::Mink { subject, formula, scry }
         }
         Some(tone) => match heap.cell_parts(tone) {
             Some((tag, gate)) if tag.as_direct() == Some(0) => TaskStep::Tail { gate, sample: task.n[0] },
