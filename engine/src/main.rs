@@ -59,6 +59,10 @@ enum Command {
         /// directory).
         #[arg(long)]
         no_cache: bool,
+        /// The heap's size as a power of two in bytes, as Vere's `--loom` (31: 2 GiB, Vere's default).
+        /// A computation that needs more fails with `meme`.
+        #[arg(long, default_value_t = 31, value_parser = clap::value_parser!(u8).range(24..=40))]
+        loom: u8,
     },
     /// Create a pier: boot a fake ship from a pill (computing its boot sequence, logging it and writing a
     /// snapshot), or import a ship's state from a cram file.
@@ -151,12 +155,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Cue { file, json } => cmd::cue::run(&file, json),
         Command::Nock { file, json, check_jets } => cmd::nock::run(&file, json, check_jets),
-        Command::Eval { expr, pill, raw, jam, no_cache } => cmd::eval::run(cmd::eval::Options {
+        Command::Eval { expr, pill, raw, jam, no_cache, loom } => cmd::eval::run(cmd::eval::Options {
             expr,
             pill: pill.as_deref(),
             raw,
             jam: jam.as_deref(),
             no_cache,
+            loom_bits: loom,
         }),
         Command::Boot { pier, pill, fake, import, event } => {
             cmd::pier::boot(&pier, pill.as_deref(), &fake, import.as_deref(), event)

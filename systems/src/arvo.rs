@@ -4,7 +4,7 @@
 //! Every computation here runs on a [`Machine`] with [`ConsoleHints`] (jets, `%memo`, `%slog`), so the
 //! `%fast` registrations made while booting stay in the hints and serve later calls.
 
-use crate::interp::{ConsoleHints, Crash, Hints, Machine, Mote, Outcome};
+use crate::interp::{ConsoleHints, Crash, Hints, Limits, Machine, Mote, Outcome};
 use components::copy::Collector;
 use components::{Heap, Noun};
 use std::sync::Arc;
@@ -57,6 +57,8 @@ pub struct Runner {
     pub budget_steps: u64,
     /// Set (by ctrl-c, or another thread) to stop the running call with `intr`; cleared when it stops.
     pub interrupt: Arc<AtomicBool>,
+    /// The limits each call runs under (heap words and work stack: past them the call ends as `meme`).
+    pub limits: Limits,
 }
 
 impl Default for Runner {
@@ -72,6 +74,7 @@ impl Runner {
             steps: 0,
             budget_steps: u64::MAX,
             interrupt: Arc::new(AtomicBool::new(false)),
+            limits: Limits::default(),
         }
     }
 
@@ -92,7 +95,7 @@ impl Runner {
     pub fn begin(&mut self, heap: &mut Heap, subject: Noun, formula: Noun) -> Call {
         self.hints.forget_memo();
         let base = heap.words_used();
-        let mut machine = Machine::new();
+        let mut machine = Machine::with_limits(self.limits);
         machine.share_interrupt(Arc::clone(&self.interrupt));
         machine.start(heap, subject, formula);
         Call { machine, base }
@@ -198,6 +201,12 @@ impl Runner {
 
 /// How many innermost frames of an interrupted evaluation's trace are rendered.
 const INTR_FRAMES_MAX: usize = 32;
+/// `+mook` renders at most this many frames of a trace, keeping [`MOOK_FRAMES_KEPT`] at each end.
+const MOOK_FRAMES_MAX: usize = 1024;
+const MOOK_FRAMES_KEPT: usize = 512;
+/// The most steps rendering a failed evaluation's trace may take (a few seconds; ordinary traces take
+/// well under a million).
+const TRACE_STEPS_MAX: u64 = 100_000_000;
 
 /// The ivory kernel, ready to evaluate Hoon.
 pub struct Ivory {
@@ -269,6 +278,18 @@ impl Ivory {
         Ok(Ivory { kernel, eval_gate, wash, mook })
     }
 
+    /// Copies what is still reachable (the kernel, eval's gates, the jet registrations) into a fresh heap:
+    /// each evaluation leaves what the hints kept in the heap for good, so a heap that evaluates many
+    /// expressions compacts between them now and then.
+    pub fn compact(&mut self, heap: &mut Heap, runner: &mut Runner) {
+        let mut collector = Collector::new(heap, 0);
+        for noun in [&mut self.kernel, &mut self.eval_gate, &mut self.wash, &mut self.mook] {
+            *noun = collector.relocate(*noun);
+        }
+        runner.hints.relocate(&mut |n| collector.relocate(n));
+        collector.finish();
+    }
+
     /// Renders a tank to lines of at most `width` columns with the kernel's own `wash`.
     pub fn render(
         &self,
@@ -291,28 +312,65 @@ impl Ivory {
         match rendered {
             Ok(lines) => Evaluation::Value(lines),
             Err(crash) => {
-                let lines = self.render_trace(heap, runner, &crash, width).unwrap_or_else(|_| {
-                    crash.trace.iter().rev().map(|frame| crate::serf::frame_text(heap, *frame)).collect()
-                });
+                let lines = self.trace_lines(heap, runner, &crash, width);
                 Evaluation::Error { mote: crash.mote, lines }
             }
         }
     }
 
-    /// A crash's trace rendered through the kernel's `+mook` (innermost frame first), as Vere prints a
-    /// goof's tang: outermost first.
-    fn render_trace(
-        &self,
-        heap: &mut Heap,
-        runner: &mut Runner,
-        crash: &Crash,
-        width: u64,
-    ) -> Result<Vec<String>, Crash> {
+    /// A crash's trace as lines, outermost frame first. The whole trace is rendered through `+mook` at
+    /// once if that finishes within [`TRACE_STEPS_MAX`]; if not (a `~|` whose tank is huge, after running
+    /// out of memory, say), frame by frame, each within the same budget, a frame that still does not
+    /// finish printed as `+mook` prints a `%mean` that fails, `####` (or, for other frames, raw).
+    fn trace_lines(&self, heap: &mut Heap, runner: &mut Runner, crash: &Crash, width: u64) -> Vec<String> {
         // An interrupted computation can be deep in a long loop: render only its innermost frames.
         let frames = match crash.mote {
             Mote::Intr => &crash.trace[..crash.trace.len().min(INTR_FRAMES_MAX)],
             _ => &crash.trace[..],
         };
+        let budget = runner.budget_steps;
+        runner.budget_steps = budget.min(TRACE_STEPS_MAX);
+        let lines = self.render_trace(heap, runner, frames, width).unwrap_or_else(|_| {
+            // As `+mook` does, a trace of more than 1,024 frames keeps its 512 innermost and 512
+            // outermost, with a line for those skipped.
+            let (inner, outer, skipped) = match frames.len() {
+                n if n > MOOK_FRAMES_MAX => {
+                    (&frames[..MOOK_FRAMES_KEPT], &frames[n - MOOK_FRAMES_KEPT..], n - MOOK_FRAMES_MAX)
+                }
+                _ => (frames, &frames[..0], 0),
+            };
+            let mut lines = Vec::new();
+            let mut render =
+                |lines: &mut Vec<String>, frame: Noun| match self.render_trace(heap, runner, &[frame], width)
+                {
+                    Ok(rendered) => lines.extend(rendered),
+                    Err(_) if is_mean_trap(heap, frame) => lines.push("####".to_string()),
+                    Err(_) => lines.push(crate::serf::frame_text(heap, frame)),
+                };
+            for &frame in outer.iter().rev() {
+                render(&mut lines, frame);
+            }
+            if skipped > 0 {
+                lines.push(format!("[skipped {} frames]", components::aura::render_ud(skipped as u128)));
+            }
+            for &frame in inner.iter().rev() {
+                render(&mut lines, frame);
+            }
+            lines
+        });
+        runner.budget_steps = budget;
+        lines
+    }
+
+    /// Trace frames (innermost first) rendered through the kernel's `+mook`, as Vere prints a goof's
+    /// tang: outermost first.
+    fn render_trace(
+        &self,
+        heap: &mut Heap,
+        runner: &mut Runner,
+        frames: &[Noun],
+        width: u64,
+    ) -> Result<Vec<String>, Crash> {
         let frames = heap.list(frames);
         let tone = heap.cell(Noun::direct(2).expect("small"), frames);
         let toon = runner.slam(heap, self.mook, tone)?;
@@ -329,4 +387,10 @@ impl Ivory {
         }
         Ok(lines)
     }
+}
+
+/// Whether a trace frame is `[%mean trap]` (a `~|` whose tank is computed when the trace is printed).
+fn is_mean_trap(heap: &Heap, frame: Noun) -> bool {
+    const TAG_MEAN: u64 = u32::from_le_bytes(*b"mean") as u64;
+    heap.cell_parts(frame).is_some_and(|(tag, data)| tag.as_direct() == Some(TAG_MEAN) && data.is_cell())
 }

@@ -1,15 +1,17 @@
 //! Hoon through the ivory pill against ../shared/vectors/eval.json: each expression prints what Vere
 //! 1.16's `urbit eval` printed, and each expression Vere failed on fails here too.
 //!
-//! Not every expression finishes in reasonable time yet: `!>(|=(a=@ +(a)))` (which Vere failed on) runs
-//! on for minutes. Each expression gets a step budget; one that runs out is reported as unfinished (not
-//! as a pass), and the test asserts that every finished one matches Vere and that at most one does not
-//! finish. (Before the `ut` memo wrappers, `scan` and `rash` did not finish either.)
-
+//! `!>(|=(a=@ +(a)))`, which Vere failed on, compiles at once, but printing the vase prints its noun, the
+//! gate with the whole standard library in its context, as a raw noun: a tank larger than any loom. It
+//! fails with `meme` once the heap is full, as in Vere; the tests give the heap 128 MiB (Vere's
+//! `--loom 27`) so that it fills in seconds rather than minutes (2 GiB, the default, takes about five).
 use components::Heap;
 use engine_tests::{pill_bytes, vectors};
 use systems::arvo::{Evaluation, Ivory, Runner};
 use systems::interp::Mote;
+
+/// The heap the tests give each evaluation: 128 MiB, in words.
+const HEAP_WORDS_MAX: usize = (1 << 27) / 8;
 
 fn boot(heap: &mut Heap, runner: &mut Runner) -> Ivory {
     let pill = heap.cue(&pill_bytes("ivory.pill")).unwrap();
@@ -25,8 +27,9 @@ fn eval_json_every_expression_prints_what_vere_printed() {
     let cases = file.as_array().expect("a list of cases");
     let mut heap = Heap::new();
     let mut runner = Runner::new();
-    let ivory = boot(&mut heap, &mut runner);
-    runner.budget_steps = 300_000_000;
+    let mut ivory = boot(&mut heap, &mut runner);
+    runner.budget_steps = 2_000_000_000;
+    runner.limits.heap_words_max = HEAP_WORDS_MAX;
     let (mut failures, mut unfinished) = (Vec::new(), Vec::new());
     for case in cases {
         let expr = case["expr"].as_str().unwrap();
@@ -47,10 +50,11 @@ fn eval_json_every_expression_prints_what_vere_printed() {
             }
         }
         eprintln!("{took:>12.3?}  {expr}");
+        ivory.compact(&mut heap, &mut runner);
     }
     eprintln!("unfinished within the step budget: {unfinished:?}");
     assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
-    assert!(unfinished.len() <= 1, "{} of {} unfinished: {unfinished:?}", unfinished.len(), cases.len());
+    assert!(unfinished.is_empty(), "{} of {} unfinished: {unfinished:?}", unfinished.len(), cases.len());
 }
 
 /// `--check-jets` over eval.json: every jet call made while evaluating the expressions (booting included)
@@ -63,14 +67,18 @@ fn check_jets_over_eval_json_finds_no_disagreement() {
     let mut heap = Heap::new();
     let mut runner = Runner::new();
     runner.hints.check_jets = true;
-    let ivory = boot(&mut heap, &mut runner);
-    runner.budget_steps = 100_000_000;
+    let mut ivory = boot(&mut heap, &mut runner);
+    runner.budget_steps = 2_000_000_000;
+    runner.limits.heap_words_max = HEAP_WORDS_MAX;
     for case in file.as_array().unwrap() {
         let expr = case["expr"].as_str().unwrap();
-        if expr.starts_with("!>") {
-            continue; // unfinished within the budget even without checking (see above)
+        if expr == "!>(|=(a=@ +(a)))" {
+            // Printing it runs until the heap is full (see above): under checking, for many minutes,
+            // making the same printer's jet calls over and over that the other expressions make.
+            continue;
         }
         ivory.eval(&mut heap, &mut runner, expr, 80);
+        ivory.compact(&mut heap, &mut runner);
         assert!(
             runner.hints.disagreement.is_none(),
             "{expr}: {}",

@@ -18,6 +18,8 @@ pub struct Options<'a> {
     pub jam: Option<&'a Path>,
     /// Boot from the pill even when a cached booted kernel exists.
     pub no_cache: bool,
+    /// The heap holds at most `1 << loom_bits` bytes (Vere's `--loom`).
+    pub loom_bits: u8,
 }
 
 /// Where booted kernels are cached: `$ENGINE_CACHE`, else `$XDG_CACHE_HOME/engine`, else `~/.cache/engine`.
@@ -78,6 +80,10 @@ pub fn run(options: Options<'_>) -> Result<(), String> {
     let pill_path = pills::locate::find("ivory.pill", options.pill)?;
     let mut heap = Heap::with_capacity(1 << 22);
     let mut runner = Runner::new();
+    runner.limits.heap_words_max = (1usize << options.loom_bits) / std::mem::size_of::<u64>();
+    // Ctrl-c stops the evaluation with `intr` (and its trace), as it does a Nock run.
+    signal_hook::flag::register(signal_hook::consts::SIGINT, std::sync::Arc::clone(&runner.interrupt))
+        .map_err(|e| format!("cannot handle SIGINT: {e}"))?;
     let ivory = booted(&mut heap, &mut runner, &pill_path, options.no_cache)?;
 
     if options.raw || options.jam.is_some() {
