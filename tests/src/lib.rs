@@ -103,3 +103,19 @@ pub fn boot_ivory() -> (Heap, Runner, Ivory) {
     let ivory = Ivory::boot(&mut heap, &mut runner, nok_ver).expect("ivory boots");
     (heap, runner, ivory)
 }
+
+/// The Hoon rows of ../shared/perf.md: each expression given to the ivory kernel's wish, and the mug of
+/// its product under Vere 1.16. (The row "a three-arm core compiled with `!>`" does not give its source,
+/// so it is not here.)
+pub const PERF_WISHES: [(&str, u32); 10] = [
+    ("(add 2 2)", 0x7ea39955),
+    ("(turn (gulf 1 1.000) |=(a=@ (mul a a)))", 0x5e12dc6),
+    ("(roll (gulf 1 100.000) add)", 0x36220136),
+    ("(shax 'hello')", 0x2541bb2c),
+    ("!>(|=(a=@ +(a)))", 0x1add1e26),
+    ("=/(n 0 |-(?:(=(n 1.000.000) n $(n +(n)))))", 0x51459d7d),
+    ("=/(f |=(n=@ ?:((lth n 2) n (add $(n (dec n)) $(n (sub n 2))))) (f 22))", 0x64d550cd),
+    ("(~(gas by *(map @ @)) (turn (gulf 1 10.000) |=(a=@ [a a])))", 0x1a439c),
+    ("(jam (turn (gulf 1 10.000) |=(a=@ [a a])))", 0x6493262b),
+    ("(slap !>(~) (ream (crip \"|=(a=@ +(a))\")))", 0xad02d94),
+];

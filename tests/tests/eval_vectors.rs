@@ -57,6 +57,17 @@ fn eval_json_every_expression_prints_what_vere_printed() {
     assert!(unfinished.is_empty(), "{} of {} unfinished: {unfinished:?}", unfinished.len(), cases.len());
 }
 
+/// The Hoon rows of perf.md: each product, straight from the kernel's wish, has the mug Vere's had (the
+/// vase of `!>(|=(a=@ +(a)))` among them, whose printing is what runs out of memory).
+#[test]
+fn perf_md_wishes_give_vere_s_products() {
+    let (mut heap, mut runner, ivory) = engine_tests::boot_ivory();
+    for (expr, mug) in engine_tests::PERF_WISHES {
+        let product = runner.wish(&mut heap, ivory.kernel, expr).unwrap_or_else(|c| panic!("{expr}: {c:?}"));
+        assert_eq!(heap.mug(product), mug, "{expr}: mug {:#x}, Vere's {mug:#x}", heap.mug(product));
+    }
+}
+
 /// `--check-jets` over eval.json: every jet call made while evaluating the expressions (booting included)
 /// also runs the arm's Nock, and the two never disagree. About 0.7 million calls, 1.5 minutes in release:
 /// a long test, run with `cargo test --release -p engine-tests --test eval_vectors -- --ignored`.
