@@ -35,7 +35,7 @@ fn ivory_cue_and_lifecycle() {
 
 /// The perf.md Hoon rows through the kernel's wish alone (parse, compile, run: what Vere's figures time),
 /// each product checked against Vere's mug.
-#[divan::bench(args = engine_tests::PERF_WISHES.map(|(expr, _)| expr), sample_count = 5)]
+#[divan::bench(args = engine_tests::PERF_WISHES.map(|(expr, _)| expr), sample_count = 15)]
 fn wish(bencher: Bencher, expr: &str) {
     let (mut heap, mut runner, ivory) = boot();
     let mug = engine_tests::PERF_WISHES.iter().find(|(e, _)| *e == expr).map(|(_, m)| *m).unwrap();
