@@ -195,10 +195,6 @@ fn formula() -> impl Strategy<Value = N> {
     })
 }
 
-fn run_machine(subject: &N, formula: &N, budget: u64) -> (Heap, Outcome, Vec<u64>) {
-    run_machine_with(subject, formula, budget, Limits::default())
-}
-
 fn run_machine_with(subject: &N, formula: &N, budget: u64, limits: Limits) -> (Heap, Outcome, Vec<u64>) {
     let mut heap = Heap::new();
     let (s, f) = (build(&mut heap, subject), build(&mut heap, formula));
@@ -218,20 +214,7 @@ proptest! {
 
     #[test]
     fn machine_agrees_with_the_reference_interpreter(subject in small_noun(), formula in formula()) {
-        let mut fuel = 10_000;
-        let expected = nock(&subject, &formula, &mut fuel);
-        if expected == Err(Stop::OutOfFuel) {
-            return Ok(());
-        }
-        let (mut heap, outcome, _) = run_machine(&subject, &formula, u64::MAX);
-        match (expected, outcome) {
-            (Ok(product), Outcome::Done(got)) => {
-                let product = build(&mut heap, &product);
-                prop_assert!(heap.eq(got, product), "got {}", heap.print(got));
-            }
-            (Err(Stop::Crash), Outcome::Crashed(crash)) => prop_assert_eq!(crash.mote, Mote::Exit),
-            (expected, outcome) => prop_assert!(false, "reference {:?}, machine {:?}", expected, outcome),
-        }
+        on_big_stack(move || machine_agrees(subject, formula))?;
     }
 
     #[test]
@@ -240,23 +223,71 @@ proptest! {
         formula in formula(),
         budget in 1u64..40,
     ) {
-        let mut fuel = 10_000;
-        if nock(&subject, &formula, &mut fuel) == Err(Stop::OutOfFuel) {
-            return Ok(());
-        }
-        let (mut whole_heap, whole, _) = run_machine(&subject, &formula, u64::MAX);
-        // Collect whenever the young space passes 8 words: nearly every step, under every kind of work.
-        let limits = Limits { young_words_min: 8, ..Limits::default() };
-        let (mut step_heap, stepped, _) = run_machine_with(&subject, &formula, budget, limits);
-        match (whole, stepped) {
-            (Outcome::Done(a), Outcome::Done(b)) => prop_assert_eq!(whole_heap.mug(a), step_heap.mug(b)),
-            (Outcome::Crashed(a), Outcome::Crashed(b)) => {
-                prop_assert_eq!(a.mote, b.mote);
-                prop_assert_eq!(a.trace.len(), b.trace.len());
-            }
-            (a, b) => prop_assert!(false, "straight {:?}, stepped {:?}", a, b),
-        }
+        on_big_stack(move || budget_and_collection_agree(subject, formula, budget))?;
     }
+}
+
+/// Runs `body` on a thread with a stack of `bytes`.
+fn on_stack<T: Send + 'static>(bytes: usize, body: impl FnOnce() -> T + Send + 'static) -> T {
+    let thread = std::thread::Builder::new().stack_size(bytes).spawn(body).expect("a thread");
+    thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Runs a property on a thread with a large stack: the reference interpreter recurses as deep as its
+/// fuel lets a formula go, and its nouns are dropped recursively (a random formula once overflowed the
+/// test thread's 2 MiB). The machine itself runs on a thread with a small stack ([`machine_on`]).
+fn on_big_stack(
+    body: impl FnOnce() -> Result<(), TestCaseError> + Send + 'static,
+) -> Result<(), TestCaseError> {
+    on_stack(256 << 20, body)
+}
+
+/// [`run_machine_with`] on a thread with a 1 MiB stack, as the machine must not recurse over the depth
+/// of what it computes.
+fn machine_on(subject: &N, formula: &N, budget: u64, limits: Limits) -> (Heap, Outcome) {
+    let (subject, formula) = (subject.clone(), formula.clone());
+    on_stack(1 << 20, move || {
+        let (heap, outcome, _) = run_machine_with(&subject, &formula, budget, limits);
+        (heap, outcome)
+    })
+}
+
+fn machine_agrees(subject: N, formula: N) -> Result<(), TestCaseError> {
+    let mut fuel = 10_000;
+    let expected = nock(&subject, &formula, &mut fuel);
+    if expected == Err(Stop::OutOfFuel) {
+        return Ok(());
+    }
+    let (mut heap, outcome) = machine_on(&subject, &formula, u64::MAX, Limits::default());
+    match (expected, outcome) {
+        (Ok(product), Outcome::Done(got)) => {
+            let product = build(&mut heap, &product);
+            prop_assert!(heap.eq(got, product), "got {}", heap.print(got));
+        }
+        (Err(Stop::Crash), Outcome::Crashed(crash)) => prop_assert_eq!(crash.mote, Mote::Exit),
+        (expected, outcome) => prop_assert!(false, "reference {:?}, machine {:?}", expected, outcome),
+    }
+    Ok(())
+}
+
+fn budget_and_collection_agree(subject: N, formula: N, budget: u64) -> Result<(), TestCaseError> {
+    let mut fuel = 10_000;
+    if nock(&subject, &formula, &mut fuel) == Err(Stop::OutOfFuel) {
+        return Ok(());
+    }
+    let (mut whole_heap, whole) = machine_on(&subject, &formula, u64::MAX, Limits::default());
+    // Collect whenever the young space passes 8 words: nearly every step, under every kind of work.
+    let limits = Limits { young_words_min: 8, ..Limits::default() };
+    let (mut step_heap, stepped) = machine_on(&subject, &formula, budget, limits);
+    match (whole, stepped) {
+        (Outcome::Done(a), Outcome::Done(b)) => prop_assert_eq!(whole_heap.mug(a), step_heap.mug(b)),
+        (Outcome::Crashed(a), Outcome::Crashed(b)) => {
+            prop_assert_eq!(a.mote, b.mote);
+            prop_assert_eq!(a.trace.len(), b.trace.len());
+        }
+        (a, b) => prop_assert!(false, "straight {:?}, stepped {:?}", a, b),
+    }
+    Ok(())
 }
 
 #[test]
