@@ -129,7 +129,7 @@ fn tank_text(heap: &Heap, tank: Noun) -> String {
 
 impl Hints for ConsoleHints {
     fn jet(&mut self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
-        let Some((binding, label)) = self.dashboard.find(heap, core, axis) else { return JetCall::Nock };
+        let Some((binding, id)) = self.dashboard.find(heap, core, axis) else { return JetCall::Nock };
         match binding {
             Binding::Mink => crate::jets::dashboard::mink_call(heap, core),
             Binding::Memo(arm) => {
@@ -159,7 +159,7 @@ impl Hints for ConsoleHints {
                 };
                 let call = outcome_to_call(heap, outcome);
                 if self.check_jets && !matches!(call, JetCall::Nock) {
-                    let label = label.to_string();
+                    let label = self.dashboard.label(id).to_string();
                     self.check(heap, core, axis, &label, call);
                 }
                 call
@@ -171,8 +171,8 @@ impl Hints for ConsoleHints {
     /// compared with the arm's Nock.
     fn task_ended(&mut self, heap: &mut Heap, core: Noun, ended: Result<Noun, Mote>) {
         let two = Noun::direct(2).expect("small");
-        let Some((_, label)) = self.dashboard.find(heap, core, two) else { return };
-        let label = label.to_string();
+        let Some((_, id)) = self.dashboard.find(heap, core, two) else { return };
+        let label = self.dashboard.label(id).to_string();
         let call = match ended {
             Ok(product) => JetCall::Product(product),
             // Interrupted or out of memory: not the jet's own answer.

@@ -66,6 +66,33 @@ pub struct Dashboard {
     by_battery: U64Map<Vec<usize>>,
     /// Labels registered with no jet in the table, for diagnostics.
     unjetted: Vec<String>,
+    /// Cores matched lately, by battery handle ([`RECENT_SLOTS`] entries once used): a core whose
+    /// battery and parent (or root payload) are the very nouns of an earlier match is at the same
+    /// location, with no hashing and no walk up its parents. Handles change when nouns move, so a
+    /// collection empties it ([`Dashboard::relocate`]).
+    recent: Vec<Recent>,
+}
+
+/// A core matched lately: its battery's handle, the axis of its parent (3, its payload, for a root), that
+/// parent's handle, and the location; or a battery that no location has ([`UNREGISTERED`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Recent {
+    battery: u64,
+    axis: u64,
+    parent: u64,
+    id: usize,
+}
+
+/// [`Recent::id`] for a battery no location has.
+const UNREGISTERED: usize = usize::MAX;
+
+/// How many cores [`Dashboard::locate`] remembers (a power of two).
+const RECENT_SLOTS: usize = 1 << 10;
+
+/// The slot of [`Dashboard::recent`] for a battery's handle.
+fn recent_slot(battery: Noun) -> usize {
+    let raw = battery.raw();
+    ((raw ^ (raw >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - RECENT_SLOTS.trailing_zeros())) as usize
 }
 
 /// The text of a clue's name: a term (`add`), or `[term number]` printed joined (`k140`).
@@ -166,11 +193,36 @@ impl Dashboard {
     }
 
     /// The location a core matches, if any.
-    fn locate(&self, heap: &mut Heap, core: Noun) -> Option<usize> {
+    fn locate(&mut self, heap: &mut Heap, core: Noun) -> Option<usize> {
         let battery = heap.head(core)?;
+        let slot = recent_slot(battery);
+        if let Some(recent) = self.recent.get(slot)
+            && recent.battery == battery.raw()
+        {
+            if recent.id == UNREGISTERED {
+                return None;
+            }
+            if heap.slot_u64(core, recent.axis).is_some_and(|parent| parent.raw() == recent.parent) {
+                return Some(recent.id);
+            }
+        }
+        if self.recent.is_empty() {
+            self.recent = vec![Recent::default(); RECENT_SLOTS];
+        }
         let mug = heap.mug(battery) as u64;
-        let candidates = self.by_battery.get(&mug)?;
-        candidates.iter().copied().find(|&id| self.matches(heap, core, id))
+        let Some(candidates) = self.by_battery.get(&mug) else {
+            // No location has this battery: remembered until the next registration.
+            self.recent[slot] = Recent { battery: battery.raw(), axis: 0, parent: 0, id: UNREGISTERED };
+            return None;
+        };
+        let id = candidates.iter().copied().find(|&id| self.matches(heap, core, id))?;
+        let axis = match self.locations[id].parent {
+            Parent::Root { .. } => 3,
+            Parent::Child { axis, .. } => axis,
+        };
+        let parent = heap.slot_u64(core, axis).expect("matched: the parent is there");
+        self.recent[slot] = Recent { battery: battery.raw(), axis, parent: parent.raw(), id };
+        Some(id)
     }
 
     /// Whether `core` is at location `id`: batteries equal all the way up, and the root's payload.
@@ -196,7 +248,9 @@ impl Dashboard {
     /// Runs a `%fast` hint: registers `core` under `clue = [name parent-formula hooks]`. A malformed clue,
     /// an unlocatable parent or a core already registered leaves everything as it was.
     pub fn register(&mut self, heap: &mut Heap, core: Noun, clue: Noun) {
-        if self.locations.len() >= LOCATIONS_MAX || core.is_atom() {
+        // A gate's `%fast` hint runs each time its arm is computed: a core already registered (the
+        // common case) returns here, before its clue is read.
+        if self.locations.len() >= LOCATIONS_MAX || core.is_atom() || self.locate(heap, core).is_some() {
             return;
         }
         let Some((name, rest)) = heap.cell_parts(clue) else { return };
@@ -206,9 +260,6 @@ impl Dashboard {
         else {
             return;
         };
-        if self.locate(heap, core).is_some() {
-            return;
-        }
         let (battery, payload) = heap.cell_parts(core).expect("a cell");
         let (parent, label) = if axis == 0 {
             (Parent::Root { payload }, name)
@@ -225,6 +276,8 @@ impl Dashboard {
         let mug = heap.mug(battery) as u64;
         self.locations.push(Location { battery, parent, label, jet, hooks });
         self.by_battery.entry(mug).or_default().push(id);
+        // Batteries remembered as unregistered may be this one.
+        self.recent.fill(Recent::default());
     }
 
     /// The hook named `name` for `core` at location `id`: the `[subject formula]` to run, from the first
@@ -247,14 +300,14 @@ impl Dashboard {
 
     /// The hook named `name` for a registered `core` (see [`Dashboard::hook_at`]); `None` if the core is
     /// not registered or no location up to its root has the hook.
-    pub fn hook(&self, heap: &mut Heap, core: Noun, name: &str) -> Option<(Noun, Noun)> {
+    pub fn hook(&mut self, heap: &mut Heap, core: Noun, name: &str) -> Option<(Noun, Noun)> {
         let id = self.locate(heap, core)?;
         self.hook_at(heap, core, id, name)
     }
 
     /// A task for kicking `core` through `run`, with the hook it needs found; `None` (run the arm's
     /// Nock) if the hook is not there.
-    pub fn task(&self, heap: &mut Heap, run: TaskFn, hook: Option<&str>, core: Noun) -> Option<Task> {
+    pub fn task(&mut self, heap: &mut Heap, run: TaskFn, hook: Option<&str>, core: Noun) -> Option<Task> {
         let mut task = Task::new(run, core);
         if let Some(name) = hook {
             task.hook = Some(self.hook(heap, core, name)?);
@@ -264,17 +317,22 @@ impl Dashboard {
 
     /// The jet for kicking arm `axis` of `core`, if the core is registered and has one (every jet in the
     /// table is a gate's arm 2).
-    pub fn find(&self, heap: &mut Heap, core: Noun, axis: Noun) -> Option<(Binding, &str)> {
+    /// Gives the binding and the location (whose label [`Dashboard::label`] gives).
+    pub fn find(&mut self, heap: &mut Heap, core: Noun, axis: Noun) -> Option<(Binding, usize)> {
         if axis.as_direct() != Some(2) {
             return None;
         }
         let id = self.locate(heap, core)?;
-        let location = &self.locations[id];
-        location.jet.map(|jet| (jet, location.label.as_str()))
+        self.locations[id].jet.map(|jet| (jet, id))
+    }
+
+    /// The label path of a location [`Dashboard::find`] gave.
+    pub fn label(&self, id: usize) -> &str {
+        &self.locations[id].label
     }
 
     /// Kicks arm `axis` of `core` through its jet, if it has one.
-    pub fn call(&self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
+    pub fn call(&mut self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
         match self.find(heap, core, axis) {
             Some((Binding::Mink, _)) => mink_call(heap, core),
             Some((Binding::Task(run, hook), _)) => match self.task(heap, run, hook, core) {
@@ -364,6 +422,7 @@ impl Dashboard {
 
     /// Rewrites the nouns held here after a collection moved them.
     pub fn relocate(&mut self, relocate: &mut dyn FnMut(Noun) -> Noun) {
+        self.recent.fill(Recent::default());
         for location in &mut self.locations {
             location.battery = relocate(location.battery);
             if let Parent::Root { payload } = &mut location.parent {
@@ -438,8 +497,8 @@ mod tests {
         assert_eq!(dashboard.labels().collect::<Vec<_>>(), vec!["a50", "a50/dec"]);
 
         let two = Noun::direct(2).unwrap();
-        let (_, label) = dashboard.find(&mut heap, gate, two).expect("the gate binds");
-        assert_eq!(label, "a50/dec");
+        let (_, id) = dashboard.find(&mut heap, gate, two).expect("the gate binds");
+        assert_eq!(dashboard.label(id), "a50/dec");
         assert!(
             matches!(dashboard.call(&mut heap, gate, two), JetCall::Product(p) if p.as_direct() == Some(4))
         );
@@ -502,7 +561,7 @@ mod tests {
 
         // Saved and restored with the registrations (and through a collection's relocation).
         let saved = dashboard.export(&mut heap);
-        let restored = Dashboard::import(&mut heap, saved).expect("readable");
+        let mut restored = Dashboard::import(&mut heap, saved).expect("readable");
         let (_, formula) = restored.hook(&mut heap, gate, "pay").unwrap();
         assert_eq!(heap.show(formula).to_string(), "[0 3]");
     }
@@ -529,7 +588,7 @@ mod tests {
             })
             .collect();
         let old = heap.list(&entries);
-        let restored = Dashboard::import(&mut heap, old).expect("the old form is readable");
+        let mut restored = Dashboard::import(&mut heap, old).expect("the old form is readable");
         assert_eq!(restored.labels().collect::<Vec<_>>(), vec!["a50", "a50/dec"]);
         assert!(restored.hook(&mut heap, gate, "pay").is_none(), "no hooks were saved");
     }
