@@ -89,3 +89,20 @@ fn a_booted_kernel_is_cached_and_a_bad_cache_is_ignored() {
     assert_eq!(String::from_utf8(third.stdout).unwrap(), "4\n", "a bad cache is rebuilt, not trusted");
     assert!(std::fs::read(&files[0]).unwrap().len() > 1000);
 }
+
+#[test]
+fn a_computation_past_the_loom_fails_with_meme_and_the_same_one_fits_a_bigger_loom() {
+    // A list of two million cells: about 48 MB of cells, more than a 32 MiB loom holds.
+    let expr = "(lent (reap 2.000.000 [1 2]))";
+    let out = engine(&["eval", "--pill", &ivory(), "--loom", "25", expr]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.ends_with("eval: bail: %meme\n"), "{stderr}");
+
+    let out = engine(&["eval", "--pill", &ivory(), "--loom", "28", expr]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "2.000.000\n");
+
+    let out = engine(&["eval", "--pill", &ivory(), "--loom", "50", "(add 2 2)"]);
+    assert_eq!(out.status.code(), Some(2), "a loom out of range is a usage error");
+}
