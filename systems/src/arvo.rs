@@ -391,6 +391,6 @@ impl Ivory {
 
 /// Whether a trace frame is `[%mean trap]` (a `~|` whose tank is computed when the trace is printed).
 fn is_mean_trap(heap: &Heap, frame: Noun) -> bool {
-    const TAG_MEAN: u64 = u32::from_le_bytes(*b"mean") as u64;
+    use crate::interp::TAG_MEAN;
     heap.cell_parts(frame).is_some_and(|(tag, data)| tag.as_direct() == Some(TAG_MEAN) && data.is_cell())
 }

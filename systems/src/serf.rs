@@ -111,8 +111,7 @@ pub const FRAME_CHARS_MAX: usize = 200;
 /// A raw trace frame as text, for kernels with no `mook`: a `%spot` as mook prints it
 /// (`/sys/arvo/hoon:<[805 20].[805 22]>`), a `%mean` cord as its text, anything else in the noun notation.
 pub fn frame_text(heap: &Heap, frame: Noun) -> String {
-    const TAG_SPOT: u64 = u32::from_le_bytes(*b"spot") as u64;
-    const TAG_MEAN: u64 = u32::from_le_bytes(*b"mean") as u64;
+    use crate::interp::{TAG_MEAN, TAG_SPOT};
     let raw = || heap.print_limited(frame, FRAME_CHARS_MAX);
     let Some((tag, data)) = heap.cell_parts(frame) else { return raw() };
     match tag.as_direct() {

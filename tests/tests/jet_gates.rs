@@ -59,9 +59,9 @@ impl Kit {
     fn both(&mut self, gate: Noun, sample: Noun) -> (Ended, Ended) {
         let core = self.heap.edit_u64(gate, 6, sample).unwrap();
         let two = Noun::direct(2).unwrap();
-        let bound = self.runner.hints.dashboard.find(&mut self.heap, core, two).map(|(b, _)| b);
-        let Some(Binding::Task(run, hook)) = bound else { panic!("the gate's jet is a task") };
-        let task = self.runner.hints.dashboard.task(&mut self.heap, run, hook, core);
+        let bound = self.runner.hints.dashboard.find(&mut self.heap, core, two);
+        let Some((Binding::Task(run, hook), id)) = bound else { panic!("the gate's jet is a task") };
+        let task = self.runner.hints.dashboard.task(&self.heap, run, hook, core, id);
         assert!(task.is_some(), "the hook the jet needs ({hook:?}) is registered");
         let kick = self.heap.parse("[9 2 0 1]").unwrap();
         let jet = self.run(core, kick);

@@ -141,7 +141,7 @@ impl Hints for ConsoleHints {
                     None => JetCall::Memo { key, when },
                 }
             }
-            Binding::Task(run, hook) => match self.dashboard.task(heap, run, hook, core) {
+            Binding::Task(run, hook) => match self.dashboard.task(heap, run, hook, core, id) {
                 Some(task) => JetCall::Task(Task { check: self.check_jets, ..task }),
                 None => JetCall::Nock,
             },

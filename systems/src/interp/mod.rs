@@ -284,8 +284,9 @@ impl Default for Machine {
     }
 }
 
-const TAG_SPOT: u64 = u32::from_le_bytes(*b"spot") as u64;
-const TAG_MEAN: u64 = u32::from_le_bytes(*b"mean") as u64;
+/// The tags of trace frames: `[%spot spot]` and `[%mean tank-or-trap]` (also read when traces are printed).
+pub(crate) const TAG_SPOT: u64 = u32::from_le_bytes(*b"spot") as u64;
+pub(crate) const TAG_MEAN: u64 = u32::from_le_bytes(*b"mean") as u64;
 const TAG_HUNK: u64 = u32::from_le_bytes(*b"hunk") as u64;
 const TAG_LOSE: u64 = u32::from_le_bytes(*b"lose") as u64;
 const TAG_MEMO: u64 = u32::from_le_bytes(*b"memo") as u64;

@@ -305,12 +305,12 @@ impl Dashboard {
         self.hook_at(heap, core, id, name)
     }
 
-    /// A task for kicking `core` through `run`, with the hook it needs found; `None` (run the arm's
-    /// Nock) if the hook is not there.
-    pub fn task(&mut self, heap: &mut Heap, run: TaskFn, hook: Option<&str>, core: Noun) -> Option<Task> {
+    /// A task for kicking `core` (at location `id`, as [`Dashboard::find`] gave it) through `run`, with
+    /// the hook it needs found; `None` (run the arm's Nock) if the hook is not there.
+    pub fn task(&self, heap: &Heap, run: TaskFn, hook: Option<&str>, core: Noun, id: usize) -> Option<Task> {
         let mut task = Task::new(run, core);
         if let Some(name) = hook {
-            task.hook = Some(self.hook(heap, core, name)?);
+            task.hook = Some(self.hook_at(heap, core, id, name)?);
         }
         Some(task)
     }
@@ -335,7 +335,7 @@ impl Dashboard {
     pub fn call(&mut self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
         match self.find(heap, core, axis) {
             Some((Binding::Mink, _)) => mink_call(heap, core),
-            Some((Binding::Task(run, hook), _)) => match self.task(heap, run, hook, core) {
+            Some((Binding::Task(run, hook), id)) => match self.task(heap, run, hook, core, id) {
                 Some(task) => JetCall::Task(task),
                 None => JetCall::Nock,
             },
