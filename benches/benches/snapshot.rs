@@ -23,8 +23,8 @@ fn heap_of(mb: usize) -> (Heap, SnapshotInfo) {
         let item = heap.cell(Noun::direct(i).unwrap(), Noun::direct(i ^ 0x5555).unwrap());
         list = heap.cell(item, list);
     }
-    let mug = heap.mug(list);
-    (heap, SnapshotInfo { event: 1, mug, roots: vec![list] })
+    let info = SnapshotInfo::of(&mut heap, 1, vec![list]);
+    (heap, info)
 }
 
 fn scratch() -> tempfile::TempDir {
@@ -63,7 +63,7 @@ fn write_incremental_one_percent(bencher: Bencher, mb: usize) {
     for i in 0..heap.words_used() / 300 {
         list = heap.cell(Noun::direct(i as u64).unwrap(), list);
     }
-    let info = SnapshotInfo { event: 2, mug: heap.mug(list), roots: vec![list] };
+    let info = SnapshotInfo::of(&mut heap, 2, vec![list]);
     let copy_of_base = || {
         let dir = scratch();
         for entry in std::fs::read_dir(base.path()).unwrap() {

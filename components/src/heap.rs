@@ -95,15 +95,28 @@ pub enum NounRef<'a> {
 }
 
 /// A noun arena. Cells and indirect atoms are bump-allocated; handles are offsets into it.
-#[derive(Default)]
 pub struct Heap {
     words: Vec<u64>,
     /// Names this heap's history: it stays the same while the heap is only appended to, so a snapshot
     /// can tell whether writing the words past its last write is enough. 0 until first asked for.
     lineage: AtomicU64,
-    /// The words below this mark were written out by a snapshot ([`Heap::seal`]): cutting the heap below
-    /// it starts a new lineage.
+    /// The words below this mark are on disk ([`Heap::seal`] after a snapshot, or [`Heap::from_image`]):
+    /// cutting the heap below it starts a new lineage.
     sealed: AtomicUsize,
+    /// The lowest mark the heap was cut at since it was last sealed (`usize::MAX` if none): what a
+    /// snapshot asserts before it appends to the words on disk.
+    lowest_cut: AtomicUsize,
+}
+
+impl Default for Heap {
+    fn default() -> Heap {
+        Heap {
+            words: Vec::new(),
+            lineage: AtomicU64::new(0),
+            sealed: AtomicUsize::new(0),
+            lowest_cut: AtomicUsize::new(usize::MAX),
+        }
+    }
 }
 
 impl Clone for Heap {
@@ -171,11 +184,33 @@ impl Heap {
     /// collection that cuts the heap below the mark gives the heap a new lineage, so the next snapshot
     /// writes it afresh rather than appending to words that changed.
     pub fn seal(&self) {
-        self.sealed.fetch_max(self.words.len(), Ordering::Relaxed);
+        self.sealed.store(self.words.len(), Ordering::Relaxed);
+        self.lowest_cut.store(usize::MAX, Ordering::Relaxed);
     }
 
-    /// A cut at `mark`: the words from there on are replaced.
+    /// How many words at the start of the heap are on disk as this lineage's (see [`Heap::seal`]).
+    pub fn sealed_words(&self) -> usize {
+        self.sealed.load(Ordering::Relaxed)
+    }
+
+    /// The lowest mark the heap was cut at since it was last sealed or loaded, if it was cut. A snapshot
+    /// that appends to the words on disk asserts that this is not below them.
+    pub fn lowest_cut_since_seal(&self) -> Option<usize> {
+        Some(self.lowest_cut.load(Ordering::Relaxed)).filter(|&mark| mark != usize::MAX)
+    }
+
+    /// Gives the heap a new lineage with nothing on disk, so that its next snapshot is written in full
+    /// (as after a compaction): for a snapshot that cannot append to what is on disk.
+    pub fn start_lineage(&self) {
+        self.lineage.store(0, Ordering::Relaxed);
+        self.sealed.store(0, Ordering::Relaxed);
+    }
+
+    /// A cut at `mark`: the words from there on are replaced. Below the sealed mark, the words on disk no
+    /// longer describe this heap: a new lineage starts.
     fn cut_at(&mut self, mark: usize) {
+        let lowest = self.lowest_cut.get_mut();
+        *lowest = (*lowest).min(mark);
         if mark < *self.sealed.get_mut() {
             *self.sealed.get_mut() = 0;
             *self.lineage.get_mut() = 0;
@@ -185,15 +220,24 @@ impl Heap {
 
     /// Rebuilds a heap from an image written from [`Heap::words`], keeping the lineage it had, after
     /// checking that every box reachable from `roots` is well formed (so no later access can go out of
-    /// range, whatever the image held).
+    /// range, whatever the image held). Every word of it is on disk, so it is sealed to its length. The
+    /// mugs cached in the image's boxes are forgotten: a mug asked of the loaded heap is computed from its
+    /// structure, so it tells whether the image holds the nouns it was written from.
     pub fn from_image(words: Vec<u64>, lineage: u64, roots: &[Noun]) -> Result<Heap, ImageError> {
-        let heap = Heap { words, lineage: AtomicU64::new(lineage), sealed: AtomicUsize::new(0) };
-        heap.check_reachable(roots)?;
+        let sealed = words.len();
+        let mut heap = Heap {
+            words,
+            lineage: AtomicU64::new(lineage),
+            sealed: AtomicUsize::new(sealed),
+            lowest_cut: AtomicUsize::new(usize::MAX),
+        };
+        heap.check_image(roots)?;
         Ok(heap)
     }
 
-    /// Checks every box reachable from `roots`: in range, atoms normalised. Walks each box once.
-    pub fn check_reachable(&self, roots: &[Noun]) -> Result<(), ImageError> {
+    /// Checks every box reachable from `roots` (in range, atoms normalised) and clears its cached mug.
+    /// Walks each box once.
+    fn check_image(&mut self, roots: &[Noun]) -> Result<(), ImageError> {
         let len = self.words.len();
         let mut seen = vec![0u64; len.div_ceil(64)];
         let mut stack: Vec<Noun> = roots.to_vec();
@@ -215,6 +259,7 @@ impl Heap {
                     return bad("cell runs past the end of the heap");
                 }
                 stack.extend([Noun::from_raw(self.words[offset]), Noun::from_raw(self.words[offset + 1])]);
+                self.words[offset + 2] = 0;
                 continue;
             }
             let limbs = (self.words[offset] & 0xffff_ffff) as usize;
@@ -225,6 +270,7 @@ impl Heap {
             if top == 0 || (limbs == 1 && top <= DIRECT_MAX) {
                 return bad("atom not in its one representation");
             }
+            self.words[offset] = limbs as u64;
         }
         Ok(())
     }
@@ -627,5 +673,30 @@ mod tests {
         let c = heap.cell(x, Noun::ZERO);
         assert!(!heap.eq(c, x));
         assert!(!heap.eq(Noun::ZERO, c));
+    }
+
+    #[test]
+    fn a_loaded_image_is_sealed_and_its_cached_mugs_forgotten() {
+        let mut heap = Heap::new();
+        let big = heap.atom_from_limbs(&[1, 2]);
+        let root = heap.cell(big, Noun::ONE);
+        let mug = heap.mug(root);
+        let mut words = heap.words().to_vec();
+        words[root.offset() + 2] = 0x1234; // a cached mug that is not the cell's
+        let mut loaded = Heap::from_image(words, 9, &[root]).unwrap();
+        assert_eq!(loaded.sealed_words(), loaded.words_used());
+        assert_eq!(loaded.mug(root), mug, "computed from the structure");
+        assert_eq!(loaded.mug_slot(big), heap.mug_slot(big));
+
+        let mark = loaded.words_used();
+        loaded.cell(Noun::ONE, Noun::ONE);
+        loaded.truncate_words(mark);
+        assert_eq!(loaded.lineage(), 9, "a cut at the sealed mark keeps the lineage");
+        assert_eq!(loaded.lowest_cut_since_seal(), Some(mark));
+        loaded.truncate_words(0);
+        assert_ne!(loaded.lineage(), 9, "a cut below it starts a new one");
+        assert_eq!(loaded.sealed_words(), 0);
+        loaded.seal();
+        assert_eq!(loaded.lowest_cut_since_seal(), None);
     }
 }

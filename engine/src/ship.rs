@@ -270,7 +270,7 @@ fn report_goof(serf: &Serf, error: &PlayError) {
 /// Writes the serf's state as the pier's snapshot.
 pub fn write_snapshot(layout: &Layout, serf: &mut Serf) -> Result<snapshot::WriteReport, String> {
     let roots = serf.roots().ok_or("no kernel to snapshot")?;
-    let info = SnapshotInfo { event: serf.event, mug: serf.mug(), roots };
+    let info = SnapshotInfo::of(&mut serf.heap, serf.event, roots);
     snapshot::write(&layout.snap, &serf.heap, &info).map_err(|e| format!("snapshot: {e}"))
 }
 
@@ -359,8 +359,8 @@ pub enum Start {
     Log(Option<String>),
 }
 
-/// Opens the pier at `root` and brings its serf to the end of the log: from the snapshot if it is sound,
-/// else from the start. A torn log tail is truncated and reported.
+/// Opens the pier at `root` and brings its serf to the end of the log: from the newest snapshot if it is
+/// sound, else from the backup snapshot, else from the start. A torn log tail is truncated and reported.
 pub fn open(root: &Path, verbosity: Verbosity) -> Result<(Pier, Serf, Start), String> {
     let pier = Pier::open(root, LogConfig::default()).map_err(|e| e.to_string())?;
     if let Some(cut) = pier.log.recovery() {
@@ -372,44 +372,96 @@ pub fn open(root: &Path, verbosity: Verbosity) -> Result<(Pier, Serf, Start), St
             cut.event - 1
         );
     }
-    let layout = pier.layout();
     let last = pier.log.last();
-    let (mut serf, start) = match snapshot::load(&layout.snap) {
-        Ok((_, info)) if info.event > last => {
-            return Err(format!(
-                "the snapshot is at event {}, past the end of the log (event {last}): the log has lost \
-                 events it had committed",
-                info.event
-            ));
-        }
-        Ok((heap, info)) => match Serf::restore(heap, &info.roots, info.event) {
-            Some(serf) => (serf, Start::Snapshot(info.event)),
-            None => {
-                let why = "its jet registrations are unreadable".to_string();
-                eprintln!("snapshot: unusable ({why}); recomputing the state from the log");
-                (initial_serf(&pier)?, Start::Log(Some(why)))
-            }
-        },
-        Err(SnapshotError::Missing(_)) => (initial_serf(&pier)?, Start::Log(None)),
-        Err(e @ SnapshotError::Corrupt { .. }) => {
-            eprintln!("snapshot: unusable ({e}); recomputing the state from the log");
-            (initial_serf(&pier)?, Start::Log(Some(e.to_string())))
-        }
-        Err(e) => return Err(e.to_string()),
-    };
-    replay(&pier, &mut serf, last, verbosity, None)?;
+    let (mut serf, start) = load_state(&pier)?;
+    if let Start::Snapshot(at) = start
+        && at < last
+    {
+        note(verbosity, || format!("play: replaying events {}-{last} after the snapshot", at + 1));
+    }
+    replay(&pier, &mut serf, last, verbosity, &[])?;
     Ok((pier, serf, start))
 }
 
+/// The serf of the newest usable snapshot. A newest snapshot that does not load is set aside (so that
+/// it is never kept in place of the backup) and the backup tried; with neither, the state starts from the
+/// beginning of the log. A snapshot past the end of the log is an error: the log lost committed events.
+fn load_state(pier: &Pier) -> Result<(Serf, Start), String> {
+    let snap = pier.layout().snap;
+    let rejected = match snapshot::load(&snap) {
+        Ok(loaded) => match restore(pier, loaded)? {
+            Ok(serf) => {
+                let event = serf.event;
+                return Ok((serf, Start::Snapshot(event)));
+            }
+            Err(why) => Some(why),
+        },
+        Err(SnapshotError::Missing(_)) => None,
+        Err(e @ SnapshotError::Io { .. }) => return Err(e.to_string()),
+        Err(e) => Some(describe_unusable(pier, &e)),
+    };
+    if let Some(why) = &rejected {
+        eprintln!("snapshot: the newest is unusable ({why}); setting it aside");
+        snapshot::reject_newest(&snap).map_err(|e| format!("snapshot: {e}"))?;
+    }
+    let why = match snapshot::load_backup(&snap) {
+        Ok(loaded) => match restore(pier, loaded)? {
+            Ok(serf) => {
+                let event = serf.event;
+                eprintln!("snapshot: loaded the backup, at event {event}");
+                return Ok((serf, Start::Snapshot(event)));
+            }
+            Err(why) => Some(why),
+        },
+        Err(SnapshotError::Missing(_)) => rejected,
+        Err(e @ SnapshotError::Io { .. }) => return Err(e.to_string()),
+        Err(e) => Some(format!("and the backup: {}", describe_unusable(pier, &e))),
+    };
+    if let Some(why) = &why {
+        eprintln!("snapshot: unusable ({why}); recomputing the state from the log");
+    }
+    Ok((initial_serf(pier)?, Start::Log(why)))
+}
+
+/// The serf of a loaded snapshot, or why it cannot be used; an error if it is past the end of the log.
+fn restore(pier: &Pier, (heap, info): (Heap, SnapshotInfo)) -> Result<Result<Serf, String>, String> {
+    let last = pier.log.last();
+    if info.event > last {
+        return Err(format!(
+            "the snapshot is at event {}, past the end of the log (event {last}): the log has lost events it \
+             had committed",
+            info.event
+        ));
+    }
+    Ok(Serf::restore(heap, &info.roots, info.event)
+        .ok_or_else(|| format!("its jet registrations at event {} are unreadable", info.event)))
+}
+
+/// Why a snapshot is unusable; for an image that holds another kernel than it claims, which logged event
+/// that kernel's mug belongs to, if any.
+fn describe_unusable(pier: &Pier, error: &SnapshotError) -> String {
+    let SnapshotError::Mismatch { root: 0, computed, .. } = error else {
+        return error.to_string();
+    };
+    match pier.log.events_with_mug(*computed) {
+        Ok(events) if events.is_empty() => format!("{error}; no logged event has that mug"),
+        Ok(events) => {
+            let listed: Vec<String> = events.iter().take(8).map(u64::to_string).collect();
+            format!("{error}, the mug the log records after event {}", listed.join(", "))
+        }
+        Err(e) => format!("{error} (the log could not be searched for it: {e})"),
+    }
+}
+
 /// Replays the log into `serf` up to event `to`, checking every logged nonzero mug. With no kernel yet,
-/// the first `life` events go through the lifecycle. `check` is a snapshot's `(event, mug)` to compare
+/// the first `life` events go through the lifecycle. `checks` are snapshots' `(event, mug)`s to compare
 /// with on the way.
 pub fn replay(
     pier: &Pier,
     serf: &mut Serf,
     to: u64,
     verbosity: Verbosity,
-    check: Option<(u64, u32)>,
+    checks: &[(u64, u32)],
 ) -> Result<(), String> {
     if serf.kernel().is_none() {
         let life = pier.meta.life as u64;
@@ -444,14 +496,13 @@ pub fn replay(
                 report_goof(serf, &e);
                 return Err(format!("play: {e}"));
             }
-            if let Some((at, mug)) = check
-                && at == serf.event
-                && serf.mug() != mug
-            {
-                return Err(format!(
-                    "play: at event {at} the kernel's mug is {:#x}, but the snapshot recorded {mug:#x}",
-                    serf.mug()
-                ));
+            for &(at, mug) in checks {
+                if at == serf.event && serf.mug() != mug {
+                    return Err(format!(
+                        "play: at event {at} the kernel's mug is {:#x}, but the snapshot recorded {mug:#x}",
+                        serf.mug()
+                    ));
+                }
             }
         }
         serf.tidy();
@@ -461,29 +512,38 @@ pub fn replay(
 }
 
 /// `engine play`: the state rebuilt from the log alone (the lifecycle, or an imported base), every
-/// logged mug checked, and the snapshot's mug at its event; then the snapshot is rewritten from the
-/// result. Returns the serf and the snapshot's event, if there was one.
-pub fn play(root: &Path, verbosity: Verbosity) -> Result<(Serf, Option<u64>), String> {
+/// logged mug checked, and the mug of each snapshot on disk (the newest and the backup, each computed from
+/// its image) at its event; then the snapshot is rewritten from the result. A newest snapshot that does not
+/// load is set aside first (the rewrite replaces it). Returns the serf and the events of the snapshots it
+/// checked, newest first.
+pub fn play(root: &Path, verbosity: Verbosity) -> Result<(Serf, Vec<u64>), String> {
     let pier = Pier::open(root, LogConfig::default()).map_err(|e| e.to_string())?;
     let layout = pier.layout();
-    let recorded = match snapshot::load(&layout.snap) {
-        Ok((_, info)) => Some((info.event, info.mug)),
-        Err(SnapshotError::Missing(_)) => None,
+    let mut checks = Vec::new();
+    match snapshot::load(&layout.snap) {
+        Ok((_, info)) => checks.push((info.event, info.mug())),
+        Err(SnapshotError::Missing(_)) => {}
         Err(e) => {
-            eprintln!("snapshot: unusable ({e}); nothing to check the replay against");
-            None
+            eprintln!(
+                "snapshot: the newest is unusable ({}); setting it aside",
+                describe_unusable(&pier, &e)
+            );
+            snapshot::reject_newest(&layout.snap).map_err(|e| format!("snapshot: {e}"))?;
         }
-    };
-    let mut serf = initial_serf(&pier)?;
-    if let Some((event, mug)) = recorded
-        && event == serf.event
-        && serf.kernel().is_some()
-        && serf.mug() != mug
-    {
-        return Err(format!("the imported base's mug {:#x} is not the snapshot's {mug:#x}", serf.mug()));
     }
-    replay(&pier, &mut serf, pier.log.last(), verbosity, recorded)?;
+    match snapshot::load_backup(&layout.snap) {
+        Ok((_, info)) => checks.push((info.event, info.mug())),
+        Err(SnapshotError::Missing(_)) => {}
+        Err(e) => eprintln!("snapshot: the backup is unusable ({})", describe_unusable(&pier, &e)),
+    }
+    let mut serf = initial_serf(&pier)?;
+    for &(event, mug) in &checks {
+        if event == serf.event && serf.kernel().is_some() && serf.mug() != mug {
+            return Err(format!("the imported base's mug {:#x} is not the snapshot's {mug:#x}", serf.mug()));
+        }
+    }
+    replay(&pier, &mut serf, pier.log.last(), verbosity, &checks)?;
     serf.compact();
     write_snapshot(&layout, &mut serf)?;
-    Ok((serf, recorded.map(|(event, _)| event)))
+    Ok((serf, checks.iter().map(|&(event, _)| event).collect()))
 }

@@ -344,6 +344,22 @@ impl EventLog {
         Ok(events)
     }
 
+    /// The events whose logged kernel mug is `mug`, oldest first: which state a snapshot image holds, when
+    /// it is not the one it claims. Reads every segment.
+    pub fn events_with_mug(&self, mug: u32) -> Result<Vec<u64>, LogError> {
+        let mut found = Vec::new();
+        for segment in &self.segments {
+            let bytes = read_file(&segment.path)?;
+            for &(number, offset) in &scan(&bytes, segment.first).records {
+                let header = record::decode_header(&bytes[offset as usize..]).expect("scanned");
+                if header.mug == mug && number <= self.last {
+                    found.push(number);
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// The segment files, oldest first.
     pub fn segment_paths(&self) -> impl Iterator<Item = &Path> {
         self.segments.iter().map(|s| s.path.as_path())

@@ -1,23 +1,33 @@
 //! Snapshots: the heap written as segment files, so a restart loads the kernel without replaying the log.
 //!
 //! ```text
-//! <dir>/manifest          which segments make the image, and what it holds (rewritten atomically)
+//! <dir>/manifest          the newest snapshot: which segments make the image, and what it holds
+//! <dir>/manifest.prev     the snapshot before it, kept as a backup until a newer one is verified
 //! <dir>/<l>-<n>.seg       heap words, little-endian: l = the heap's lineage, n = the first word's index
 //! ```
 //!
-//! The heap is append-only between collections (its [`lineage`](Heap::lineage) is unchanged), so a snapshot
-//! of the same lineage writes only the words past the last snapshot as one new segment. A different lineage
-//! (the heap was compacted) writes the whole heap afresh and drops the old segments once the new manifest is
-//! in place. Every segment's CRC is in the manifest; loading checks sizes, CRCs, every box reachable from
-//! the roots, and the mug of the first root against the recorded one.
+//! The heap is append-only between collections: while its [`lineage`](Heap::lineage) holds and the
+//! words on disk are words it has sealed, a snapshot writes only the words past them as one new segment. Anything else (the heap was compacted, or the manifest on disk is not the one this heap was
+//! sealed against) writes the whole heap afresh under a new lineage, so no file a manifest lists is ever
+//! rewritten.
+//!
+//! A write is verified before it replaces anything: the image is read back from disk, checked box by box
+//! and the mug of every root computed from its structure (never from the mugs cached in the boxes) and
+//! compared with the heap's. Only then does the last manifest become the backup and the new one the
+//! newest; segments that neither lists are removed. Loading does the same checks, so an image that is not
+//! the heap it claims to be is refused with the mug it does have ([`SnapshotError::Mismatch`]), and the
+//! caller can fall back to the backup ([`load_backup`]) and the log after it.
 //!
 //! Manifest layout (all little-endian):
 //!
 //! ```text
 //! "ENGS" | version u32 | event u64 | mug u32 | lineage u64 | words u64
 //! | root count u32 | roots: u64 each | segment count u32 | segments: first word u64, words u64, crc u32
+//! | (version 2) root mugs: u32 each, one per root
 //! | CRC-32 of everything before it
 //! ```
+//!
+//! Version 1 manifests (no root mugs) still load; only the kernel's mug is checked then.
 
 use components::{Heap, Noun};
 use std::fmt;
@@ -26,20 +36,44 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: [u8; 4] = *b"ENGS";
-const VERSION: u32 = 1;
+/// The version this engine writes; it reads this and [`VERSION_NO_ROOT_MUGS`].
+const VERSION: u32 = 2;
+/// The first format: no mugs of the roots after the kernel.
+const VERSION_NO_ROOT_MUGS: u32 = 1;
 /// Limits on what a manifest may claim (a larger claim is corruption, not a reason to allocate).
 const ROOTS_MAX: u32 = 1 << 16;
 const SEGMENTS_MAX: u32 = 1 << 20;
+
+/// The newest snapshot's manifest, the backup's, and the one a write prepares.
+const NEWEST: &str = "manifest";
+const BACKUP: &str = "manifest.prev";
+const PREPARED: &str = "manifest.tmp";
+const BACKUP_PREPARED: &str = "manifest.prev.tmp";
+/// Where [`reject_newest`] sets a newest snapshot aside.
+const REJECTED: &str = "manifest.rejected";
 
 /// What a snapshot holds besides the heap.
 #[derive(Debug, Clone)]
 pub struct SnapshotInfo {
     /// The last event the snapshot reflects.
     pub event: u64,
-    /// The mug of the first root (the kernel).
-    pub mug: u32,
     /// The roots: the kernel first, then whatever else the runtime keeps (jet state, caches).
     pub roots: Vec<Noun>,
+    /// The mug of each root, in order.
+    pub mugs: Vec<u32>,
+}
+
+impl SnapshotInfo {
+    /// The snapshot of `roots` (the kernel first) after `event`, with their mugs.
+    pub fn of(heap: &mut Heap, event: u64, roots: Vec<Noun>) -> SnapshotInfo {
+        let mugs = roots.iter().map(|&root| heap.mug(root)).collect();
+        SnapshotInfo { event, roots, mugs }
+    }
+
+    /// The kernel's mug (the first root's), as the log records it after each event.
+    pub fn mug(&self) -> u32 {
+        self.mugs.first().copied().unwrap_or(0)
+    }
 }
 
 /// Why a snapshot could not be written or loaded.
@@ -52,10 +86,21 @@ pub enum SnapshotError {
     },
     /// No snapshot has been written.
     Missing(PathBuf),
-    /// The manifest or a segment is damaged or missing: the state must come from the log instead.
+    /// The manifest or a segment is damaged or missing: the state must come from elsewhere.
     Corrupt {
         path: PathBuf,
         why: String,
+    },
+    /// The image is well formed, but a root's mug, computed from the image's structure, is not the one
+    /// recorded: the words are not the heap the manifest was written for (or a write read back something
+    /// other than what it wrote).
+    Mismatch {
+        path: PathBuf,
+        event: u64,
+        /// Which root (0 is the kernel).
+        root: usize,
+        recorded: u32,
+        computed: u32,
     },
 }
 
@@ -67,6 +112,18 @@ impl fmt::Display for SnapshotError {
             SnapshotError::Corrupt { path, why } => {
                 write!(f, "snapshot {} is unusable: {why}", path.display())
             }
+            SnapshotError::Mismatch { path, event, root: 0, recorded, computed } => write!(
+                f,
+                "snapshot {} of event {event} does not hold its kernel: the image's kernel mug is \
+                 {computed:#x}, but {recorded:#x} was recorded",
+                path.display()
+            ),
+            SnapshotError::Mismatch { path, event, root, recorded, computed } => write!(
+                f,
+                "snapshot {} of event {event} does not hold its root {root}: the image gives mug \
+                 {computed:#x}, but {recorded:#x} was recorded",
+                path.display()
+            ),
         }
     }
 }
@@ -87,15 +144,16 @@ struct SegmentEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Manifest {
     event: u64,
-    mug: u32,
     lineage: u64,
     words: u64,
     roots: Vec<u64>,
+    /// One per root; a version 1 manifest has only the kernel's.
+    mugs: Vec<u32>,
     segments: Vec<SegmentEntry>,
 }
 
 /// Segments are named by lineage and first word, so writing a new lineage never overwrites a file that
-/// the current manifest still lists.
+/// a manifest still lists.
 fn segment_path(dir: &Path, lineage: u64, first: u64) -> PathBuf {
     dir.join(format!("{lineage:016x}-{first:016x}.seg"))
 }
@@ -111,11 +169,12 @@ fn words_crc(words: &[u64]) -> u32 {
 
 impl Manifest {
     fn encode(&self) -> Vec<u8> {
+        assert_eq!(self.mugs.len(), self.roots.len(), "a mug for every root");
         let mut out = Vec::new();
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.extend_from_slice(&self.event.to_le_bytes());
-        out.extend_from_slice(&self.mug.to_le_bytes());
+        out.extend_from_slice(&self.mugs.first().copied().unwrap_or(0).to_le_bytes());
         out.extend_from_slice(&self.lineage.to_le_bytes());
         out.extend_from_slice(&self.words.to_le_bytes());
         out.extend_from_slice(&(self.roots.len() as u32).to_le_bytes());
@@ -127,6 +186,9 @@ impl Manifest {
             out.extend_from_slice(&s.first.to_le_bytes());
             out.extend_from_slice(&s.words.to_le_bytes());
             out.extend_from_slice(&s.crc.to_le_bytes());
+        }
+        for mug in &self.mugs {
+            out.extend_from_slice(&mug.to_le_bytes());
         }
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
@@ -143,8 +205,10 @@ impl Manifest {
         }
         let mut reader = Reader { bytes: body, at: 4 };
         let version = reader.u32()?;
-        if version != VERSION {
-            return Err(format!("snapshot format {version}; this engine reads {VERSION}"));
+        if version != VERSION && version != VERSION_NO_ROOT_MUGS {
+            return Err(format!(
+                "snapshot format {version}; this engine reads {VERSION_NO_ROOT_MUGS} and {VERSION}"
+            ));
         }
         let (event, mug, lineage, words) = (reader.u64()?, reader.u32()?, reader.u64()?, reader.u64()?);
         let root_count = reader.u32()?;
@@ -159,6 +223,15 @@ impl Manifest {
         let segments = (0..segment_count)
             .map(|_| Ok(SegmentEntry { first: reader.u64()?, words: reader.u64()?, crc: reader.u32()? }))
             .collect::<Result<Vec<_>, String>>()?;
+        let mugs = if version == VERSION_NO_ROOT_MUGS {
+            vec![mug]
+        } else {
+            let mugs = (0..root_count).map(|_| reader.u32()).collect::<Result<Vec<_>, _>>()?;
+            if mugs.first().is_some_and(|&first| first != mug) {
+                return Err("the kernel's mug is recorded twice, differently".into());
+            }
+            mugs
+        };
         if reader.at != body.len() {
             return Err("trailing bytes in the manifest".into());
         }
@@ -172,7 +245,7 @@ impl Manifest {
         if next != words {
             return Err(format!("segments hold {next} words, the image {words}"));
         }
-        Ok(Manifest { event, mug, lineage, words, roots, segments })
+        Ok(Manifest { event, lineage, words, roots, mugs, segments })
     }
 }
 
@@ -206,57 +279,121 @@ pub struct WriteReport {
     pub full: bool,
 }
 
-/// Writes a snapshot of `heap` into `dir`.
+/// Writes `bytes` to `path` and syncs it.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), SnapshotError> {
+    let mut file = File::create(path).map_err(io_error(path, "create"))?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io_error(path, "write"))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), SnapshotError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io_error(dir, "sync"))
+}
+
+/// Writes `words` as the segment of `lineage` starting at word `first`.
+fn write_segment(dir: &Path, lineage: u64, first: u64, words: &[u64]) -> Result<SegmentEntry, SnapshotError> {
+    let path = segment_path(dir, lineage, first);
+    let mut file = File::create(&path).map_err(io_error(&path, "create"))?;
+    for chunk in words.chunks(1 << 16) {
+        let bytes: Vec<u8> = chunk.iter().flat_map(|w| w.to_le_bytes()).collect();
+        file.write_all(&bytes).map_err(io_error(&path, "write"))?;
+    }
+    file.sync_all().map_err(io_error(&path, "sync"))?;
+    Ok(SegmentEntry { first, words: words.len() as u64, crc: words_crc(words) })
+}
+
+/// The newest manifest, if it is there and reads, with its bytes.
+fn newest_manifest(dir: &Path) -> Option<(Manifest, Vec<u8>)> {
+    let bytes = fs::read(dir.join(NEWEST)).ok()?;
+    Manifest::decode(&bytes).ok().map(|m| (m, bytes))
+}
+
+/// Writes a snapshot of `heap` into `dir`, verifies it, and makes it the newest; the one it replaces is
+/// kept as the backup. On an error nothing that was there before is lost, and the heap's next snapshot
+/// is written in full.
 pub fn write(dir: &Path, heap: &Heap, info: &SnapshotInfo) -> Result<WriteReport, SnapshotError> {
+    assert_eq!(info.mugs.len(), info.roots.len(), "a mug for every root");
     fs::create_dir_all(dir).map_err(io_error(dir, "create"))?;
-    let previous = read_manifest(dir)
-        .ok()
-        .filter(|m| m.lineage == heap.lineage() && m.words <= heap.words().len() as u64);
-    let words = heap.words();
-    let (mut segments, start) = match &previous {
-        Some(m) => (m.segments.clone(), m.words),
-        None => (Vec::new(), 0),
+    let newest = newest_manifest(dir);
+    let result = write_verified(dir, heap, info, newest.as_ref().map(|(m, _)| m));
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            heap.start_lineage();
+            let _ = fs::remove_file(dir.join(PREPARED));
+            remove_unlisted_segments(dir);
+            return Err(e);
+        }
     };
+    // The verified write becomes the newest; the newest before it, the backup. At every moment the
+    // newest manifest names a complete, verified image.
+    if let Some((_, bytes)) = &newest {
+        let prepared = dir.join(BACKUP_PREPARED);
+        write_synced(&prepared, bytes)?;
+        fs::rename(&prepared, dir.join(BACKUP)).map_err(io_error(&prepared, "rename into place"))?;
+    }
+    let path = dir.join(NEWEST);
+    fs::rename(dir.join(PREPARED), &path).map_err(io_error(&path, "rename into place"))?;
+    sync_dir(dir)?;
+    heap.seal();
+    remove_unlisted_segments(dir);
+    Ok(report)
+}
+
+/// Writes the segment and the prepared manifest, and reads the image back to check it.
+fn write_verified(
+    dir: &Path,
+    heap: &Heap,
+    info: &SnapshotInfo,
+    newest: Option<&Manifest>,
+) -> Result<WriteReport, SnapshotError> {
+    let words = heap.words();
+    // Appending is right only onto words of this heap's own lineage that it has sealed: any cut below its
+    // sealed mark started a new lineage. (A manifest of the same lineage past the mark is not this heap's
+    // history: a heap loaded from the backup, say, grew apart from the newest.)
+    let appendable = newest.filter(|m| {
+        m.lineage == heap.lineage() && m.words <= heap.sealed_words() as u64 && m.words > 0
+    });
+    let (mut segments, start) = match appendable {
+        Some(m) => {
+            assert!(
+                heap.lowest_cut_since_seal().is_none_or(|cut| cut as u64 >= m.words),
+                "a snapshot appends to {} words on disk, but the heap was cut at word {:?} since",
+                m.words,
+                heap.lowest_cut_since_seal()
+            );
+            (m.segments.clone(), m.words)
+        }
+        None => {
+            heap.start_lineage();
+            (Vec::new(), 0)
+        }
+    };
+    let lineage = heap.lineage();
     let new_words = &words[start as usize..];
     if !new_words.is_empty() {
-        let path = segment_path(dir, heap.lineage(), start);
-        let mut file = File::create(&path).map_err(io_error(&path, "create"))?;
-        for chunk in new_words.chunks(1 << 16) {
-            let bytes: Vec<u8> = chunk.iter().flat_map(|w| w.to_le_bytes()).collect();
-            file.write_all(&bytes).map_err(io_error(&path, "write"))?;
-        }
-        file.sync_all().map_err(io_error(&path, "sync"))?;
-        segments.push(SegmentEntry {
-            first: start,
-            words: new_words.len() as u64,
-            crc: words_crc(new_words),
-        });
+        segments.push(write_segment(dir, lineage, start, new_words)?);
     }
     let manifest = Manifest {
         event: info.event,
-        mug: info.mug,
-        lineage: heap.lineage(),
+        lineage,
         words: words.len() as u64,
         roots: info.roots.iter().map(|r| r.raw()).collect(),
+        mugs: info.mugs.clone(),
         segments,
     };
-    let path = dir.join("manifest");
-    let temporary = dir.join("manifest.tmp");
-    let mut file = File::create(&temporary).map_err(io_error(&temporary, "create"))?;
-    file.write_all(&manifest.encode())
-        .and_then(|()| file.sync_all())
-        .map_err(io_error(&temporary, "write"))?;
-    fs::rename(&temporary, &path).map_err(io_error(&path, "rename into place"))?;
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io_error(dir, "sync"))?;
-    remove_unlisted_segments(dir, &manifest);
-    heap.seal();
-    Ok(WriteReport { words_written: new_words.len() as u64, full: previous.is_none() })
+    write_synced(&dir.join(PREPARED), &manifest.encode())?;
+    load_image(dir, &manifest, &dir.join(PREPARED))?;
+    Ok(WriteReport { words_written: new_words.len() as u64, full: start == 0 })
 }
 
-/// Removes segment files the manifest does not list (left by an older lineage or an interrupted write).
-fn remove_unlisted_segments(dir: &Path, manifest: &Manifest) {
-    let listed: Vec<PathBuf> =
-        manifest.segments.iter().map(|s| segment_path(dir, manifest.lineage, s.first)).collect();
+/// Removes the segment files that neither the newest manifest nor the backup lists (left by an older
+/// lineage, a rejected snapshot or an interrupted write). A manifest that does not read keeps nothing.
+fn remove_unlisted_segments(dir: &Path) {
+    let listed: Vec<PathBuf> = [NEWEST, BACKUP]
+        .iter()
+        .filter_map(|name| read_manifest(dir, name).ok())
+        .flat_map(|m| m.segments.iter().map(|s| segment_path(dir, m.lineage, s.first)).collect::<Vec<_>>())
+        .collect();
     let Ok(entries) = fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
@@ -266,8 +403,8 @@ fn remove_unlisted_segments(dir: &Path, manifest: &Manifest) {
     }
 }
 
-fn read_manifest(dir: &Path) -> Result<Manifest, SnapshotError> {
-    let path = dir.join("manifest");
+fn read_manifest(dir: &Path, name: &str) -> Result<Manifest, SnapshotError> {
+    let path = dir.join(name);
     let bytes = match fs::read(&path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -278,12 +415,32 @@ fn read_manifest(dir: &Path) -> Result<Manifest, SnapshotError> {
     Manifest::decode(&bytes).map_err(|why| SnapshotError::Corrupt { path, why })
 }
 
-/// Loads the snapshot in `dir`: the heap (mapped from its segments and copied in) and what it holds.
+/// Loads the newest snapshot in `dir`: the heap (mapped from its segments and copied in) and what it
+/// holds, every reachable box checked and every root's mug computed from the image.
 pub fn load(dir: &Path) -> Result<(Heap, SnapshotInfo), SnapshotError> {
-    let manifest = read_manifest(dir)?;
+    let manifest = read_manifest(dir, NEWEST)?;
+    load_image(dir, &manifest, &dir.join(NEWEST))
+}
+
+/// Loads the backup: the snapshot the newest one replaced (checked as [`load`] checks).
+pub fn load_backup(dir: &Path) -> Result<(Heap, SnapshotInfo), SnapshotError> {
+    let manifest = read_manifest(dir, BACKUP)?;
+    load_image(dir, &manifest, &dir.join(BACKUP))
+}
+
+/// Sets the newest snapshot aside (as `manifest.rejected`), so that the backup is the one loaded and kept
+/// from now on; for a newest snapshot that failed to load. Its segments go at the next write.
+pub fn reject_newest(dir: &Path) -> Result<(), SnapshotError> {
+    let path = dir.join(NEWEST);
+    fs::rename(&path, dir.join(REJECTED)).map_err(io_error(&path, "set aside"))?;
+    sync_dir(dir)
+}
+
+/// The words of the image `manifest` lists, each segment's size and CRC checked.
+fn read_segments(dir: &Path, manifest: &Manifest, manifest_path: &Path) -> Result<Vec<u64>, SnapshotError> {
     let mut words: Vec<u64> = Vec::new();
     words.try_reserve_exact(manifest.words as usize).map_err(|_| SnapshotError::Corrupt {
-        path: dir.join("manifest"),
+        path: manifest_path.to_path_buf(),
         why: format!("an image of {} words cannot be allocated", manifest.words),
     })?;
     for segment in &manifest.segments {
@@ -314,18 +471,31 @@ pub fn load(dir: &Path) -> Result<(Heap, SnapshotInfo), SnapshotError> {
             return Err(corrupt("checksum mismatch".into()));
         }
     }
+    Ok(words)
+}
+
+/// The heap and info of the image `manifest` describes, checked: segments, boxes, and the roots' mugs
+/// computed from the structure.
+fn load_image(
+    dir: &Path,
+    manifest: &Manifest,
+    manifest_path: &Path,
+) -> Result<(Heap, SnapshotInfo), SnapshotError> {
+    let words = read_segments(dir, manifest, manifest_path)?;
     let roots: Vec<Noun> = manifest.roots.iter().map(|&r| Noun::from_raw(r)).collect();
-    let manifest_path = dir.join("manifest");
     let mut heap = Heap::from_image(words, manifest.lineage, &roots)
-        .map_err(|e| SnapshotError::Corrupt { path: manifest_path.clone(), why: e.to_string() })?;
-    if let Some(&kernel) = roots.first() {
-        let mug = heap.mug(kernel);
-        if mug != manifest.mug {
-            let why = format!("kernel mug {mug:#x}, but {:#x} was recorded", manifest.mug);
-            return Err(SnapshotError::Corrupt { path: manifest_path, why });
+        .map_err(|e| SnapshotError::Corrupt { path: manifest_path.to_path_buf(), why: e.to_string() })?;
+    let mut mugs = Vec::with_capacity(roots.len());
+    for (root, (&noun, &recorded)) in roots.iter().zip(&manifest.mugs).enumerate() {
+        let computed = heap.mug(noun);
+        if computed != recorded {
+            let path = manifest_path.to_path_buf();
+            return Err(SnapshotError::Mismatch { path, event: manifest.event, root, recorded, computed });
         }
+        mugs.push(computed);
     }
-    Ok((heap, SnapshotInfo { event: manifest.event, mug: manifest.mug, roots }))
+    mugs.extend(roots[mugs.len()..].iter().map(|&noun| heap.mug(noun)));
+    Ok((heap, SnapshotInfo { event: manifest.event, roots, mugs }))
 }
 
 #[cfg(test)]
@@ -336,10 +506,10 @@ mod tests {
     fn manifest_round_trips_and_refuses_gaps() {
         let m = Manifest {
             event: 9,
-            mug: 0x1234,
             lineage: 77,
             words: 30,
             roots: vec![5, 6],
+            mugs: vec![0x1234, 0x5678],
             segments: vec![
                 SegmentEntry { first: 0, words: 10, crc: 1 },
                 SegmentEntry { first: 10, words: 20, crc: 2 },
@@ -348,5 +518,67 @@ mod tests {
         assert_eq!(Manifest::decode(&m.encode()), Ok(m.clone()));
         let gap = Manifest { words: 31, ..m };
         assert!(Manifest::decode(&gap.encode()).unwrap_err().contains("31"));
+    }
+
+    fn atoms(heap: &mut Heap, from: u64, to: u64) -> Noun {
+        let items: Vec<Noun> = (from..to).map(|i| heap.atom_from_limbs(&[i, 1])).collect();
+        heap.list(&items)
+    }
+
+    /// The image the mixing bug made: the base segment of one heap under the new words and roots of
+    /// another. Every checksum holds and the root's box carries its own heap's mug; the load refuses it
+    /// all the same, by the mug the image's structure gives.
+    #[test]
+    fn an_image_mixed_from_two_heaps_is_refused_at_load_with_the_mug_it_has() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut old = Heap::new();
+        let old_list = atoms(&mut old, 0, 100);
+        let first = SnapshotInfo::of(&mut old, 1, vec![old_list]);
+        write(dir.path(), &old, &first).unwrap();
+        let base = read_manifest(dir.path(), NEWEST).unwrap();
+
+        let mut new = Heap::new();
+        let new_list = atoms(&mut new, 7, 107);
+        assert_eq!(new.words_used() as u64, base.words);
+        let kernel = new.cell(new_list, Noun::ONE);
+        let info = SnapshotInfo::of(&mut new, 2, vec![kernel]);
+        let tail = write_segment(dir.path(), base.lineage, base.words, &new.words()[base.words as usize..]);
+        let mixed = Manifest {
+            event: 2,
+            lineage: base.lineage,
+            words: new.words_used() as u64,
+            roots: vec![kernel.raw()],
+            mugs: info.mugs.clone(),
+            segments: [base.segments.clone(), vec![tail.unwrap()]].concat(),
+        };
+        write_synced(&dir.path().join(NEWEST), &mixed.encode()).unwrap();
+
+        let image_kernel = old.cell(old_list, Noun::ONE);
+        match load(dir.path()) {
+            Err(SnapshotError::Mismatch { event: 2, root: 0, recorded, computed, .. }) => {
+                assert_eq!(recorded, info.mug());
+                assert_eq!(computed, old.mug(image_kernel), "the mug of what the image holds");
+            }
+            other => panic!("the mixed image loaded: {:?}", other.map(|(_, info)| info)),
+        }
+    }
+
+    #[test]
+    fn a_version_1_manifest_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut heap = Heap::new();
+        let list = atoms(&mut heap, 0, 10);
+        let info = SnapshotInfo::of(&mut heap, 5, vec![list, Noun::ONE]);
+        write(dir.path(), &heap, &info).unwrap();
+        let manifest = read_manifest(dir.path(), NEWEST).unwrap();
+        // The same manifest in the first format: the root mugs dropped, the version 1.
+        let mut bytes = manifest.encode();
+        bytes.truncate(bytes.len() - 4 - 4 * manifest.roots.len());
+        bytes[4..8].copy_from_slice(&VERSION_NO_ROOT_MUGS.to_le_bytes());
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        write_synced(&dir.path().join(NEWEST), &bytes).unwrap();
+        let (_, got) = load(dir.path()).unwrap();
+        assert_eq!((got.event, got.mugs), (5, info.mugs));
     }
 }

@@ -53,10 +53,14 @@ pub fn run(root: &Path, flags: RunFlags, inject: &[PathBuf]) -> Result<(), Strin
 }
 
 pub fn play(root: &Path) -> Result<(), String> {
-    let (mut serf, snapshot) = ship::play(root, Verbosity::Progress)?;
-    let checked = match snapshot {
-        Some(event) => format!("; the snapshot's mug at event {event} agrees"),
-        None => String::new(),
+    let (mut serf, checked) = ship::play(root, Verbosity::Progress)?;
+    let checked = match checked.as_slice() {
+        [] => String::new(),
+        [event] => format!("; the snapshot's mug at event {event} agrees"),
+        [newest, backup] => {
+            format!("; the snapshot's mug at event {newest} agrees, and the backup's at event {backup}")
+        }
+        events => format!("; the snapshots' mugs at events {events:?} agree"),
     };
     let mug = serf.mug();
     println!("played to event {}, kernel mug {mug:#x}{checked}", serf.event);
