@@ -82,12 +82,13 @@ impl Committer {
 
     /// Why the writer stopped, if it failed. After a failure nothing more is committed.
     pub fn failure(&self) -> Option<String> {
-        self.progress.failure.lock().expect("not poisoned").clone()
+        self.progress.failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
-    /// Waits until event `number` is durable, or the writer fails.
+    /// Waits until event `number` is durable, or the writer fails or stops (a writer that panicked never
+    /// commits it: that is an error too, not a wait forever).
     pub fn wait_committed(&self, number: u64) -> Result<(), String> {
-        let mut guard = self.progress.lock.lock().expect("not poisoned");
+        let mut guard = self.progress.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         loop {
             if self.committed() >= number {
                 return Ok(());
@@ -95,8 +96,17 @@ impl Committer {
             if let Some(failure) = self.failure() {
                 return Err(failure);
             }
-            guard =
-                self.progress.changed.wait_timeout(guard, Duration::from_millis(50)).expect("not poisoned").0;
+            if self.writer.as_ref().is_none_or(|writer| writer.is_finished()) {
+                return Err(format!(
+                    "the event-log writer stopped (it panicked) with event {number} not committed"
+                ));
+            }
+            guard = self
+                .progress
+                .changed
+                .wait_timeout(guard, Duration::from_millis(50))
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
         }
     }
 
@@ -152,4 +162,25 @@ fn write_batches(
         progress.changed.notify_all();
     }
     log
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_writer_that_panicked_is_an_error_not_a_wait_forever() {
+        let (queue, events) = mpsc::sync_channel::<Event>(4);
+        let progress = Arc::new(Progress::default());
+        let shared = Arc::clone(&progress);
+        let writer = std::thread::spawn(move || -> EventLog {
+            let _hold = (events, shared);
+            panic!("a bug in the writer");
+        });
+        let committer = Committer { queue: Some(queue), progress, writer: Some(writer) };
+        let error = committer.wait_committed(1).unwrap_err();
+        assert!(error.contains("panicked"), "{error}");
+        assert!(committer.submit(Event { number: 1, mug: 0, jam: vec![1] }).is_err());
+        assert!(committer.finish().unwrap_err().contains("panicked"));
+    }
 }

@@ -350,9 +350,8 @@ fn write_verified(
     // Appending is right only onto words of this heap's own lineage that it has sealed: any cut below its
     // sealed mark started a new lineage. (A manifest of the same lineage past the mark is not this heap's
     // history: a heap loaded from the backup, say, grew apart from the newest.)
-    let appendable = newest.filter(|m| {
-        m.lineage == heap.lineage() && m.words <= heap.sealed_words() as u64 && m.words > 0
-    });
+    let appendable = newest
+        .filter(|m| m.lineage == heap.lineage() && m.words <= heap.sealed_words() as u64 && m.words > 0);
     let (mut segments, start) = match appendable {
         Some(m) => {
             assert!(
