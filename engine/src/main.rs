@@ -44,7 +44,9 @@ enum Command {
     /// Evaluate Hoon with the ivory pill's standard library and print the product as `urbit eval` does.
     /// A bad expression prints the compiler's error and trace on stderr and exits with status 1.
     Eval {
-        /// The Hoon expression (read from stdin when absent).
+        /// The Hoon expression (read from stdin when absent). It may start with `-` (`-:[1 2]`): only
+        /// the options named here are taken as options.
+        #[arg(allow_hyphen_values = true)]
         expr: Option<String>,
         /// The ivory pill (default: ivory.pill in the pill directory).
         #[arg(long)]

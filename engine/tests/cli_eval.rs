@@ -28,6 +28,11 @@ fn eval_prints_products_and_errors_as_vere_does() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "[%foo 0x10 ~zod]\n");
 
+    // An expression may start with `-`: it is not taken for an option.
+    let out = engine(&["eval", "--pill", &ivory(), "-:[%bar 0x10]"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "%bar\n");
+
     let out = engine(&["eval", "--pill", &ivory(), "(add 2"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
