@@ -183,3 +183,17 @@ fn group_commit_reports_an_out_of_order_event_and_stops() {
     assert!(err.contains("does not continue the log"), "{err}");
     assert!(committer.finish().is_err());
 }
+
+/// Which events a kernel mug belongs to (how a snapshot that holds another kernel than it claims is
+/// named): every segment is searched.
+#[test]
+fn events_are_found_by_their_logged_mug() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = EventLog::open(dir.path(), LogConfig { segment_bytes_max: 512 }).unwrap();
+    fill(&mut log, 60, 5); // each event's mug is its number
+    log.append([(7u32, b"again".as_slice())]).unwrap();
+    assert!(log.segment_paths().count() > 2, "the events span several segments");
+    assert_eq!(log.events_with_mug(42).unwrap(), vec![42]);
+    assert_eq!(log.events_with_mug(7).unwrap(), vec![7, 61]);
+    assert!(log.events_with_mug(1000).unwrap().is_empty());
+}
