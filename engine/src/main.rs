@@ -1,5 +1,6 @@
 //! The `engine` command: a multi-core Urbit runtime.
 
+mod cache;
 mod cmd;
 mod conn;
 mod progress;
@@ -85,6 +86,11 @@ enum Command {
         /// <event>.jam, else 0). The pier's log continues from the next one.
         #[arg(long, requires = "import")]
         event: Option<u64>,
+        /// Compute the pill's lifecycle even if it is cached. (Booting from a pill computes the kernel its
+        /// boot formulas make, the same for every ship, once, and keeps it in $ENGINE_CACHE, else the user
+        /// cache directory, for the next boot from the same pill.)
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Resume a pier (snapshot, then the log's later events) and run it headless: stdin lines are typed
     /// to the ship, its terminal output goes to stdout. SIGTERM stops it cleanly; ctrl-c interrupts the
@@ -165,8 +171,8 @@ fn main() -> ExitCode {
             no_cache,
             loom_bits: loom,
         }),
-        Command::Boot { pier, pill, fake, import, event } => {
-            cmd::pier::boot(&pier, pill.as_deref(), &fake, import.as_deref(), event)
+        Command::Boot { pier, pill, fake, import, event, no_cache } => {
+            cmd::pier::boot(&pier, pill.as_deref(), &fake, import.as_deref(), event, no_cache)
         }
         Command::Run { pier, no_tty, exit_on_eof, verbose, snapshot_every, tick_steps, inject, no_conn } => {
             let options = cmd::pier::RunFlags {

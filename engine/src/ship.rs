@@ -7,6 +7,7 @@
 //! - [`play`]: the state rebuilt from the log alone, every logged mug checked (spec/pier.md §5.2).
 //! - [`cram`]: the jam of `[%arvo kernel %hashboard cold]`, the shape Vere's `urbit cram` writes.
 
+use crate::cache;
 use crate::progress::Progress;
 use components::{Heap, Noun, aura, time};
 use pills::{BootPill, Pill};
@@ -191,9 +192,19 @@ pub fn parse_ship(text: &str) -> Result<u128, String> {
 /// A new pier at `root`, booted from `pill_path` as the fake ship `who`: the boot sequence is computed
 /// first, then logged in one batch (formulas with mug 0, each ovum with the kernel's mug after it), then a
 /// snapshot is written. If the boot fails, the half-made pier is removed.
-pub fn boot(root: &Path, pill_path: &Path, who: u128, verbosity: Verbosity) -> Result<Serf, String> {
+///
+/// With `cache` (a directory), the lifecycle (the kernel the boot formulas make before any event names the
+/// ship) is read from there when an earlier boot from the same formulas computed it, and saved there
+/// otherwise.
+pub fn boot(
+    root: &Path,
+    pill_path: &Path,
+    who: u128,
+    verbosity: Verbosity,
+    cache: Option<&Path>,
+) -> Result<Serf, String> {
     let mut created = false;
-    let result = boot_inner(root, pill_path, who, verbosity, &mut created);
+    let result = boot_inner(root, pill_path, who, verbosity, cache, &mut created);
     if result.is_err() && created {
         remove_failed_pier(root);
     }
@@ -211,27 +222,72 @@ fn boot_inner(
     pill_path: &Path,
     who: u128,
     verbosity: Verbosity,
+    cache: Option<&Path>,
     created: &mut bool,
 ) -> Result<Serf, String> {
-    let mut serf = Serf::new();
-    let pill = match Pill::load(pill_path, &mut serf.heap).map_err(|e| e.to_string())? {
-        Pill::Boot(pill) => pill,
-        Pill::Ivory { .. } => {
-            return Err(format!(
-                "{} is an ivory pill (for eval); a ship boots from a brass or solid pill",
-                pill_path.display()
-            ));
-        }
-    };
-    let (formulas, jobs) = boot_sequence(&mut serf.heap, &pill, who, time::now())?;
-    let meta = Meta { version: store::meta::VERSION, who, fake: true, life: formulas.len() as u32 };
+    let mut heap = Heap::new();
+    let pill = load_boot_pill(pill_path, &mut heap)?;
+    let formula_jams: Vec<Vec<u8>> = pill.lifecycle(&heap).iter().map(|&f| heap.jam(f)).collect();
+    let life = formula_jams.len() as u64;
+    let meta = Meta { version: store::meta::VERSION, who, fake: true, life: life as u32 };
     let mut pier = Pier::create(root, meta, LogConfig::default()).map_err(|e| e.to_string())?;
     *created = true;
     let progress = Arc::new(Progress::new(verbosity == Verbosity::Progress));
-    serf.runner.hints.log = Some(progress.sink());
     progress.phase("lifecycle", None);
-    progress.line(&format!("boot: lifecycle over {} boot formulas", formulas.len()));
+    let cached = cache.map(|dir| cache::lifecycle_path(dir, &formula_jams));
+    let mut serf = match cached.as_deref().and_then(|path| cache::load_lifecycle(path, life)) {
+        Some(hit) => {
+            progress.line(&format!(
+                "boot: the lifecycle's kernel from the cache (computing it took {:.1} s)",
+                hit.computed_in.as_secs_f64()
+            ));
+            // The ova are built in the cached serf's heap: the pill is read into it again.
+            let mut serf = hit.serf;
+            let pill = load_boot_pill(pill_path, &mut serf.heap)?;
+            return finish_boot(serf, &pill, who, &mut pier, &progress);
+        }
+        None => {
+            let mut serf = Serf::new();
+            serf.heap = heap;
+            serf
+        }
+    };
+    serf.runner.hints.log = Some(progress.sink());
+    progress.line(&format!("boot: lifecycle over {life} boot formulas"));
+    let started = std::time::Instant::now();
+    let formulas = pill.lifecycle(&serf.heap);
     serf.boot(&formulas).map_err(|e| format!("boot: lifecycle: {e}"))?;
+    if let Some(path) = &cached
+        && let Err(e) = cache::save_lifecycle(path, &mut serf, started.elapsed())
+    {
+        progress.line(&format!("boot: {e}"));
+    }
+    finish_boot(serf, &pill, who, &mut pier, &progress)
+}
+
+/// The boot pill at `path`, read into `heap`.
+fn load_boot_pill(path: &Path, heap: &mut Heap) -> Result<BootPill, String> {
+    match Pill::load(path, heap).map_err(|e| e.to_string())? {
+        Pill::Boot(pill) => Ok(pill),
+        Pill::Ivory { .. } => Err(format!(
+            "{} is an ivory pill (for eval); a ship boots from a brass or solid pill",
+            path.display()
+        )),
+    }
+}
+
+/// The boot after the lifecycle: the ova of the boot sequence computed, everything logged in one batch
+/// (the formulas with mug 0, each ovum with the kernel's mug after it), the heap compacted, a snapshot
+/// written.
+fn finish_boot(
+    mut serf: Serf,
+    pill: &BootPill,
+    who: u128,
+    pier: &mut Pier,
+    progress: &Arc<Progress>,
+) -> Result<Serf, String> {
+    let (formulas, jobs) = boot_sequence(&mut serf.heap, pill, who, time::now())?;
+    serf.runner.hints.log = Some(progress.sink());
     progress.phase("events", Some(jobs.len() as u64));
     let mut events: Vec<Event> = formulas
         .iter()
@@ -379,7 +435,7 @@ pub fn open(root: &Path, verbosity: Verbosity) -> Result<(Pier, Serf, Start), St
     {
         note(verbosity, || format!("play: replaying events {}-{last} after the snapshot", at + 1));
     }
-    replay(&pier, &mut serf, last, verbosity, &[])?;
+    replay(&pier, &mut serf, last, verbosity, &[], Some(&cache::dir()))?;
     Ok((pier, serf, start))
 }
 
@@ -456,29 +512,19 @@ fn describe_unusable(pier: &Pier, error: &SnapshotError) -> String {
 /// Replays the log into `serf` up to event `to`, checking every logged nonzero mug. With no kernel yet,
 /// the first `life` events go through the lifecycle. `checks` are snapshots' `(event, mug)`s to compare
 /// with on the way.
+///
+/// With `cache` (a directory), the lifecycle's kernel is taken from it when it holds the one these boot
+/// formulas make (and saved there when computed).
 pub fn replay(
     pier: &Pier,
     serf: &mut Serf,
     to: u64,
     verbosity: Verbosity,
     checks: &[(u64, u32)],
+    cache: Option<&Path>,
 ) -> Result<(), String> {
     if serf.kernel().is_none() {
-        let life = pier.meta.life as u64;
-        let events = pier.log.read(1, life as usize).map_err(|e| e.to_string())?;
-        if (events.len() as u64) < life {
-            return Err(format!("the log holds {} of the {life} boot events", events.len()));
-        }
-        let mut formulas = Vec::with_capacity(events.len());
-        for event in &events {
-            let formula = serf
-                .heap
-                .cue(&event.jam)
-                .map_err(|e| format!("event {}: the log's record does not cue: {e}", event.number))?;
-            formulas.push(formula);
-        }
-        note(verbosity, || format!("play: lifecycle over events 1-{life}"));
-        serf.boot(&formulas).map_err(|e| format!("play: {e}"))?;
+        replay_lifecycle(pier, serf, verbosity, cache)?;
     }
     while serf.event < to {
         let batch = (to - serf.event).min(REPLAY_BATCH as u64) as usize;
@@ -507,6 +553,44 @@ pub fn replay(
         }
         serf.tidy();
         note(verbosity, || format!("play: ({}) done", serf.event));
+    }
+    Ok(())
+}
+
+/// The lifecycle: the first `life` events of the log, through the cache when it has their kernel.
+fn replay_lifecycle(
+    pier: &Pier,
+    serf: &mut Serf,
+    verbosity: Verbosity,
+    cache: Option<&Path>,
+) -> Result<(), String> {
+    let life = pier.meta.life as u64;
+    let events = pier.log.read(1, life as usize).map_err(|e| e.to_string())?;
+    if (events.len() as u64) < life {
+        return Err(format!("the log holds {} of the {life} boot events", events.len()));
+    }
+    let jams: Vec<Vec<u8>> = events.iter().map(|e| e.jam.clone()).collect();
+    let cached = cache.map(|dir| cache::lifecycle_path(dir, &jams));
+    if let Some(hit) = cached.as_deref().and_then(|path| cache::load_lifecycle(path, life)) {
+        note(verbosity, || format!("play: the lifecycle's kernel (events 1-{life}) from the cache"));
+        *serf = hit.serf;
+        return Ok(());
+    }
+    let mut formulas = Vec::with_capacity(events.len());
+    for event in &events {
+        let formula = serf
+            .heap
+            .cue(&event.jam)
+            .map_err(|e| format!("event {}: the log's record does not cue: {e}", event.number))?;
+        formulas.push(formula);
+    }
+    note(verbosity, || format!("play: lifecycle over events 1-{life}"));
+    let started = std::time::Instant::now();
+    serf.boot(&formulas).map_err(|e| format!("play: {e}"))?;
+    if let Some(path) = &cached
+        && let Err(e) = cache::save_lifecycle(path, serf, started.elapsed())
+    {
+        note(verbosity, || format!("play: {e}"));
     }
     Ok(())
 }
@@ -542,7 +626,7 @@ pub fn play(root: &Path, verbosity: Verbosity) -> Result<(Serf, Vec<u64>), Strin
             return Err(format!("the imported base's mug {:#x} is not the snapshot's {mug:#x}", serf.mug()));
         }
     }
-    replay(&pier, &mut serf, pier.log.last(), verbosity, &checks)?;
+    replay(&pier, &mut serf, pier.log.last(), verbosity, &checks, None)?;
     serf.compact();
     write_snapshot(&layout, &mut serf)?;
     Ok((serf, checks.iter().map(|&(event, _)| event).collect()))

@@ -11,8 +11,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use store::{EventLog, LogConfig};
 
+/// The engine command, with a cache of this test process's own (boots cache their pill's lifecycle), so
+/// tests never touch the user's cache.
+fn engine_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_engine"));
+    let cache = std::env::temp_dir().join(format!("engine-pier-cache-{}", std::process::id()));
+    command.env("ENGINE_CACHE", cache);
+    command
+}
+
 fn engine(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_engine")).args(args).output().expect("engine runs")
+    engine_command().args(args).output().expect("engine runs")
 }
 
 fn ok(out: &Output, what: &str) -> String {
@@ -102,7 +111,7 @@ fn boot_baby(dir: &Path) -> PathBuf {
 
 /// `engine run -x PIER` with `input` on stdin: its stdout.
 fn run_with_input(pier: &Path, input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+    let mut child = engine_command()
         .args(["run", "-x", pier.to_str().unwrap()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -195,7 +204,7 @@ fn start_streaming(pier: &Path) -> (Child, Arc<AtomicU64>, std::thread::JoinHand
 
 /// [`start_streaming`] with snapshots every `seconds`.
 fn start_streaming_every(pier: &Path, seconds: &str) -> (Child, Arc<AtomicU64>, std::thread::JoinHandle<()>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+    let mut child = engine_command()
         .args(["run", "--snapshot-every", seconds, pier.to_str().unwrap()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -305,6 +314,46 @@ fn restarts_after_kill_9_load_the_state_the_log_gives() {
         std::fs::read(&loaded).unwrap() == std::fs::read(&replayed).unwrap(),
         "the loaded kernel is the replayed one, noun for noun"
     );
+}
+
+/// The lifecycle (the kernel the pill's boot formulas make, before any event names the ship) is computed
+/// by the first boot from a pill and read from the cache by the next; the second pier's log replays from
+/// scratch (`play` never uses the cache) to every mug its boot logged.
+#[test]
+fn a_second_boot_from_the_same_pill_takes_the_lifecycle_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let pill = pill_path("sword-baby.pill");
+    let boot = |name: &str, ship: &str| {
+        let out = engine_command()
+            .env("ENGINE_CACHE", &cache)
+            .args(["boot", "--pill", pill.to_str().unwrap(), "--fake", ship])
+            .arg(dir.path().join(name))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        stderr
+    };
+    let first = boot("zod", "zod");
+    assert!(first.contains("lifecycle over"), "{first}");
+    assert!(!first.contains("from the cache"), "{first}");
+    let second = boot("nec", "nec");
+    assert!(second.contains("lifecycle's kernel from the cache"), "{second}");
+    assert!(!second.contains("lifecycle over"), "{second}");
+    let played = ok(&engine(&["play", dir.path().join("nec").to_str().unwrap()]), "play nec");
+    assert!(played.contains("agrees"), "{played}");
+
+    // A damaged cache file is not used: the lifecycle is computed again.
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        let path = entry.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    let third = boot("bud", "bud");
+    assert!(third.contains("lifecycle over"), "{third}");
 }
 
 /// A newest snapshot damaged on purpose: the pier loads the backup (the snapshot before it), replays the
@@ -417,7 +466,7 @@ fn damage_to_the_log_or_snapshot_gives_an_error_or_a_recovery_never_a_panic() {
 fn a_running_pier_is_locked() {
     let dir = tempfile::tempdir().unwrap();
     let pier = boot_baby(dir.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+    let mut child = engine_command()
         .args(["run", pier.to_str().unwrap()])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -454,7 +503,7 @@ fn ovum_file(dir: &Path, tag: &str) -> PathBuf {
 /// `engine run -x` with `options`, injecting `%boom` (crashes; its %crud succeeds), `%bust` (crashes,
 /// and so does its %crud) and `%fine`, stdin empty.
 fn run_boom_bust_fine(dir: &Path, pier: &Path, options: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_engine"));
+    let mut command = engine_command();
     command.args(["run", "-x"]).args(options);
     for tag in ["boom", "bust", "fine"] {
         command.arg("-I").arg(ovum_file(dir, tag));
@@ -543,7 +592,7 @@ fn events_sliced_across_ticks_end_as_whole_ones_do() {
 
 /// `engine run PIER` in the background, once its control socket takes connections.
 fn start_ship(pier: &Path) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+    let mut child = engine_command()
         .args(["run", pier.to_str().unwrap()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -733,7 +782,7 @@ fn on_a_terminal_keys_are_typed_raw_and_blits_drawn() {
     assert_eq!(opened, 0, "openpty");
     let master = unsafe { OwnedFd::from_raw_fd(master) };
     let slave = unsafe { OwnedFd::from_raw_fd(slave) };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+    let mut child = engine_command()
         .args(["run", "--no-conn", pier.to_str().unwrap()])
         .stdin(Stdio::from(slave.try_clone().unwrap()))
         .stdout(Stdio::from(slave.try_clone().unwrap()))

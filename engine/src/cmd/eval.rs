@@ -1,9 +1,9 @@
 //! `engine eval 'EXPR'` (or EXPR on stdin): evaluate Hoon with the ivory pill's standard library and print
 //! the product as `urbit eval` does; `--raw` prints the noun in the text notation; `--jam FILE` writes it.
 
+use crate::cache;
 use components::Heap;
 use pills::Pill;
-use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use systems::arvo::{Evaluation, Ivory, Runner};
@@ -22,20 +22,9 @@ pub struct Options<'a> {
     pub loom_bits: u8,
 }
 
-/// Where booted kernels are cached: `$ENGINE_CACHE`, else `$XDG_CACHE_HOME/engine`, else `~/.cache/engine`.
-fn cache_dir() -> PathBuf {
-    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    var("ENGINE_CACHE")
-        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("engine")))
-        .or_else(|| var("HOME").map(|h| h.join(".cache/engine")))
-        .unwrap_or_else(|| PathBuf::from(".engine-cache"))
-}
-
-/// The cache file for a pill: named by the SHA-256 of its bytes, so a different pill never matches.
+/// The cache file for a pill: named by a hash of its bytes, so a different pill never matches.
 fn cache_path(pill_bytes: &[u8]) -> PathBuf {
-    let digest = Sha256::digest(pill_bytes);
-    let key: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    cache_dir().join(format!("ivory-{key}.jam"))
+    cache::dir().join(format!("ivory-{}.jam", cache::key([pill_bytes])))
 }
 
 /// The booted ivory kernel: from the cache when it holds a good one, else by booting the pill (and then
@@ -62,7 +51,7 @@ fn booted(heap: &mut Heap, runner: &mut Runner, pill_path: &Path, no_cache: bool
     let saved = ivory.save(heap, runner);
     let jammed = heap.jam(saved);
     let partial = cached.with_extension("partial");
-    let _ = std::fs::create_dir_all(cache_dir())
+    let _ = std::fs::create_dir_all(cache::dir())
         .and_then(|()| std::fs::write(&partial, jammed))
         .and_then(|()| std::fs::rename(&partial, &cached));
     Ok(ivory)

@@ -11,11 +11,15 @@ pub fn boot(
     fake: &str,
     import: Option<&Path>,
     event: Option<u64>,
+    no_cache: bool,
 ) -> Result<(), String> {
     let who = ship::parse_ship(fake)?;
     let mut serf = match (import, pill) {
         (Some(file), _) => ship::import(root, file, who, event)?,
-        (None, Some(pill)) => ship::boot(root, pill, who, Verbosity::Progress)?,
+        (None, Some(pill)) => {
+            let cache = (!no_cache).then(crate::cache::dir);
+            ship::boot(root, pill, who, Verbosity::Progress, cache.as_deref())?
+        }
         (None, None) => return Err("boot needs --pill PILL or --import FILE".into()),
     };
     let mug = serf.mug();
