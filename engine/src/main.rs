@@ -5,8 +5,6 @@ mod conn;
 mod progress;
 mod run;
 mod ship;
-mod term;
-mod tty;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -23,12 +23,13 @@
 
 use crate::conn::{Action, Conn, Io, Origin, Outcome};
 use crate::ship::{self, Verbosity};
-use crate::term::{self, AnsiOutput, Blit, Capture, Key, KeyDecoder, TermEffect};
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 use components::{Heap, Noun, time};
+use engine_io::term::{self, AnsiOutput, Blit, Capture, Key, KeyDecoder, TermEffect};
+use engine_io::tty::{Input, spawn_raw_reader, spawn_stdin_reader};
 use std::collections::VecDeque;
-use std::io::{BufRead, Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
@@ -38,8 +39,6 @@ use store::{CommitConfig, Committer, Event, Layout};
 use systems::interp::Job;
 use systems::serf::{InFlight, Progress, Serf, Work};
 
-/// Lines waiting between the stdin reader and the ship.
-const INPUT_LINES_MAX: usize = 64;
 /// How long the loop sleeps waiting for input before looking at timers and signals again.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -80,77 +79,6 @@ fn read_inject(heap: &mut Heap, file: &Path) -> Result<Noun, String> {
         Some((wire, _)) if heap.cell_parts(wire).is_some() || wire.as_direct() == Some(0) => Ok(ovum),
         _ => Err(format!("{}: not an ovum: expected the jam of [wire card]", file.display())),
     }
-}
-
-enum Input {
-    Line(String),
-    /// Raw mode: the bytes of one read.
-    Bytes(Vec<u8>),
-    Eof,
-}
-
-/// The most bytes of one raw-mode read.
-const READ_BYTES_MAX: usize = 4096;
-
-/// Reads stdin a read at a time (raw mode) into a bounded channel.
-fn spawn_raw_reader() -> Receiver<Input> {
-    let (send, receive) = mpsc::sync_channel(INPUT_LINES_MAX);
-    std::thread::Builder::new()
-        .name("stdin".into())
-        .spawn(move || {
-            let mut stdin = std::io::stdin();
-            let mut buffer = [0u8; READ_BYTES_MAX];
-            loop {
-                match stdin.read(&mut buffer) {
-                    Ok(0) | Err(_) => {
-                        let _ = send.send(Input::Eof);
-                        return;
-                    }
-                    Ok(n) => {
-                        if send.send(Input::Bytes(buffer[..n].to_vec())).is_err() {
-                            return;
-                        }
-                    }
-                }
-            }
-        })
-        .expect("spawn the stdin reader");
-    receive
-}
-
-/// Reads stdin lines (each at most [`term::LINE_CHARS_MAX`] bytes kept) into a bounded channel.
-fn spawn_stdin_reader() -> Receiver<Input> {
-    let (send, receive) = mpsc::sync_channel(INPUT_LINES_MAX);
-    std::thread::Builder::new()
-        .name("stdin".into())
-        .spawn(move || {
-            let stdin = std::io::stdin();
-            let mut reader = stdin.lock();
-            loop {
-                let mut bytes = Vec::new();
-                let limit = term::LINE_CHARS_MAX as u64;
-                match (&mut reader).take(limit).read_until(b'\n', &mut bytes) {
-                    Ok(0) | Err(_) => {
-                        let _ = send.send(Input::Eof);
-                        return;
-                    }
-                    Ok(_) => {}
-                }
-                if bytes.last() != Some(&b'\n') && bytes.len() as u64 == limit {
-                    // Too long: drop the rest of the line.
-                    let mut rest = Vec::new();
-                    let _ = reader.read_until(b'\n', &mut rest);
-                }
-                while matches!(bytes.last(), Some(b'\n' | b'\r')) {
-                    bytes.pop();
-                }
-                if send.send(Input::Line(String::from_utf8_lossy(&bytes).into_owned())).is_err() {
-                    return;
-                }
-            }
-        })
-        .expect("spawn the stdin reader");
-    receive
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -610,7 +538,7 @@ fn term_resize(control: Res<Control>, mut ships: Query<(&mut Inbox, &Terminal)>)
     if !control.resized.swap(false, Ordering::Relaxed) {
         return;
     }
-    let Some((cols, rows)) = crate::tty::window_size() else { return };
+    let Some((cols, rows)) = engine_io::tty::window_size() else { return };
     for (mut inbox, terminal) in &mut ships {
         if let Some(ansi) = terminal.ansi.as_ref() {
             let mut ansi = ansi.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -791,8 +719,10 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
     watch(signal_hook::consts::SIGWINCH, &resized)?;
 
     // The terminal: raw mode when stdin and stdout are both terminals (and not `-t`), else line mode.
-    let raw = if options.tty && crate::tty::is_tty() { Some(crate::tty::RawMode::enter()?) } else { None };
-    let (cols, rows) = if raw.is_some() { crate::tty::window_size().unwrap_or((80, 24)) } else { (80, 24) };
+    let raw =
+        if options.tty && engine_io::tty::is_tty() { Some(engine_io::tty::RawMode::enter()?) } else { None };
+    let (cols, rows) =
+        if raw.is_some() { engine_io::tty::window_size().unwrap_or((80, 24)) } else { (80, 24) };
 
     // Raw mode: the runtime's log lines (slogs) go above the prompt, which is drawn again after them.
     let ansi = raw.as_ref().map(|_| Arc::new(Mutex::new(AnsiOutput::new(cols, rows))));

@@ -9,6 +9,8 @@ pub mod behn;
 pub mod conn;
 mod epoll;
 mod reactor;
+pub mod term;
+pub mod tty;
 mod uring;
 
 pub use reactor::{BUFFER_BYTES_MAX, BackendKind, Completion, IN_FLIGHT_MAX, Op, Reactor, Token};

@@ -33,7 +33,8 @@ fn tag_is(noun: Option<Noun>, text: &[u8]) -> bool {
 
 /// The wire of the terminal's events, `/d/term/1`.
 pub fn wire(heap: &mut Heap) -> Noun {
-    crate::ship::path(heap, &["d", "term", "1"])
+    let items = ["d", "term", "1"].map(|item| term(heap, item));
+    heap.list(&items)
 }
 
 fn belt_ovum(heap: &mut Heap, belt: Noun) -> Noun {
