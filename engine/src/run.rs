@@ -25,8 +25,9 @@ use crate::conn::{Action, Conn, Io, Origin, Outcome};
 use crate::ship::{self, Verbosity};
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
+use components::app::Capture;
 use components::{Heap, Noun, time};
-use engine_io::term::{self, AnsiOutput, Blit, Capture, Key, KeyDecoder, TermEffect};
+use engine_io::term::{self, AnsiOutput, Blit, Key, KeyDecoder, TermEffect};
 use engine_io::tty::{Input, spawn_raw_reader, spawn_stdin_reader};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -167,7 +168,7 @@ struct Terminal {
 impl Terminal {
     fn draw(&mut self, blits: &[Blit], out: &mut impl Write) {
         if let Some(capture) = self.capture.as_mut() {
-            capture.take(blits);
+            term::capture(capture, blits);
         }
         for blit in blits {
             if let Blit::Save { path, bytes } = blit {

@@ -4,6 +4,7 @@
 //! escapes, the cursor where drum puts it). Both read blits through [`read_blits`], which also serves conn's
 //! `%dojo` capture.
 
+use components::app::Capture;
 use components::{Heap, Noun};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -493,26 +494,17 @@ pub fn save(pier: &Path, path: &Path, bytes: &[u8]) {
     }
 }
 
-/// What the terminal printed while a conn `%dojo` line was worked on.
-#[derive(Debug, Default)]
-pub struct Capture {
-    /// The text lines (not the prompt's redraws).
-    pub lines: Vec<String>,
-    /// Whether the ship beeped (drum's answer to a line it does not take).
-    pub bell: bool,
-}
-
-impl Capture {
-    pub fn take(&mut self, blits: &[Blit]) {
-        for blit in blits {
-            match blit {
-                Blit::Put { text, redraw: false } => self.lines.push(text.clone()),
-                Blit::Klr { segments, redraw: false } => {
-                    self.lines.push(segments.iter().map(|s| s.text.as_str()).collect())
-                }
-                Blit::Bel => self.bell = true,
-                _ => {}
+/// Adds to a conn `%dojo` capture what these blits print: their text lines (not the prompt's redraws), and
+/// whether the ship beeped.
+pub fn capture(capture: &mut Capture, blits: &[Blit]) {
+    for blit in blits {
+        match blit {
+            Blit::Put { text, redraw: false } => capture.lines.push(text.clone()),
+            Blit::Klr { segments, redraw: false } => {
+                capture.lines.push(segments.iter().map(|s| s.text.as_str()).collect())
             }
+            Blit::Bel => capture.bell = true,
+            _ => {}
         }
     }
 }
@@ -806,7 +798,7 @@ mod tests {
             "\r\x1b[Kslog\r\n\x1b[24;1H\x1b[K\x1b[32m~zod:dojo> \x1b[0m\x1b[24;12H\x1b[s"
         );
         let mut capture = Capture::default();
-        capture.take(&blits);
+        super::capture(&mut capture, &blits);
         assert_eq!(capture.lines, vec!["4".to_string()]);
         let mut lines = Vec::new();
         render_lines(&blits, &mut lines);
