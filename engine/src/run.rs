@@ -21,12 +21,14 @@
 //! terminal), `conn_serve` (scries and dojo lines, between events) and `snapshot`. Nothing assumes one
 //! ship, though `engine run` makes one (the keyboard goes to the first).
 
-use crate::conn::{Action, Conn, Io, Origin, Outcome};
+use crate::conn::{Conn, Io};
 use crate::ship::{self, Verbosity};
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
 use components::app::Capture;
+use components::app::Origin;
 use components::{Heap, Noun, time};
+use engine_io::conn::{ConnAction, ConnServer, EventEnd};
 use engine_io::term::{self, AnsiOutput, Blit, Key, KeyDecoder, TermEffect};
 use engine_io::tty::{Input, spawn_raw_reader, spawn_stdin_reader};
 use std::collections::VecDeque;
@@ -282,7 +284,7 @@ fn io_poll(
     } else {
         next_wake.map_or(POLL, |at| at.saturating_duration_since(now).min(POLL))
     };
-    for (ship, completion) in io.poll(wait) {
+    for (ship, completion) in io.0.poll(wait) {
         let Ok((me, pier, _, mut inbox, _, _, _, _, Some(mut conn))) = ships.get_mut(ship) else { continue };
         let facts = engine_io::conn::PeelFacts {
             live: true,
@@ -290,12 +292,12 @@ fn io_poll(
             who: pier.who,
             version: concat!("engine ", env!("CARGO_PKG_VERSION")),
         };
-        for action in conn.on_completion(&mut io, me, completion, facts) {
+        for action in conn.on_completion(&mut io.0, me, completion, facts) {
             match action {
-                Action::Inject(jam, origin) => {
+                ConnAction::Inject(jam, origin) => {
                     if let Some(origin) = inbox.push_jam(jam, origin) {
                         let mut heap = Heap::new();
-                        conn.on_event_end(&mut io, me, &mut heap, &origin, &Outcome::Dropped);
+                        conn.on_event_end(&mut io.0, me, &mut heap, &origin, &EventEnd::Dropped);
                     }
                 }
             }
@@ -398,7 +400,7 @@ fn nock_step(
                 Ok(None) => {}
                 Ok(Some((origin, goofs))) => {
                     if let Some(conn) = conn.as_deref_mut() {
-                        conn.on_event_end(&mut io, me, &mut serf.heap, &origin, &Outcome::Failed(goofs));
+                        conn.on_event_end(&mut io.0, me, &mut serf.heap, &origin, &EventEnd::Failed(goofs));
                     }
                 }
                 Err(e) => {
@@ -507,7 +509,7 @@ fn route_effects(
                     wire
                 };
                 if let Some(conn) = conn.as_deref_mut()
-                    && conn.on_effect(&mut io, me, heap, wire, card)
+                    && conn.on_effect(&mut io.0, me, heap, wire, card)
                 {
                     continue;
                 }
@@ -528,7 +530,7 @@ fn route_effects(
                 }
             }
             if let Some(conn) = conn.as_deref_mut() {
-                conn.on_event_end(&mut io, me, &mut kernel.0.heap, &origin, &Outcome::Done);
+                conn.on_event_end(&mut io.0, me, &mut kernel.0.heap, &origin, &EventEnd::Done);
             }
         }
     }
@@ -591,7 +593,7 @@ fn conn_serve(
                 }
                 Err(_) => Noun::ZERO,
             };
-            conn.answer_peek(&mut io, me, &mut serf.heap, con, &rid, result);
+            conn.answer_peek(&mut io.0, me, &mut serf.heap, con, &rid, result);
         }
         if busy(computing, &inbox, persist, outbox) {
             continue;
@@ -602,7 +604,7 @@ fn conn_serve(
         }
         if conn.dojo_returned() {
             let capture = terminal.capture.take().unwrap_or_default();
-            conn.finish_dojo(&mut io, me, &capture.lines, !capture.bell);
+            conn.finish_dojo(&mut io.0, me, &capture.lines, !capture.bell);
             if capture.bell {
                 // The line was not taken (it does not parse, or is incomplete) and is still being edited:
                 // clear it, so that the next line starts on an empty prompt.
@@ -621,7 +623,7 @@ fn conn_serve(
             for (i, ovum) in ova.into_iter().enumerate() {
                 let origin = if i == last { Origin::DojoReturn } else { Origin::Ship };
                 if let Some(origin) = inbox.push_jam(scratch.jam(ovum), origin) {
-                    conn.on_event_end(&mut io, me, &mut scratch, &origin, &Outcome::Dropped);
+                    conn.on_event_end(&mut io.0, me, &mut scratch, &origin, &EventEnd::Dropped);
                 }
             }
         }
@@ -750,11 +752,11 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
     let mut conn = None;
     if options.conn {
         let sev_knot = engine_io::conn::sev_knot(&mut serf.heap, sev);
-        match Conn::open(&guard.root, sev_knot) {
+        match ConnServer::open(&guard.root, sev_knot) {
             Ok(opened) => {
                 let born = engine_io::conn::born(&mut serf.heap, &opened.sev);
                 inbox.push_jam(serf.heap.jam(born), Origin::KhanBorn);
-                conn = Some(opened);
+                conn = Some(Conn(opened));
             }
             Err(e) => eprintln!("{e}"),
         }
@@ -764,7 +766,7 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
     }
 
     let mut world = World::new();
-    world.insert_resource(Io::new()?);
+    world.insert_resource(Io(engine_io::Dispatcher::new()?));
     world.insert_resource(Control {
         terminate,
         ctrl_c,
@@ -794,7 +796,7 @@ pub fn run(root: &Path, options: RunOptions, inject: &[std::path::PathBuf]) -> R
         ))
         .id();
     if let Some(mut conn) = conn {
-        conn.start(&mut world.resource_mut::<Io>(), ship)?;
+        conn.start(&mut world.resource_mut::<Io>().0, ship)?;
         world.entity_mut(ship).insert(conn);
     }
     let mut schedule = tick_schedule();

@@ -7,10 +7,12 @@
 
 pub mod behn;
 pub mod conn;
+mod dispatch;
 mod epoll;
 mod reactor;
 pub mod term;
 pub mod tty;
 mod uring;
 
+pub use dispatch::{Dispatcher, ShipKey};
 pub use reactor::{BUFFER_BYTES_MAX, BackendKind, Completion, IN_FLIGHT_MAX, Op, Reactor, Token};
