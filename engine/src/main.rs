@@ -1,7 +1,6 @@
 //! The `engine` command: a multi-core Urbit runtime.
 
 mod cmd;
-mod conn;
 mod progress;
 mod run;
 mod ship;

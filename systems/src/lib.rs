@@ -5,6 +5,7 @@
 //! Built so far: the Nock interpreter ([`interp`]), the jets and their dashboard ([`jets`]), and the kernel
 //! interface for the ivory pill ([`arvo`]: lifecycle, wish, eval). Not yet: poke, peek and the ECS systems.
 
+pub mod app;
 pub mod arvo;
 pub mod interp;
 pub mod jets;

@@ -5,7 +5,8 @@
 //! each came from ([`Inbox`], [`Origin`]), the effects of computed events waiting for the log
 //! ([`AwaitingCommit`]) and those released to the drivers ([`Outbox`]), behn's timer ([`BehnTimer`]),
 //! what the terminal printed for conn's `%dojo` ([`DojoCapture`]) and when its last snapshot was written
-//! ([`SnapshotClock`]). The process's options are the resource [`RunOptions`].
+//! ([`SnapshotClock`]). The process's resources: its options ([`RunOptions`]) and whether to stop
+//! ([`RunState`]).
 //!
 //! ```
 //! use components::Heap;
@@ -29,6 +30,6 @@ mod timer;
 
 pub use effects::{AwaitingCommit, Outbox};
 pub use inbox::{INBOX_OVA_MAX, Inbox, Origin};
-pub use options::{RunOptions, ShipPier, SnapshotClock, TICK_STEPS};
+pub use options::{RunOptions, RunState, ShipPier, SnapshotClock, TICK_STEPS};
 pub use terminal::{Capture, DojoCapture};
 pub use timer::BehnTimer;

@@ -36,3 +36,20 @@ pub struct ShipPier {
 pub struct SnapshotClock {
     pub last: Instant,
 }
+
+/// Whether the app is to stop, and why if it failed.
+#[derive(Resource, Debug, Default)]
+pub struct RunState {
+    /// Set by a signal, `%logo`, the end of stdin, or a failure: the tick loop ends.
+    pub stop: bool,
+    /// The first error that stops the app (a failing log, a snapshot that cannot be written).
+    pub failure: Option<String>,
+}
+
+impl RunState {
+    /// Stops the app with `error`, unless it is already failing with an earlier one.
+    pub fn fail(&mut self, error: String) {
+        self.failure.get_or_insert(error);
+        self.stop = true;
+    }
+}
