@@ -586,3 +586,83 @@ impl ConnServer {
         let _ = std::fs::remove_file(&self.path);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    const SHIP: u32 = 7;
+
+    fn facts() -> wire::PeelFacts<'static> {
+        wire::PeelFacts { live: true, khan: false, who: 0, version: "engine test" }
+    }
+
+    /// Runs the server's side for a while: every completion handled, the actions kept.
+    fn pump(server: &mut ConnServer, io: &mut Dispatcher<u32>, actions: &mut Vec<ConnAction>) {
+        for _ in 0..20 {
+            for (ship, completion) in io.poll(Duration::from_millis(5)) {
+                assert_eq!(ship, SHIP);
+                actions.extend(server.on_completion(io, SHIP, completion, facts()));
+            }
+        }
+    }
+
+    /// Sends `[rid tag data]`, `data` in the text notation.
+    fn request(client: &mut UnixStream, rid: u64, tag: &str, data: &str) {
+        let mut heap = Heap::new();
+        let rid = heap.atom_u64(rid);
+        let tag = heap.atom_from_bytes(tag.as_bytes());
+        let data = heap.parse(data).unwrap();
+        let noun = heap.tuple(&[rid, tag, data]);
+        client.write_all(&wire::frame(&heap.jam(noun))).unwrap();
+    }
+
+    /// The next reply the client reads, in `heap`.
+    fn reply(client: &mut UnixStream, decoder: &mut Decoder, heap: &mut Heap) -> Noun {
+        let mut buffer = [0u8; 4096];
+        loop {
+            if let Some(payload) = decoder.next_frame().unwrap() {
+                return heap.cue(&payload).unwrap();
+            }
+            let n = client.read(&mut buffer).expect("a reply");
+            assert!(n > 0, "the server hung up");
+            decoder.feed(&buffer[..n]);
+        }
+    }
+
+    #[test]
+    fn a_peel_is_answered_at_once_and_an_ovum_waits_for_its_event() {
+        let pier = tempfile::tempdir().unwrap();
+        let mut server = ConnServer::open(pier.path(), "0v1".into()).unwrap();
+        let mut io = Dispatcher::new().unwrap();
+        server.start(&mut io, SHIP).unwrap();
+        let mut client = UnixStream::connect(pier.path().join(wire::SOCKET_PATH)).unwrap();
+        client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut decoder = Decoder::default();
+        let mut heap = Heap::new();
+        let mut actions = Vec::new();
+
+        // `[5 %peel /live]`: `[5 ~ %.y]`. (/live is `[%live ~]`, %live the number 0x6576.696c.)
+        request(&mut client, 5, "peel", "[1702259052 0]");
+        pump(&mut server, &mut io, &mut actions);
+        let answer = reply(&mut client, &mut decoder, &mut heap);
+        let expected = heap.parse("[5 0 0]").unwrap();
+        assert!(heap.eq(answer, expected));
+        assert!(actions.is_empty());
+
+        // `[6 %ovum target wire card]`: an ovum to queue, answered once its event is done.
+        request(&mut client, 6, "ovum", "[100 [1 0] 2 3]");
+        pump(&mut server, &mut io, &mut actions);
+        let Some(ConnAction::Inject(_, origin)) = actions.pop() else { panic!("no ovum to queue") };
+        assert_eq!(origin, Origin::Ovum { con: 1, rid: vec![6] });
+        server.on_event_end(&mut io, SHIP, &mut heap, &origin, &EventEnd::Done);
+        pump(&mut server, &mut io, &mut actions);
+        let news = reply(&mut client, &mut decoder, &mut heap);
+        let done = wire::news(&mut heap, Noun::direct(6).unwrap(), true);
+        assert!(heap.eq(news, done));
+        server.close();
+        assert!(!pier.path().join(wire::SOCKET_PATH).exists());
+    }
+}

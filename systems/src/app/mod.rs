@@ -26,3 +26,6 @@ pub use ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, Stdin, T
 pub use snapshot::{SnapshotWriter, snapshot};
 pub use step::{StepShip, complete, describe_failed, jet_dispatch, nock_step};
 pub use stop::finish_ship;
+
+#[cfg(test)]
+mod tests;
