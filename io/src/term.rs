@@ -184,61 +184,17 @@ impl KeyDecoder {
                     });
                     at += 1;
                 }
-                0x1b => {
-                    let Some(&next) = rest.get(1) else {
+                0x1b => match escape(rest) {
+                    None => {
                         self.pending = rest.to_vec();
                         break;
-                    };
-                    flush(&mut text, &mut keys);
-                    match next {
-                        b'[' | b'O' => {
-                            let Some(&code) = rest.get(2) else {
-                                self.pending = rest.to_vec();
-                                break;
-                            };
-                            match code {
-                                b'A' | b'B' | b'C' | b'D' => {
-                                    let way = match code {
-                                        b'A' => 'u',
-                                        b'B' => 'd',
-                                        b'C' => 'r',
-                                        _ => 'l',
-                                    };
-                                    keys.push(Key::Belt(Belt::Aro(way)));
-                                    at += 3;
-                                }
-                                b'0'..=b'9' if next == b'[' => {
-                                    let Some(&end) = rest.get(3) else {
-                                        self.pending = rest.to_vec();
-                                        break;
-                                    };
-                                    keys.push(if code == b'3' && end == b'~' {
-                                        Key::Belt(Belt::Del)
-                                    } else {
-                                        Key::Bell
-                                    });
-                                    at += if end == b'~' { 4 } else { 3 };
-                                }
-                                _ => {
-                                    keys.push(Key::Bell);
-                                    at += 3;
-                                }
-                            }
-                        }
-                        b'a'..=b'z' => {
-                            keys.push(Key::Belt(Belt::Met(next as char)));
-                            at += 2;
-                        }
-                        0x08 | 0x7f => {
-                            keys.push(Key::Belt(Belt::MetBac));
-                            at += 2;
-                        }
-                        _ => {
-                            keys.push(Key::Bell);
-                            at += 2;
-                        }
                     }
-                }
+                    Some((key, length)) => {
+                        flush(&mut text, &mut keys);
+                        keys.push(key);
+                        at += length;
+                    }
+                },
                 0x80..=0xff => {
                     let width = match byte {
                         0xc2..=0xdf => 2,
@@ -265,6 +221,38 @@ impl KeyDecoder {
         flush(&mut text, &mut keys);
         keys
     }
+}
+
+/// The key an escape sequence at the start of `rest` stands for, and its length in bytes; `None` if the
+/// sequence is not complete yet. Arrows, delete, meta-letters and meta-backspace are keys; anything else
+/// rings the bell.
+fn escape(rest: &[u8]) -> Option<(Key, usize)> {
+    let &next = rest.get(1)?;
+    Some(match next {
+        b'[' | b'O' => {
+            let &code = rest.get(2)?;
+            match code {
+                b'A' | b'B' | b'C' | b'D' => {
+                    let way = match code {
+                        b'A' => 'u',
+                        b'B' => 'd',
+                        b'C' => 'r',
+                        _ => 'l',
+                    };
+                    (Key::Belt(Belt::Aro(way)), 3)
+                }
+                b'0'..=b'9' if next == b'[' => {
+                    let &end = rest.get(3)?;
+                    let key = if code == b'3' && end == b'~' { Key::Belt(Belt::Del) } else { Key::Bell };
+                    (key, if end == b'~' { 4 } else { 3 })
+                }
+                _ => (Key::Bell, 3),
+            }
+        }
+        b'a'..=b'z' => (Key::Belt(Belt::Met(next as char)), 2),
+        0x08 | 0x7f => (Key::Belt(Belt::MetBac), 2),
+        _ => (Key::Bell, 2),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------------------
