@@ -1,6 +1,7 @@
 //! engine's data layer: the per-ship noun [`Heap`], [`Noun`] handles, [mug](Heap::mug),
 //! [jam](Heap::jam) and [cue](Heap::cue) bit-exact with Vere, Hoon's noun orders, axes, and the text
-//! notation for nouns.
+//! notation for nouns; and the app's plain-data ECS components ([`app`]: inboxes of ova, effects waiting
+//! for the log, behn's timer, the terminal's capture, the run's options).
 //!
 //! Nothing here recurses on the Rust stack over a noun's depth: a list of a million items is a
 //! million-deep tail chain, and every walk (mug, equality, jam, cue, printing, parsing) keeps its own stack.
@@ -15,6 +16,7 @@
 //! assert_eq!(heap.mug(back), heap.mug(noun));
 //! ```
 
+pub mod app;
 pub mod aura;
 pub mod axis;
 pub mod copy;

@@ -2,12 +2,9 @@
 
 mod cache;
 mod cmd;
-mod conn;
 mod progress;
 mod run;
 mod ship;
-mod term;
-mod tty;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

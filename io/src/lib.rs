@@ -2,13 +2,19 @@
 //! to, and, on top of it, the drivers: behn (timers), ames (UDP), http (Eyre's server), cttp (Iris's
 //! client), term (Dill), unix (Clay sync) and conn (the control socket).
 //!
-//! Built so far: the reactor, and behn's logic (events in, `%doze` out). The other drivers follow the tick
-//! loop.
+//! Built so far: the reactor and its [`Dispatcher`] (which ship each operation is for), behn's logic
+//! (events in, `%doze` out), term (Dill's blits rendered, keys decoded; [`tty`]: raw mode and stdin's
+//! reader) and conn (the framing, the requests and the connection state machine, [`conn::ConnServer`]).
+//! ames, http, cttp and unix follow.
 
 pub mod behn;
 pub mod conn;
+mod dispatch;
 mod epoll;
 mod reactor;
+pub mod term;
+pub mod tty;
 mod uring;
 
+pub use dispatch::{Dispatcher, ShipKey};
 pub use reactor::{BUFFER_BYTES_MAX, BackendKind, Completion, IN_FLIGHT_MAX, Op, Reactor, Token};

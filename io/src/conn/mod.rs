@@ -14,6 +14,10 @@
 //! A request that cannot be read gets `[0 %bail code msg]` and the connection is closed, as in Vere; the
 //! code is Vere's negative number as a 32-bit word (-1 is `0xffff.ffff`).
 
+mod server;
+
+pub use server::{ConnAction, ConnServer, EventEnd};
+
 use components::{Heap, Noun, aura};
 
 /// The most bytes one frame may carry; a longer one is refused (the connection is closed).

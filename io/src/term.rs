@@ -4,6 +4,7 @@
 //! escapes, the cursor where drum puts it). Both read blits through [`read_blits`], which also serves conn's
 //! `%dojo` capture.
 
+use components::app::Capture;
 use components::{Heap, Noun};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -33,7 +34,8 @@ fn tag_is(noun: Option<Noun>, text: &[u8]) -> bool {
 
 /// The wire of the terminal's events, `/d/term/1`.
 pub fn wire(heap: &mut Heap) -> Noun {
-    crate::ship::path(heap, &["d", "term", "1"])
+    let items = ["d", "term", "1"].map(|item| term(heap, item));
+    heap.list(&items)
 }
 
 fn belt_ovum(heap: &mut Heap, belt: Noun) -> Noun {
@@ -182,61 +184,17 @@ impl KeyDecoder {
                     });
                     at += 1;
                 }
-                0x1b => {
-                    let Some(&next) = rest.get(1) else {
+                0x1b => match escape(rest) {
+                    None => {
                         self.pending = rest.to_vec();
                         break;
-                    };
-                    flush(&mut text, &mut keys);
-                    match next {
-                        b'[' | b'O' => {
-                            let Some(&code) = rest.get(2) else {
-                                self.pending = rest.to_vec();
-                                break;
-                            };
-                            match code {
-                                b'A' | b'B' | b'C' | b'D' => {
-                                    let way = match code {
-                                        b'A' => 'u',
-                                        b'B' => 'd',
-                                        b'C' => 'r',
-                                        _ => 'l',
-                                    };
-                                    keys.push(Key::Belt(Belt::Aro(way)));
-                                    at += 3;
-                                }
-                                b'0'..=b'9' if next == b'[' => {
-                                    let Some(&end) = rest.get(3) else {
-                                        self.pending = rest.to_vec();
-                                        break;
-                                    };
-                                    keys.push(if code == b'3' && end == b'~' {
-                                        Key::Belt(Belt::Del)
-                                    } else {
-                                        Key::Bell
-                                    });
-                                    at += if end == b'~' { 4 } else { 3 };
-                                }
-                                _ => {
-                                    keys.push(Key::Bell);
-                                    at += 3;
-                                }
-                            }
-                        }
-                        b'a'..=b'z' => {
-                            keys.push(Key::Belt(Belt::Met(next as char)));
-                            at += 2;
-                        }
-                        0x08 | 0x7f => {
-                            keys.push(Key::Belt(Belt::MetBac));
-                            at += 2;
-                        }
-                        _ => {
-                            keys.push(Key::Bell);
-                            at += 2;
-                        }
                     }
-                }
+                    Some((key, length)) => {
+                        flush(&mut text, &mut keys);
+                        keys.push(key);
+                        at += length;
+                    }
+                },
                 0x80..=0xff => {
                     let width = match byte {
                         0xc2..=0xdf => 2,
@@ -263,6 +221,38 @@ impl KeyDecoder {
         flush(&mut text, &mut keys);
         keys
     }
+}
+
+/// The key an escape sequence at the start of `rest` stands for, and its length in bytes; `None` if the
+/// sequence is not complete yet. Arrows, delete, meta-letters and meta-backspace are keys; anything else
+/// rings the bell.
+fn escape(rest: &[u8]) -> Option<(Key, usize)> {
+    let &next = rest.get(1)?;
+    Some(match next {
+        b'[' | b'O' => {
+            let &code = rest.get(2)?;
+            match code {
+                b'A' | b'B' | b'C' | b'D' => {
+                    let way = match code {
+                        b'A' => 'u',
+                        b'B' => 'd',
+                        b'C' => 'r',
+                        _ => 'l',
+                    };
+                    (Key::Belt(Belt::Aro(way)), 3)
+                }
+                b'0'..=b'9' if next == b'[' => {
+                    let &end = rest.get(3)?;
+                    let key = if code == b'3' && end == b'~' { Key::Belt(Belt::Del) } else { Key::Bell };
+                    (key, if end == b'~' { 4 } else { 3 })
+                }
+                _ => (Key::Bell, 3),
+            }
+        }
+        b'a'..=b'z' => (Key::Belt(Belt::Met(next as char)), 2),
+        0x08 | 0x7f => (Key::Belt(Belt::MetBac), 2),
+        _ => (Key::Bell, 2),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -492,26 +482,17 @@ pub fn save(pier: &Path, path: &Path, bytes: &[u8]) {
     }
 }
 
-/// What the terminal printed while a conn `%dojo` line was worked on.
-#[derive(Debug, Default)]
-pub struct Capture {
-    /// The text lines (not the prompt's redraws).
-    pub lines: Vec<String>,
-    /// Whether the ship beeped (drum's answer to a line it does not take).
-    pub bell: bool,
-}
-
-impl Capture {
-    pub fn take(&mut self, blits: &[Blit]) {
-        for blit in blits {
-            match blit {
-                Blit::Put { text, redraw: false } => self.lines.push(text.clone()),
-                Blit::Klr { segments, redraw: false } => {
-                    self.lines.push(segments.iter().map(|s| s.text.as_str()).collect())
-                }
-                Blit::Bel => self.bell = true,
-                _ => {}
+/// Adds to a conn `%dojo` capture what these blits print: their text lines (not the prompt's redraws), and
+/// whether the ship beeped.
+pub fn capture(capture: &mut Capture, blits: &[Blit]) {
+    for blit in blits {
+        match blit {
+            Blit::Put { text, redraw: false } => capture.lines.push(text.clone()),
+            Blit::Klr { segments, redraw: false } => {
+                capture.lines.push(segments.iter().map(|s| s.text.as_str()).collect())
             }
+            Blit::Bel => capture.bell = true,
+            _ => {}
         }
     }
 }
@@ -805,7 +786,7 @@ mod tests {
             "\r\x1b[Kslog\r\n\x1b[24;1H\x1b[K\x1b[32m~zod:dojo> \x1b[0m\x1b[24;12H\x1b[s"
         );
         let mut capture = Capture::default();
-        capture.take(&blits);
+        super::capture(&mut capture, &blits);
         assert_eq!(capture.lines, vec!["4".to_string()]);
         let mut lines = Vec::new();
         render_lines(&blits, &mut lines);

@@ -1,16 +1,20 @@
-//! The conn driver of `engine run` (spec/io.md §11): the control socket at `<pier>/.urb/conn.sock`, its
-//! connections driven through the reactor, and what each request asks of the ship. The framing and the
-//! nouns are `engine_io::conn`'s; this is the glue to the app's components.
+//! conn's connection state machine: the listening socket at `<pier>/.urb/conn.sock`, its connections
+//! driven through the [`Dispatcher`], the requests read from them, and the replies. What each request asks
+//! of the ship comes out as a [`ConnAction`] (an ovum to queue) or waits here for the app to ask
+//! ([`ConnServer::take_peeks`], [`ConnServer::next_dojo_line`]); the app tells it how the ship's events
+//! ended ([`ConnServer::on_event_end`]).
 //!
 //! Replies that wait for the ship: `%ovum` is answered once its event is durable (`%news %done`), or when
 //! it fails or is dropped; `%fyrd` when khan gives its `%avow`; `%peek` when the ship is between events;
 //! `%dojo` (engine's) once the line's `%ret` has been computed, its effects printed and the ship is idle
 //! again, with the lines the terminal printed meanwhile. Dojo lines are typed one request at a time.
+//!
+//! The dispatcher's key `K` names the ship the socket belongs to (the app's ECS entity).
 
-use bevy_ecs::prelude::*;
+use crate::conn::{self as wire, Bail, Decoder, Request};
+use crate::{Completion, Dispatcher, Op, ShipKey, Token};
+use components::app::Origin;
 use components::{Heap, Noun};
-use engine_io::conn::{self as wire, Bail, Decoder, Request};
-use engine_io::{Completion, Op, Reactor, Token};
 use hashbrown::HashMap;
 use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, FromRawFd};
@@ -29,71 +33,8 @@ const QUEUE_MAX: usize = 256;
 /// is disconnected.
 const OUT_BYTES_MAX: usize = 256 << 20;
 
-/// The process's reactor, and which ship's socket each operation in flight belongs to.
-#[derive(Resource)]
-pub struct Io {
-    /// In a mutex only to make the resource `Sync`; the systems that use it have it to themselves.
-    reactor: std::sync::Mutex<Reactor>,
-    targets: HashMap<Token, Entity>,
-    next: u64,
-}
-
-impl Io {
-    pub fn new() -> Result<Io, String> {
-        let reactor = Reactor::new().map_err(|e| format!("cannot start the I/O reactor: {e}"))?;
-        if let Some(reason) = reactor.fallback_reason() {
-            eprintln!("io: {reason}");
-        }
-        Ok(Io { reactor: std::sync::Mutex::new(reactor), targets: HashMap::new(), next: 1 })
-    }
-
-    fn reactor(&mut self) -> &mut Reactor {
-        self.reactor.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Cancels an operation (its completion, `Cancelled` or `Failed`, comes back as usual).
-    fn cancel(&mut self, token: Token) {
-        let own = Token(self.next);
-        self.next += 1;
-        let _ = self.reactor().submit(own, Op::Cancel(token));
-    }
-
-    fn submit(&mut self, ship: Entity, op: Op) -> Result<Token, String> {
-        let token = Token(self.next);
-        self.next += 1;
-        self.reactor().submit(token, op).map_err(|e| format!("conn: {e}"))?;
-        self.targets.insert(token, ship);
-        Ok(token)
-    }
-
-    /// Waits at most `wait` and hands back each completion with the ship it is for.
-    pub fn poll(&mut self, wait: std::time::Duration) -> Vec<(Entity, Completion)> {
-        let mut done = Vec::new();
-        if let Err(e) = self.reactor().poll(Some(wait), &mut done) {
-            eprintln!("io: {e}");
-            std::thread::sleep(wait);
-        }
-        done.into_iter().filter_map(|c| self.targets.remove(&c.token()).map(|ship| (ship, c))).collect()
-    }
-}
-
-/// Where a queued ovum came from, so that its end can be answered.
-#[derive(Debug, Clone, Default)]
-pub enum Origin {
-    #[default]
-    Ship,
-    /// A conn `%ovum`.
-    Ovum { con: u64, rid: Vec<u8> },
-    /// A conn `%fyrd`.
-    Fyrd { con: u64, rid: Vec<u8> },
-    /// khan's `%born`.
-    KhanBorn,
-    /// The `%ret` of a dojo line typed for a conn request.
-    DojoReturn,
-}
-
 /// How an event ended, for its origin.
-pub enum Outcome {
+pub enum EventEnd {
     /// Computed and durable.
     Done,
     /// Failed: `[rid %bail goofs]` with these goofs (a list, in the serf's heap).
@@ -114,6 +55,18 @@ struct Channel {
     waiting: usize,
 }
 
+impl Channel {
+    /// The operation `token` is over: it is no longer this connection's read or write.
+    fn forget(&mut self, token: Token) {
+        if self.reading == Some(token) {
+            self.reading = None;
+        }
+        if self.writing == Some(token) {
+            self.writing = None;
+        }
+    }
+}
+
 struct DojoLine {
     con: u64,
     rid: Vec<u8>,
@@ -127,9 +80,8 @@ struct Typing {
     returned: bool,
 }
 
-/// One ship's control socket.
-#[derive(Component)]
-pub struct Conn {
+/// One ship's control socket and its connections.
+pub struct ConnServer {
     listener: UnixListener,
     path: PathBuf,
     /// This run's session nonce as a knot, as khan's wires carry it.
@@ -147,14 +99,14 @@ pub struct Conn {
 }
 
 /// What a request asks of the rest of the app.
-pub enum Action {
+pub enum ConnAction {
     /// Queue this ovum (jammed) with this origin.
     Inject(Vec<u8>, Origin),
 }
 
-impl Conn {
+impl ConnServer {
     /// Binds `<pier>/.urb/conn.sock` (a stale socket file is removed first).
-    pub fn open(pier: &Path, sev: String) -> Result<Conn, String> {
+    pub fn open(pier: &Path, sev: String) -> Result<ConnServer, String> {
         let path = pier.join(wire::SOCKET_PATH);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
@@ -164,7 +116,7 @@ impl Conn {
         let listener = UnixListener::bind(&path)
             .map_err(|e| format!("conn: cannot listen on {}: {e}", path.display()))?;
         eprintln!("conn: listening on {}", path.display());
-        Ok(Conn {
+        Ok(ConnServer {
             listener,
             path,
             sev,
@@ -180,98 +132,32 @@ impl Conn {
     }
 
     /// Starts accepting connections.
-    pub fn start(&mut self, io: &mut Io, me: Entity) -> Result<(), String> {
+    pub fn start<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, me: K) -> Result<(), String> {
         io.submit(me, Op::Accept { listener: self.listener.as_raw_fd() })?;
         Ok(())
     }
 
     /// Handles one completion; the requests read are turned into actions or answered at once.
-    pub fn on_completion(
+    pub fn on_completion<K: ShipKey>(
         &mut self,
-        io: &mut Io,
-        me: Entity,
+        io: &mut Dispatcher<K>,
+        me: K,
         completion: Completion,
         facts: wire::PeelFacts<'_>,
-    ) -> Vec<Action> {
+    ) -> Vec<ConnAction> {
         let mut actions = Vec::new();
         match completion {
             Completion::Accepted { fd, .. } => {
                 // SAFETY: the reactor hands over a new descriptor that nothing else owns.
                 let stream = unsafe { UnixStream::from_raw_fd(fd) };
-                if let Err(e) = self.start(io, me) {
-                    eprintln!("{e}");
-                }
-                if self.channels.len() >= CHANNELS_MAX {
-                    eprintln!("conn: {CHANNELS_MAX} connections already open: refusing one");
-                    return actions;
-                }
-                let con = self.next_con;
-                self.next_con += 1;
-                let mut channel = Channel {
-                    stream,
-                    decoder: Decoder::default(),
-                    out: VecDeque::new(),
-                    out_bytes: 0,
-                    reading: None,
-                    writing: None,
-                    closing: false,
-                    waiting: 0,
-                };
-                match io.submit(me, Op::Read { fd: channel.stream.as_raw_fd(), max: READ_BYTES }) {
-                    Ok(token) => channel.reading = Some(token),
-                    Err(e) => {
-                        eprintln!("{e}");
-                        return actions;
-                    }
-                }
-                self.channels.insert(con, channel);
+                self.on_accepted(io, me, stream);
             }
-            Completion::Read { token, data } => {
-                let Some(con) = self.read_con(token) else { return actions };
-                let Some(channel) = self.channels.get_mut(&con) else { return actions };
-                channel.reading = None;
-                if data.is_empty() {
-                    self.hang_up(io, me, con, &mut actions);
-                    return actions;
-                }
-                channel.decoder.feed(&data);
-                self.read_frames(io, me, con, facts, &mut actions);
-                if let Some(channel) = self.channels.get_mut(&con)
-                    && !channel.closing
-                {
-                    let fd = channel.stream.as_raw_fd();
-                    match io.submit(me, Op::Read { fd, max: READ_BYTES }) {
-                        Ok(token) => channel.reading = Some(token),
-                        Err(e) => {
-                            eprintln!("{e}");
-                            self.hang_up(io, me, con, &mut actions);
-                        }
-                    }
-                }
-            }
-            Completion::Written { token, bytes } => {
-                let Some(con) = self.write_con(token) else { return actions };
-                let Some(channel) = self.channels.get_mut(&con) else { return actions };
-                channel.writing = None;
-                if let Some(front) = channel.out.front_mut() {
-                    let bytes = bytes.min(front.len());
-                    front.drain(..bytes);
-                    channel.out_bytes -= bytes;
-                    if front.is_empty() {
-                        channel.out.pop_front();
-                    }
-                }
-                self.flush(io, me, con);
-            }
+            Completion::Read { token, data } => self.on_read(io, me, token, &data, facts, &mut actions),
+            Completion::Written { token, bytes } => self.on_written(io, me, token, bytes),
             Completion::Failed { token, error } => {
                 if let Some(con) = self.read_con(token).or(self.write_con(token)) {
                     if let Some(channel) = self.channels.get_mut(&con) {
-                        if channel.reading == Some(token) {
-                            channel.reading = None;
-                        }
-                        if channel.writing == Some(token) {
-                            channel.writing = None;
-                        }
+                        channel.forget(token);
                     }
                     self.hang_up(io, me, con, &mut actions);
                 } else {
@@ -285,18 +171,94 @@ impl Conn {
                 if let Some(con) = self.read_con(token).or(self.write_con(token))
                     && let Some(channel) = self.channels.get_mut(&con)
                 {
-                    if channel.reading == Some(token) {
-                        channel.reading = None;
-                    }
-                    if channel.writing == Some(token) {
-                        channel.writing = None;
-                    }
+                    channel.forget(token);
                     self.reap(con);
                 }
             }
             _ => {}
         }
         actions
+    }
+
+    /// A new connection: accept the next one, and start reading this one (unless too many are open).
+    fn on_accepted<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, me: K, stream: UnixStream) {
+        if let Err(e) = self.start(io, me) {
+            eprintln!("{e}");
+        }
+        if self.channels.len() >= CHANNELS_MAX {
+            eprintln!("conn: {CHANNELS_MAX} connections already open: refusing one");
+            return;
+        }
+        let con = self.next_con;
+        self.next_con += 1;
+        let mut channel = Channel {
+            stream,
+            decoder: Decoder::default(),
+            out: VecDeque::new(),
+            out_bytes: 0,
+            reading: None,
+            writing: None,
+            closing: false,
+            waiting: 0,
+        };
+        match io.submit(me, Op::Read { fd: channel.stream.as_raw_fd(), max: READ_BYTES }) {
+            Ok(token) => channel.reading = Some(token),
+            Err(e) => {
+                eprintln!("{e}");
+                return;
+            }
+        }
+        self.channels.insert(con, channel);
+    }
+
+    /// Bytes read (none: the client hung up): the frames they complete are handled, and the next read
+    /// is submitted.
+    fn on_read<K: ShipKey>(
+        &mut self,
+        io: &mut Dispatcher<K>,
+        me: K,
+        token: Token,
+        data: &[u8],
+        facts: wire::PeelFacts<'_>,
+        actions: &mut Vec<ConnAction>,
+    ) {
+        let Some(con) = self.read_con(token) else { return };
+        let Some(channel) = self.channels.get_mut(&con) else { return };
+        channel.reading = None;
+        if data.is_empty() {
+            self.hang_up(io, me, con, actions);
+            return;
+        }
+        channel.decoder.feed(data);
+        self.read_frames(io, me, con, facts, actions);
+        if let Some(channel) = self.channels.get_mut(&con)
+            && !channel.closing
+        {
+            let fd = channel.stream.as_raw_fd();
+            match io.submit(me, Op::Read { fd, max: READ_BYTES }) {
+                Ok(token) => channel.reading = Some(token),
+                Err(e) => {
+                    eprintln!("{e}");
+                    self.hang_up(io, me, con, actions);
+                }
+            }
+        }
+    }
+
+    /// Bytes written: they leave the queue, and the rest is written.
+    fn on_written<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, me: K, token: Token, bytes: usize) {
+        let Some(con) = self.write_con(token) else { return };
+        let Some(channel) = self.channels.get_mut(&con) else { return };
+        channel.writing = None;
+        if let Some(front) = channel.out.front_mut() {
+            let bytes = bytes.min(front.len());
+            front.drain(..bytes);
+            channel.out_bytes -= bytes;
+            if front.is_empty() {
+                channel.out.pop_front();
+            }
+        }
+        self.flush(io, me, con);
     }
 
     fn read_con(&self, token: Token) -> Option<u64> {
@@ -307,13 +269,13 @@ impl Conn {
         self.channels.iter().find(|(_, c)| c.writing == Some(token)).map(|(&con, _)| con)
     }
 
-    fn read_frames(
+    fn read_frames<K: ShipKey>(
         &mut self,
-        io: &mut Io,
-        me: Entity,
+        io: &mut Dispatcher<K>,
+        me: K,
         con: u64,
         facts: wire::PeelFacts<'_>,
-        actions: &mut Vec<Action>,
+        actions: &mut Vec<ConnAction>,
     ) {
         loop {
             let Some(channel) = self.channels.get_mut(&con) else { return };
@@ -365,7 +327,7 @@ impl Conn {
                     self.peeks.push_back((con, rid, heap.jam(nom)));
                 }
                 Request::Ovum { ovum, .. } => {
-                    actions.push(Action::Inject(heap.jam(ovum), Origin::Ovum { con, rid }));
+                    actions.push(ConnAction::Inject(heap.jam(ovum), Origin::Ovum { con, rid }));
                 }
                 Request::Fyrd { rid: rid_noun, card } => {
                     if !self.khan {
@@ -375,7 +337,7 @@ impl Conn {
                     let knot = wire::rid_knot(&heap, rid_noun);
                     self.fyrds.insert((con, knot), rid.clone());
                     let ovum = wire::fyrd(&mut heap, &self.sev, con, rid_noun, card);
-                    actions.push(Action::Inject(heap.jam(ovum), Origin::Fyrd { con, rid }));
+                    actions.push(ConnAction::Inject(heap.jam(ovum), Origin::Fyrd { con, rid }));
                 }
                 Request::Dojo { line, .. } => {
                     if self.dojo_lines.len() >= QUEUE_MAX {
@@ -391,7 +353,7 @@ impl Conn {
     }
 
     /// Sends `[0 %bail code msg]` and closes the connection once it is written.
-    fn refuse(&mut self, io: &mut Io, me: Entity, con: u64, bail: Bail) {
+    fn refuse<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, me: K, con: u64, bail: Bail) {
         let (code, message) = bail.code();
         eprintln!("conn: connection {con}: {message} ({code})");
         let mut heap = Heap::new();
@@ -407,7 +369,13 @@ impl Conn {
     }
 
     /// The client is gone: forget the connection (once its operations are over) and tell khan.
-    fn hang_up(&mut self, io: &mut Io, _me: Entity, con: u64, actions: &mut Vec<Action>) {
+    fn hang_up<K: ShipKey>(
+        &mut self,
+        io: &mut Dispatcher<K>,
+        _me: K,
+        con: u64,
+        actions: &mut Vec<ConnAction>,
+    ) {
         if let Some(channel) = self.channels.get_mut(&con) {
             if channel.closing {
                 self.reap(con);
@@ -426,7 +394,7 @@ impl Conn {
         if self.khan {
             let mut heap = Heap::new();
             let ovum = wire::done(&mut heap, &self.sev, con);
-            actions.push(Action::Inject(heap.jam(ovum), Origin::Ship));
+            actions.push(ConnAction::Inject(heap.jam(ovum), Origin::Ship));
         }
         self.reap(con);
     }
@@ -444,7 +412,7 @@ impl Conn {
     }
 
     /// Queues a reply (a jammed noun) for a connection.
-    pub fn send(&mut self, io: &mut Io, me: Entity, con: u64, payload: Vec<u8>) {
+    pub fn send<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, me: K, con: u64, payload: Vec<u8>) {
         let Some(channel) = self.channels.get_mut(&con) else { return };
         let framed = wire::frame(&payload);
         if channel.out_bytes + framed.len() > OUT_BYTES_MAX {
@@ -460,12 +428,12 @@ impl Conn {
         self.flush(io, me, con);
     }
 
-    fn flush(&mut self, io: &mut Io, me: Entity, con: u64) {
+    fn flush<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, me: K, con: u64) {
         let Some(channel) = self.channels.get_mut(&con) else { return };
         if channel.writing.is_none()
             && let Some(front) = channel.out.front()
         {
-            let data = front[..front.len().min(engine_io::BUFFER_BYTES_MAX)].to_vec();
+            let data = front[..front.len().min(crate::BUFFER_BYTES_MAX)].to_vec();
             match io.submit(me, Op::Write { fd: channel.stream.as_raw_fd(), data }) {
                 Ok(token) => channel.writing = Some(token),
                 Err(e) => {
@@ -487,29 +455,29 @@ impl Conn {
     }
 
     /// Answers the end of an event that came from conn (`heap` is the ship's; `goofs` in it).
-    pub fn on_event_end(
+    pub fn on_event_end<K: ShipKey>(
         &mut self,
-        io: &mut Io,
-        me: Entity,
+        io: &mut Dispatcher<K>,
+        me: K,
         heap: &mut Heap,
         origin: &Origin,
-        outcome: &Outcome,
+        outcome: &EventEnd,
     ) {
         match (origin, outcome) {
-            (Origin::KhanBorn, Outcome::Done) => self.khan = true,
+            (Origin::KhanBorn, EventEnd::Done) => self.khan = true,
             (Origin::KhanBorn, _) => eprintln!("conn: khan did not start: %fyrd is refused"),
             (Origin::Ovum { con, rid }, outcome) => {
                 let rid_noun = heap.atom_from_bytes(rid);
                 let reply = match outcome {
-                    Outcome::Done => wire::news(heap, rid_noun, true),
-                    Outcome::Dropped => wire::news(heap, rid_noun, false),
-                    Outcome::Failed(goofs) => wire::reply(heap, rid_noun, "bail", *goofs),
+                    EventEnd::Done => wire::news(heap, rid_noun, true),
+                    EventEnd::Dropped => wire::news(heap, rid_noun, false),
+                    EventEnd::Failed(goofs) => wire::reply(heap, rid_noun, "bail", *goofs),
                 };
                 let bytes = heap.jam(reply);
                 self.answered(*con);
                 self.send(io, me, *con, bytes);
             }
-            (Origin::Fyrd { con, rid }, Outcome::Failed(goofs)) => {
+            (Origin::Fyrd { con, rid }, EventEnd::Failed(goofs)) => {
                 let rid_noun = heap.atom_from_bytes(rid);
                 let knot = wire::rid_knot(heap, rid_noun);
                 self.fyrds.remove(&(*con, knot));
@@ -518,7 +486,7 @@ impl Conn {
                 self.answered(*con);
                 self.send(io, me, *con, bytes);
             }
-            (Origin::Fyrd { con, rid }, Outcome::Dropped) => {
+            (Origin::Fyrd { con, rid }, EventEnd::Dropped) => {
                 let mut scratch = Heap::new();
                 let rid_noun = scratch.atom_from_bytes(rid);
                 let knot = wire::rid_knot(&scratch, rid_noun);
@@ -537,7 +505,14 @@ impl Conn {
     }
 
     /// Claims an effect for conn: khan's `%avow` answers its `%fyrd`. `false` if it is not conn's.
-    pub fn on_effect(&mut self, io: &mut Io, me: Entity, heap: &Heap, wire_noun: Noun, card: Noun) -> bool {
+    pub fn on_effect<K: ShipKey>(
+        &mut self,
+        io: &mut Dispatcher<K>,
+        me: K,
+        heap: &Heap,
+        wire_noun: Noun,
+        card: Noun,
+    ) -> bool {
         match wire::claims(heap, wire_noun, card, &self.sev) {
             None => false,
             Some(Err(e)) => {
@@ -564,10 +539,10 @@ impl Conn {
     }
 
     /// Answers a scry with `[rid %peek result]` (`result` in `heap`).
-    pub fn answer_peek(
+    pub fn answer_peek<K: ShipKey>(
         &mut self,
-        io: &mut Io,
-        me: Entity,
+        io: &mut Dispatcher<K>,
+        me: K,
         heap: &mut Heap,
         con: u64,
         rid: &[u8],
@@ -590,13 +565,13 @@ impl Conn {
         Some(next.line)
     }
 
-    /// Whether the line being typed has been computed (then, once the ship is idle, [`Conn::finish_dojo`]).
+    /// Whether the line being typed has been computed (then, once the ship is idle, [`ConnServer::finish_dojo`]).
     pub fn dojo_returned(&self) -> bool {
         self.typing.as_ref().is_some_and(|t| t.returned)
     }
 
     /// Answers the line being typed with the lines the terminal printed, and whether it was taken.
-    pub fn finish_dojo(&mut self, io: &mut Io, me: Entity, lines: &[String], taken: bool) {
+    pub fn finish_dojo<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, me: K, lines: &[String], taken: bool) {
         let Some(typing) = self.typing.take() else { return };
         let mut heap = Heap::new();
         let rid = heap.atom_from_bytes(&typing.rid);
@@ -609,5 +584,85 @@ impl Conn {
     pub fn close(&mut self) {
         self.channels.clear();
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    const SHIP: u32 = 7;
+
+    fn facts() -> wire::PeelFacts<'static> {
+        wire::PeelFacts { live: true, khan: false, who: 0, version: "engine test" }
+    }
+
+    /// Runs the server's side for a while: every completion handled, the actions kept.
+    fn pump(server: &mut ConnServer, io: &mut Dispatcher<u32>, actions: &mut Vec<ConnAction>) {
+        for _ in 0..20 {
+            for (ship, completion) in io.poll(Duration::from_millis(5)) {
+                assert_eq!(ship, SHIP);
+                actions.extend(server.on_completion(io, SHIP, completion, facts()));
+            }
+        }
+    }
+
+    /// Sends `[rid tag data]`, `data` in the text notation.
+    fn request(client: &mut UnixStream, rid: u64, tag: &str, data: &str) {
+        let mut heap = Heap::new();
+        let rid = heap.atom_u64(rid);
+        let tag = heap.atom_from_bytes(tag.as_bytes());
+        let data = heap.parse(data).unwrap();
+        let noun = heap.tuple(&[rid, tag, data]);
+        client.write_all(&wire::frame(&heap.jam(noun))).unwrap();
+    }
+
+    /// The next reply the client reads, in `heap`.
+    fn reply(client: &mut UnixStream, decoder: &mut Decoder, heap: &mut Heap) -> Noun {
+        let mut buffer = [0u8; 4096];
+        loop {
+            if let Some(payload) = decoder.next_frame().unwrap() {
+                return heap.cue(&payload).unwrap();
+            }
+            let n = client.read(&mut buffer).expect("a reply");
+            assert!(n > 0, "the server hung up");
+            decoder.feed(&buffer[..n]);
+        }
+    }
+
+    #[test]
+    fn a_peel_is_answered_at_once_and_an_ovum_waits_for_its_event() {
+        let pier = tempfile::tempdir().unwrap();
+        let mut server = ConnServer::open(pier.path(), "0v1".into()).unwrap();
+        let mut io = Dispatcher::new().unwrap();
+        server.start(&mut io, SHIP).unwrap();
+        let mut client = UnixStream::connect(pier.path().join(wire::SOCKET_PATH)).unwrap();
+        client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut decoder = Decoder::default();
+        let mut heap = Heap::new();
+        let mut actions = Vec::new();
+
+        // `[5 %peel /live]`: `[5 ~ %.y]`. (/live is `[%live ~]`, %live the number 0x6576.696c.)
+        request(&mut client, 5, "peel", "[1702259052 0]");
+        pump(&mut server, &mut io, &mut actions);
+        let answer = reply(&mut client, &mut decoder, &mut heap);
+        let expected = heap.parse("[5 0 0]").unwrap();
+        assert!(heap.eq(answer, expected));
+        assert!(actions.is_empty());
+
+        // `[6 %ovum target wire card]`: an ovum to queue, answered once its event is done.
+        request(&mut client, 6, "ovum", "[100 [1 0] 2 3]");
+        pump(&mut server, &mut io, &mut actions);
+        let Some(ConnAction::Inject(_, origin)) = actions.pop() else { panic!("no ovum to queue") };
+        assert_eq!(origin, Origin::Ovum { con: 1, rid: vec![6] });
+        server.on_event_end(&mut io, SHIP, &mut heap, &origin, &EventEnd::Done);
+        pump(&mut server, &mut io, &mut actions);
+        let news = reply(&mut client, &mut decoder, &mut heap);
+        let done = wire::news(&mut heap, Noun::direct(6).unwrap(), true);
+        assert!(heap.eq(news, done));
+        server.close();
+        assert!(!pier.path().join(wire::SOCKET_PATH).exists());
     }
 }

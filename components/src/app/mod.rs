@@ -1,0 +1,35 @@
+//! The plain data of the app `engine run`: the ECS components and resources that hold no running thing
+//! (no serf, no log writer, no socket), so that any system may read them and a test may build them.
+//!
+//! A ship is an entity. Its components here: its pier ([`ShipPier`]), its inbox of jammed ova with where
+//! each came from ([`Inbox`], [`Origin`]), the effects of computed events waiting for the log
+//! ([`AwaitingCommit`]) and those released to the drivers ([`Outbox`]), behn's timer ([`BehnTimer`]),
+//! what the terminal printed for conn's `%dojo` ([`DojoCapture`]) and when its last snapshot was written
+//! ([`SnapshotClock`]). The process's resources: its options ([`RunOptions`]) and whether to stop
+//! ([`RunState`]).
+//!
+//! ```
+//! use components::Heap;
+//! use components::app::{Inbox, Origin};
+//! let mut heap = Heap::new();
+//! let ovum = heap.parse("[[100 0] 1 2]").unwrap();
+//! let mut inbox = Inbox::default();
+//! inbox.push(&heap, ovum);
+//! assert_eq!(inbox.len(), 1);
+//! let (jam, origin) = inbox.pop().unwrap();
+//! let back = heap.cue(&jam).unwrap();
+//! assert!(heap.eq(back, ovum));
+//! assert!(matches!(origin, Origin::Ship));
+//! ```
+
+mod effects;
+mod inbox;
+mod options;
+mod terminal;
+mod timer;
+
+pub use effects::{AwaitingCommit, Outbox};
+pub use inbox::{INBOX_OVA_MAX, Inbox, Origin};
+pub use options::{RunOptions, RunState, ShipPier, SnapshotClock, TICK_STEPS};
+pub use terminal::{Capture, DojoCapture};
+pub use timer::BehnTimer;

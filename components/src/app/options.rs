@@ -1,0 +1,55 @@
+//! The run's options, a ship's pier, and its snapshot clock.
+
+use bevy_ecs::prelude::*;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The default of `--tick-steps`: a few tens of milliseconds of Nock.
+pub const TICK_STEPS: u64 = 1_000_000;
+
+/// How `engine run` behaves.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Stop once stdin ends and every event is committed.
+    pub exit_on_eof: bool,
+    /// Start Arvo verbose (`%verb [~ %.n]`).
+    pub verbose: bool,
+    /// Seconds between snapshots while running.
+    pub snapshot_every: Duration,
+    /// The most Nock steps one ship computes per tick.
+    pub tick_steps: u64,
+    /// Serve the control socket (`<pier>/.urb/conn.sock`).
+    pub conn: bool,
+    /// Use the terminal in raw mode when stdin and stdout are terminals (`-t` turns it off).
+    pub tty: bool,
+}
+
+/// A ship's pier directory (its snapshots, where `%sav` files go) and its name in messages.
+#[derive(Component, Debug, Clone)]
+pub struct ShipPier {
+    pub root: PathBuf,
+    pub who: u128,
+}
+
+/// When the ship's last snapshot was written.
+#[derive(Component, Debug)]
+pub struct SnapshotClock {
+    pub last: Instant,
+}
+
+/// Whether the app is to stop, and why if it failed.
+#[derive(Resource, Debug, Default)]
+pub struct RunState {
+    /// Set by a signal, `%logo`, the end of stdin, or a failure: the tick loop ends.
+    pub stop: bool,
+    /// The first error that stops the app (a failing log, a snapshot that cannot be written).
+    pub failure: Option<String>,
+}
+
+impl RunState {
+    /// Stops the app with `error`, unless it is already failing with an earlier one.
+    pub fn fail(&mut self, error: String) {
+        self.failure.get_or_insert(error);
+        self.stop = true;
+    }
+}

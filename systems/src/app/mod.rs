@@ -1,0 +1,31 @@
+//! The systems of the app `engine run`, one module per stage of a tick (DESIGN.md, Ticks), and the
+//! components that wrap a running thing ([`ship`]: the serf, the event in flight, the log writer, the
+//! terminal's renderer, the control socket; the reactor, signals and stdin). The plain-data components are
+//! [`components::app`]'s.
+//!
+//! A tick runs, in order: [`io_poll`] (signals, stdin, timers, and the reactor's completions for the
+//! sockets → inboxes; it is also where an idle app waits), [`term_resize`], [`nock_step`] (at most
+//! `--tick-steps` Nock steps per ship per tick, so a long event never freezes I/O; heavy jets' jobs are
+//! queued), [`jet_dispatch`] (the queued jobs of every ship, in parallel on rayon's pool), [`persist`]
+//! (release the effects of committed events), [`route_effects`] (to behn, conn and the terminal),
+//! [`conn_serve`] (scries and dojo lines, between events) and [`snapshot`]. [`finish_ship`] runs what is
+//! left when the app stops. Nothing assumes one ship.
+
+mod poll;
+mod route;
+mod serve;
+pub mod ship;
+mod snapshot;
+mod step;
+mod stop;
+
+pub use poll::{POLL, PollShip, io_poll, term_resize};
+pub use route::{RouteShip, persist, route_effects};
+pub use serve::{PEEKS_PER_TICK, ServeShip, conn_serve};
+pub use ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, Stdin, Terminal, busy};
+pub use snapshot::{SnapshotWriter, snapshot};
+pub use step::{StepShip, complete, describe_failed, jet_dispatch, nock_step};
+pub use stop::finish_ship;
+
+#[cfg(test)]
+mod tests;

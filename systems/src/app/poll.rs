@@ -1,0 +1,170 @@
+//! `io_poll` (the first system of a tick) and `term_resize`: what comes from outside becomes ova in the
+//! ships' inboxes.
+
+use super::ship::{Computing, Conn, Io, Kernel, Signals, Stdin, Terminal, busy};
+use bevy_ecs::prelude::*;
+use components::Heap;
+use components::app::{AwaitingCommit, BehnTimer, Inbox, Outbox, RunOptions, RunState, ShipPier};
+use engine_io::conn::{ConnAction, EventEnd, PeelFacts};
+use engine_io::term::{self, Key};
+use engine_io::tty::Input;
+use std::io::Write;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long an idle app waits for input before looking at timers and signals again.
+pub const POLL: Duration = Duration::from_millis(50);
+
+/// What `io_poll` reads and writes of each ship.
+pub type PollShip<'a> = (
+    Entity,
+    &'a ShipPier,
+    &'a Kernel,
+    &'a mut Inbox,
+    &'a Computing,
+    &'a AwaitingCommit,
+    &'a Outbox,
+    &'a mut BehnTimer,
+    Option<&'a mut Conn>,
+);
+
+/// Signals, stdin lines, due timers and conn's requests become ova in the inboxes (or are answered at
+/// once). When no ship has work, it waits in the reactor (at most [`POLL`], less if a timer is due sooner)
+/// for the sockets.
+pub fn io_poll(
+    mut state: ResMut<RunState>,
+    options: Res<RunOptions>,
+    signals: Res<Signals>,
+    mut stdin: ResMut<Stdin>,
+    mut io: ResMut<Io>,
+    mut ships: Query<PollShip>,
+) {
+    if signals.terminate.load(Ordering::Relaxed) {
+        state.stop = true;
+        return;
+    }
+    let ctrl_c = signals.ctrl_c.swap(false, Ordering::Relaxed);
+    if ctrl_c {
+        eprintln!("interrupt");
+    }
+    let now = Instant::now();
+    let (any_busy, next_wake) = signals_and_timers(&mut ships, ctrl_c, now);
+    if !stdin.open && !any_busy && options.exit_on_eof {
+        state.stop = true;
+        return;
+    }
+    let wait = if any_busy {
+        Duration::ZERO
+    } else {
+        next_wake.map_or(POLL, |at| at.saturating_duration_since(now).min(POLL))
+    };
+    conn_completions(&mut io, &mut ships, wait);
+    if stdin.open {
+        stdin_input(&mut stdin, &mut ships);
+    }
+}
+
+/// ctrl-c and due timers become ova; gives back whether any ship is busy, and the earliest timer.
+fn signals_and_timers(ships: &mut Query<PollShip>, ctrl_c: bool, now: Instant) -> (bool, Option<Instant>) {
+    let mut scratch = Heap::new();
+    let mut any_busy = false;
+    let mut next_wake: Option<Instant> = None;
+    for (_, _, kernel, mut inbox, computing, awaiting, outbox, mut behn, _) in ships {
+        if ctrl_c {
+            if computing.event.is_none() {
+                // Nothing to interrupt: the flag must not stop the next event.
+                kernel.0.runner.interrupt.store(false, Ordering::Relaxed);
+            }
+            let ovum = term::ctrl_c_ovum(&mut scratch);
+            inbox.push(&scratch, ovum);
+        }
+        if behn.is_due(now) {
+            behn.wake_at = Some(now + engine_io::behn::BACKSTOP);
+            let ovum = engine_io::behn::wake(&mut scratch);
+            inbox.push(&scratch, ovum);
+        }
+        any_busy |= busy(computing, &inbox, awaiting, outbox);
+        if let Some(at) = behn.wake_at {
+            next_wake = Some(next_wake.map_or(at, |w: Instant| w.min(at)));
+        }
+    }
+    (any_busy, next_wake)
+}
+
+/// Waits at most `wait` for the reactor; each completion goes to its ship's conn, and the ova its
+/// requests ask for to its inbox (a request whose ovum does not fit is answered as dropped).
+fn conn_completions(io: &mut Io, ships: &mut Query<PollShip>, wait: Duration) {
+    for (ship, completion) in io.0.poll(wait) {
+        let Ok((me, pier, _, mut inbox, _, _, _, _, Some(mut conn))) = ships.get_mut(ship) else { continue };
+        let facts = PeelFacts {
+            live: true,
+            khan: conn.khan,
+            who: pier.who,
+            version: concat!("engine ", env!("CARGO_PKG_VERSION")),
+        };
+        for action in conn.on_completion(&mut io.0, me, completion, facts) {
+            match action {
+                ConnAction::Inject(jam, origin) => {
+                    if let Some(origin) = inbox.push_jam(jam, origin) {
+                        let mut heap = Heap::new();
+                        conn.on_event_end(&mut io.0, me, &mut heap, &origin, &EventEnd::Dropped);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One line (line mode: typed to every ship) or one read of keys (raw mode: to the first ship, whose
+/// terminal it is) from stdin.
+fn stdin_input(stdin: &mut Stdin, ships: &mut Query<PollShip>) {
+    let mut scratch = Heap::new();
+    let received = stdin.input.lock().expect("the stdin receiver").try_recv();
+    match received {
+        Ok(Input::Line(line)) => {
+            for (_, _, _, mut inbox, _, _, _, _, _) in ships {
+                for ovum in term::line_ova(&mut scratch, &line) {
+                    inbox.push(&scratch, ovum);
+                }
+            }
+        }
+        Ok(Input::Bytes(bytes)) => {
+            let keys = stdin.keys.feed(&bytes);
+            if let Some((_, _, _, mut inbox, _, _, _, _, _)) = ships.iter_mut().next() {
+                for key in keys {
+                    match key {
+                        Key::Belt(belt) => {
+                            let ovum = belt.ovum(&mut scratch);
+                            inbox.push(&scratch, ovum);
+                        }
+                        Key::Bell => {
+                            let mut out = std::io::stdout();
+                            let _ = out.write_all(&[0x07]);
+                            let _ = out.flush();
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Input::Eof) | Err(mpsc::TryRecvError::Disconnected) => stdin.open = false,
+        Err(mpsc::TryRecvError::Empty) => {}
+    }
+}
+
+/// SIGWINCH: the raw-mode terminal's new size goes to its ship as `%blew`.
+pub fn term_resize(signals: Res<Signals>, mut ships: Query<(&mut Inbox, &Terminal)>) {
+    if !signals.resized.swap(false, Ordering::Relaxed) {
+        return;
+    }
+    let Some((cols, rows)) = engine_io::tty::window_size() else { return };
+    for (mut inbox, terminal) in &mut ships {
+        if let Some(ansi) = terminal.ansi.as_ref() {
+            let mut ansi = ansi.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            (ansi.cols, ansi.rows) = (cols, rows);
+            let mut scratch = Heap::new();
+            let ovum = term::blew_ovum(&mut scratch, cols, rows);
+            inbox.push(&scratch, ovum);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! `persist` and `route_effects`: the effects of an event are released once the log says it is durable,
+//! then each goes to its driver (behn's timer, conn, or the terminal).
+
+use super::ship::{Conn, Io, Kernel, LogWriter, Terminal};
+use bevy_ecs::prelude::*;
+use components::app::{AwaitingCommit, BehnTimer, DojoCapture, Outbox, RunState, ShipPier};
+use components::{Heap, Noun, time};
+use engine_io::behn::TimerAction;
+use engine_io::conn::EventEnd;
+use engine_io::term::{self, Blit, TermEffect};
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+/// Moves the effects of every committed event to the outbox, in order.
+pub fn persist(
+    mut state: ResMut<RunState>,
+    mut ships: Query<(&LogWriter, &mut AwaitingCommit, &mut Outbox)>,
+) {
+    for (writer, mut awaiting, mut outbox) in &mut ships {
+        let Some(committer) = writer.0.as_ref() else { continue };
+        if let Some(failure) = committer.failure() {
+            state.fail(format!("event log: {failure}"));
+            return;
+        }
+        awaiting.release(committer.committed(), &mut outbox);
+    }
+}
+
+/// What `route_effects` reads and writes of each ship.
+pub type RouteShip<'a> = (
+    Entity,
+    &'a ShipPier,
+    &'a mut Kernel,
+    &'a mut Outbox,
+    &'a mut BehnTimer,
+    &'a Terminal,
+    &'a mut DojoCapture,
+    Option<&'a mut Conn>,
+);
+
+/// Sends each released effect to its driver (behn's timer, conn, or the terminal); then tells conn that
+/// the event it asked for is done.
+pub fn route_effects(mut state: ResMut<RunState>, mut io: ResMut<Io>, mut ships: Query<RouteShip>) {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (me, pier, mut kernel, mut outbox, mut behn, terminal, mut capture, mut conn) in &mut ships {
+        while let Some((effects, origin)) = outbox.0.pop_front() {
+            let heap = &kernel.0.heap;
+            let mut list = effects;
+            while let Some((effect, rest)) = heap.cell_parts(list) {
+                list = rest;
+                let Some((wire, card)) = heap.cell_parts(effect) else { continue };
+                let wire = if heap.head(wire).and_then(|h| h.as_direct()) == Some(0) {
+                    heap.tail(wire).unwrap_or(Noun::ZERO)
+                } else {
+                    wire
+                };
+                if let Some(conn) = conn.as_deref_mut()
+                    && conn.on_effect(&mut io.0, me, heap, wire, card)
+                {
+                    continue;
+                }
+                if engine_io::behn::claims(heap, wire) {
+                    set_timer(&mut behn, heap, card);
+                    continue;
+                }
+                match term::terminal_effect(heap, wire, card) {
+                    Some(TermEffect::Draw(blits)) => {
+                        draw(terminal, &mut capture, &pier.root, &blits, &mut out)
+                    }
+                    Some(TermEffect::Logo) => state.stop = true,
+                    None => term::report_lost(heap, wire, card),
+                }
+            }
+            if let Some(conn) = conn.as_deref_mut() {
+                conn.on_event_end(&mut io.0, me, &mut kernel.0.heap, &origin, &EventEnd::Done);
+            }
+        }
+    }
+}
+
+/// behn's `%doze` (or a bad card, reported) sets or clears the timer.
+fn set_timer(behn: &mut BehnTimer, heap: &Heap, card: Noun) {
+    match engine_io::behn::on_card(heap, card, time::now()) {
+        Ok(TimerAction::Arm(delay)) => behn.wake_at = Some(Instant::now() + delay),
+        Ok(TimerAction::Disarm) => behn.wake_at = None,
+        Err(bad) => eprintln!("behn: {}", bad.0),
+    }
+}
+
+/// Draws blits: into conn's `%dojo` capture if one is on, `%sav` files under the pier, then on the
+/// terminal (raw mode) or as lines (line mode).
+fn draw(terminal: &Terminal, capture: &mut DojoCapture, pier: &Path, blits: &[Blit], out: &mut impl Write) {
+    if let Some(capture) = capture.0.as_mut() {
+        term::capture(capture, blits);
+    }
+    for blit in blits {
+        if let Blit::Save { path, bytes } = blit {
+            term::save(pier, path, bytes);
+        }
+    }
+    match &terminal.ansi {
+        Some(ansi) => {
+            let mut ansi = ansi.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let _ = out.write_all(&ansi.render(blits));
+            ansi.mirror(blits);
+            let _ = out.flush();
+        }
+        None => term::render_lines(blits, out),
+    }
+}

@@ -1,0 +1,178 @@
+//! `nock_step` and `jet_dispatch`: the ships compute their events, a budget of Nock steps per tick, and
+//! heavy jets run on the thread pool; a computed event goes to the log writer, its effects held until it
+//! is durable (Vere's order, spec/pier.md §2). A failed event goes through `%crud`; if that fails too it
+//! is dropped and reported.
+
+use super::ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter};
+use crate::serf::{Progress, Serf, Work};
+use bevy_ecs::prelude::*;
+use components::app::{AwaitingCommit, Inbox, Origin, RunOptions, RunState};
+use components::{Heap, Noun, time};
+use engine_io::conn::EventEnd;
+use std::sync::atomic::Ordering;
+use store::Event;
+
+/// What `nock_step` reads and writes of each ship.
+pub type StepShip<'a> = (
+    Entity,
+    &'a mut Kernel,
+    &'a mut Inbox,
+    &'a mut Computing,
+    &'a LogWriter,
+    &'a mut AwaitingCommit,
+    &'a mut JetJob,
+    Option<&'a mut Conn>,
+);
+
+/// Computes each ship's events for at most `tick_steps` Nock steps: an event that does not end within the
+/// budget is resumed next tick. A computed event goes to the log writer, its effects to
+/// [`AwaitingCommit`].
+pub fn nock_step(
+    mut state: ResMut<RunState>,
+    options: Res<RunOptions>,
+    mut io: ResMut<Io>,
+    mut ships: Query<StepShip>,
+) {
+    let tick_steps = options.tick_steps.max(1);
+    for (me, mut kernel, mut inbox, mut computing, writer, mut awaiting, mut jet_job, mut conn) in &mut ships
+    {
+        let serf = &mut kernel.0;
+        if jet_job.queued.is_some() {
+            continue;
+        }
+        if let Some(answer) = jet_job.answer.take()
+            && let Some((event, _, _)) = computing.event.as_mut()
+        {
+            serf.give_job(event, &answer);
+        }
+        let mut left = tick_steps;
+        while left > 0 {
+            if computing.event.is_none() && !begin_next(serf, &mut inbox, &mut computing) {
+                break;
+            }
+            let (event, ovum, _) = computing.event.as_mut().expect("an event in flight");
+            let before = serf.runner.steps;
+            let progress = serf.advance_pooled(event, left);
+            left = left.saturating_sub((serf.runner.steps - before).max(1));
+            let work = match progress {
+                Progress::Ended(work) => work,
+                Progress::Paused => break,
+                Progress::Job(job) => {
+                    jet_job.queued = Some(job);
+                    break;
+                }
+            };
+            let ovum = *ovum;
+            let (_, _, origin) = computing.event.take().expect("an event in flight");
+            match complete(serf, writer, &mut awaiting, work, ovum, origin) {
+                Ok(None) => {}
+                Ok(Some((origin, goofs))) => {
+                    if let Some(conn) = conn.as_deref_mut() {
+                        conn.on_event_end(&mut io.0, me, &mut serf.heap, &origin, &EventEnd::Failed(goofs));
+                    }
+                }
+                Err(e) => {
+                    state.fail(e);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Starts computing the next ovum of the inbox (one that does not cue is dropped); `false` if there is
+/// none.
+fn begin_next(serf: &mut Serf, inbox: &mut Inbox, computing: &mut Computing) -> bool {
+    loop {
+        let Some((bytes, origin)) = inbox.pop() else { return false };
+        let ovum = match serf.heap.cue(&bytes) {
+            Ok(ovum) => ovum,
+            Err(e) => {
+                eprintln!("run: dropping an ovum that does not cue: {e}");
+                continue;
+            }
+        };
+        let now = time::now().max(computing.last_now + time::TICK);
+        computing.last_now = now;
+        let now_noun = serf.heap.atom_from_limbs(&[now as u64, (now >> 64) as u64]);
+        computing.event = Some((serf.begin(now_noun, ovum), ovum, origin));
+        return true;
+    }
+}
+
+/// Runs the heavy jets' jobs the ships' events wait on, in parallel on the thread pool; each answer goes
+/// back into its event at the next `nock_step`. A job is a pure function of its input, so where and in
+/// what order the jobs run changes nothing in any ship's state.
+pub fn jet_dispatch(mut ships: Query<&mut JetJob>) {
+    use rayon::prelude::*;
+    let mut waiting: Vec<Mut<JetJob>> = ships.iter_mut().filter(|j| j.queued.is_some()).collect();
+    waiting.par_iter_mut().for_each(|jet_job| {
+        if let Some(job) = jet_job.queued.take() {
+            jet_job.answer = Some(job.answer());
+        }
+    });
+}
+
+/// What follows an event's end: its trace printed if it failed, the event (or its `%crud`) handed to the
+/// log writer with its effects held until it is durable, or if it was dropped, a message. A failed event
+/// gives back its origin and the goofs (a list) for whoever asked for it.
+pub fn complete(
+    serf: &mut Serf,
+    writer: &LogWriter,
+    awaiting: &mut AwaitingCommit,
+    work: Work,
+    ovum: Noun,
+    origin: Origin,
+) -> Result<Option<(Origin, Noun)>, String> {
+    // An interrupt that came too late for this event must not stop the next.
+    serf.runner.interrupt.store(false, Ordering::Relaxed);
+    let (committed, failed) = match work {
+        Work::Done { job, mug, effects } => (Some((job, mug, effects)), None),
+        Work::Swap { job, mug, effects, goof } => {
+            for line in goof.lines(&serf.heap) {
+                eprintln!("{line}");
+            }
+            let goof = goof.noun(&mut serf.heap);
+            (Some((job, mug, effects)), Some(serf.heap.list(&[goof])))
+        }
+        Work::Bail(goofs) => {
+            for goof in &goofs {
+                for line in goof.lines(&serf.heap) {
+                    eprintln!("{line}");
+                }
+            }
+            eprintln!("{}", describe_failed(&serf.heap, ovum));
+            let nouns: Vec<Noun> = goofs.iter().map(|g| g.noun(&mut serf.heap)).collect();
+            (None, Some(serf.heap.list(&nouns)))
+        }
+    };
+    let mut answer = Some(origin);
+    if let Some((job, mug, effects)) = committed {
+        let number = serf.event;
+        let jam = serf.heap.jam(job);
+        let committer = writer.0.as_ref().ok_or("the ship's log writer has stopped")?;
+        committer.submit(Event { number, mug, jam }).map_err(|e| format!("event log: {e}"))?;
+        // A failed event's origin is answered now; the effects of its `%crud` still go out.
+        let origin = if failed.is_some() { Origin::Ship } else { answer.take().expect("the origin") };
+        awaiting.0.push_back((number, effects, origin));
+    }
+    Ok(failed.and_then(|goofs| answer.map(|origin| (origin, goofs))))
+}
+
+/// `DRIVER: %TAG event on /WIRE failed`, as Vere reports a dropped event.
+pub fn describe_failed(heap: &Heap, ovum: Noun) -> String {
+    let text = |n: Noun| {
+        heap.atom(n).map(|a| String::from_utf8_lossy(&a.to_bytes()).into_owned()).unwrap_or_default()
+    };
+    let (wire, card) = heap.cell_parts(ovum).unwrap_or((Noun::ZERO, Noun::ZERO));
+    let mut path = String::new();
+    let mut at = wire;
+    while let Some((item, rest)) = heap.cell_parts(at) {
+        path.push('/');
+        path.push_str(&text(item));
+        at = rest;
+    }
+    let tag = heap.head(card).map(text).unwrap_or_default();
+    let driver = heap.tail(wire).and_then(|t| heap.head(t)).map(text).unwrap_or_default();
+    format!("{driver}: %{tag} event on {path} failed")
+}

@@ -1,0 +1,204 @@
+//! The tick's systems, each run once on a small world: one ship, a serf without a kernel, a real reactor
+//! and (for `persist`) a real event log in a temporary directory.
+
+use super::*;
+use bevy_ecs::prelude::*;
+use bevy_ecs::system::RunSystemOnce;
+use components::app::{
+    AwaitingCommit, BehnTimer, Capture, DojoCapture, Inbox, Origin, Outbox, RunOptions, RunState, ShipPier,
+};
+use components::{Heap, Noun, time};
+use engine_io::tty::Input;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use store::{CommitConfig, Committer, Event, EventLog, LogConfig};
+
+fn options() -> RunOptions {
+    RunOptions {
+        exit_on_eof: false,
+        verbose: false,
+        snapshot_every: Duration::from_secs(3600),
+        tick_steps: 1000,
+        conn: false,
+        tty: false,
+    }
+}
+
+fn atom(heap: &mut Heap, text: &str) -> Noun {
+    heap.atom_from_bytes(text.as_bytes())
+}
+
+/// A world with the resources of `engine run` (stdin fed by the returned sender) and one ship, its
+/// terminal in line mode, its pier at `root`.
+fn world_with_ship(root: &std::path::Path) -> (World, Entity, mpsc::SyncSender<Input>) {
+    let mut world = World::new();
+    let (send, receive) = mpsc::sync_channel(4);
+    world.insert_resource(Io(engine_io::Dispatcher::new().expect("a reactor")));
+    world.insert_resource(options());
+    world.insert_resource(RunState::default());
+    world.insert_resource(Signals::default());
+    world.insert_resource(Stdin::new(receive));
+    let ship = world
+        .spawn((
+            (ShipPier { root: root.to_path_buf(), who: 0 }, Kernel(crate::serf::Serf::new())),
+            (Inbox::default(), Computing::default(), AwaitingCommit::default(), Outbox::default()),
+            (BehnTimer::default(), Terminal::default(), DojoCapture::default()),
+        ))
+        .id();
+    (world, ship, send)
+}
+
+/// A group-commit writer on a new log in `dir`.
+fn log_writer(dir: &std::path::Path) -> Committer {
+    let log = EventLog::open(dir, LogConfig::default()).expect("a new log");
+    Committer::spawn(log, CommitConfig::default())
+}
+
+/// The outbox's effects (small atoms here) with their origins.
+fn released(world: &World, ship: Entity) -> Vec<(Option<u64>, Origin)> {
+    world
+        .get::<Outbox>(ship)
+        .unwrap()
+        .0
+        .iter()
+        .map(|(effects, origin)| (effects.as_direct(), origin.clone()))
+        .collect()
+}
+
+#[test]
+fn persist_releases_only_the_effects_of_committed_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let committer = log_writer(dir.path());
+    committer.submit(Event { number: 1, mug: 0, jam: vec![1] }).unwrap();
+    committer.wait_committed(1).unwrap();
+    let mut world = World::new();
+    world.insert_resource(RunState::default());
+    let mut awaiting = AwaitingCommit::default();
+    let one = Noun::direct(11).unwrap();
+    let two = Noun::direct(22).unwrap();
+    awaiting.0.push_back((1, one, Origin::Ship));
+    awaiting.0.push_back((2, two, Origin::KhanBorn));
+    let ship = world.spawn((LogWriter(Some(committer)), awaiting, Outbox::default())).id();
+
+    world.run_system_once(persist).unwrap();
+    assert_eq!(released(&world, ship), [(Some(11), Origin::Ship)]);
+    assert_eq!(world.get::<AwaitingCommit>(ship).unwrap().0.len(), 1);
+
+    let writer = world.get::<LogWriter>(ship).unwrap().0.as_ref().unwrap();
+    writer.submit(Event { number: 2, mug: 0, jam: vec![2] }).unwrap();
+    writer.wait_committed(2).unwrap();
+    world.run_system_once(persist).unwrap();
+    assert_eq!(released(&world, ship), [(Some(11), Origin::Ship), (Some(22), Origin::KhanBorn)]);
+    assert!(world.get::<AwaitingCommit>(ship).unwrap().0.is_empty());
+    assert!(!world.resource::<RunState>().stop);
+}
+
+/// `[[wire card] ~]` in the ship's heap, `wire` a path of the given terms.
+fn one_effect(world: &mut World, ship: Entity, wire: &[&str], card: impl FnOnce(&mut Heap) -> Noun) -> Noun {
+    let mut kernel = world.get_mut::<Kernel>(ship).unwrap();
+    let heap = &mut kernel.0.heap;
+    let items: Vec<Noun> = wire.iter().map(|item| atom(heap, item)).collect();
+    let wire = heap.list(&items);
+    let card = card(heap);
+    let effect = heap.cell(wire, card);
+    heap.list(&[effect])
+}
+
+#[test]
+fn route_effects_prints_a_put_blit_into_the_dojo_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut world, ship, _stdin) = world_with_ship(dir.path());
+    world.get_mut::<DojoCapture>(ship).unwrap().0 = Some(Capture::default());
+    let effects = one_effect(&mut world, ship, &["term", "1"], |heap| {
+        let put = atom(heap, "put");
+        let chars: Vec<Noun> = "4".chars().map(|c| Noun::direct(c as u64).unwrap()).collect();
+        let tape = heap.list(&chars);
+        let blit = heap.cell(put, tape);
+        let blits = heap.list(&[blit]);
+        let tag = atom(heap, "blit");
+        heap.cell(tag, blits)
+    });
+    world.get_mut::<Outbox>(ship).unwrap().0.push_back((effects, Origin::Ship));
+    world.run_system_once(route_effects).unwrap();
+    let capture = world.get::<DojoCapture>(ship).unwrap().0.clone().unwrap();
+    assert_eq!(capture.lines, ["4"]);
+    assert!(!capture.bell);
+    assert!(world.get::<Outbox>(ship).unwrap().0.is_empty());
+}
+
+#[test]
+fn route_effects_arms_behn_and_stops_on_logo() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut world, ship, _stdin) = world_with_ship(dir.path());
+    let doze = one_effect(&mut world, ship, &["behn"], |heap| {
+        let at = time::now() + (10u128 << 64);
+        let at = heap.atom_from_limbs(&[at as u64, (at >> 64) as u64]);
+        let unit = heap.cell(Noun::ZERO, at);
+        let tag = atom(heap, "doze");
+        heap.cell(tag, unit)
+    });
+    let logo = one_effect(&mut world, ship, &["term", "1"], |heap| {
+        let tag = atom(heap, "logo");
+        heap.cell(tag, Noun::ZERO)
+    });
+    world.get_mut::<Outbox>(ship).unwrap().0.push_back((doze, Origin::Ship));
+    world.run_system_once(route_effects).unwrap();
+    let wake_at = world.get::<BehnTimer>(ship).unwrap().wake_at.expect("armed");
+    assert!(wake_at > Instant::now() + Duration::from_secs(5));
+    assert!(!world.resource::<RunState>().stop);
+    world.get_mut::<Outbox>(ship).unwrap().0.push_back((logo, Origin::Ship));
+    world.run_system_once(route_effects).unwrap();
+    assert!(world.resource::<RunState>().stop);
+}
+
+#[test]
+fn io_poll_turns_a_due_behn_timer_into_a_wake_ovum() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut world, ship, _stdin) = world_with_ship(dir.path());
+    world.get_mut::<BehnTimer>(ship).unwrap().wake_at = Some(Instant::now() + Duration::from_secs(60));
+    world.run_system_once(io_poll).unwrap();
+    assert!(world.get::<Inbox>(ship).unwrap().is_empty(), "a timer not yet due wakes nothing");
+
+    world.get_mut::<BehnTimer>(ship).unwrap().wake_at = Some(Instant::now() - Duration::from_millis(1));
+    world.run_system_once(io_poll).unwrap();
+    let mut inbox = world.get_mut::<Inbox>(ship).unwrap();
+    let (jam, origin) = inbox.pop().expect("an ovum");
+    assert!(inbox.is_empty());
+    assert_eq!(origin, Origin::Ship);
+    let mut heap = Heap::new();
+    let ovum = heap.cue(&jam).unwrap();
+    let wake = engine_io::behn::wake(&mut heap);
+    assert!(heap.eq(ovum, wake));
+    // The backstop is armed, in case no `%doze` follows.
+    let wake_at = world.get::<BehnTimer>(ship).unwrap().wake_at.expect("the backstop");
+    assert!(wake_at > Instant::now() + engine_io::behn::BACKSTOP - Duration::from_secs(5));
+}
+
+#[test]
+fn io_poll_types_a_stdin_line_and_stops_at_eof_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut world, ship, stdin) = world_with_ship(dir.path());
+    world.resource_mut::<RunOptions>().exit_on_eof = true;
+    stdin.send(Input::Line("hi".into())).unwrap();
+    world.run_system_once(io_poll).unwrap();
+    // `%txt "hi"`, then `%ret`.
+    assert_eq!(world.get::<Inbox>(ship).unwrap().len(), 2);
+    stdin.send(Input::Eof).unwrap();
+    world.run_system_once(io_poll).unwrap();
+    assert!(!world.resource::<Stdin>().open);
+    assert!(!world.resource::<RunState>().stop, "the ship still has ova to compute");
+    while world.get_mut::<Inbox>(ship).unwrap().pop().is_some() {}
+    world.run_system_once(io_poll).unwrap();
+    assert!(world.resource::<RunState>().stop);
+}
+
+#[test]
+fn a_dropped_event_is_described_as_vere_does() {
+    let mut heap = Heap::new();
+    let items: Vec<Noun> = ["d", "term", "1"].iter().map(|item| atom(&mut heap, item)).collect();
+    let wire = heap.list(&items);
+    let tag = atom(&mut heap, "belt");
+    let card = heap.cell(tag, Noun::ZERO);
+    let ovum = heap.cell(wire, card);
+    assert_eq!(describe_failed(&heap, ovum), "term: %belt event on /d/term/1 failed");
+}
