@@ -118,6 +118,10 @@ enum Command {
         /// Do not serve the control socket (<pier>/.urb/conn.sock).
         #[arg(long)]
         no_conn: bool,
+        /// Threads for the tick's systems, which step ships with work in parallel (default: one per
+        /// core; 1: everything on one thread, with bevy's single-threaded executor).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Type one dojo command into a running ship (through its control socket) and print what the
     /// terminal printed while the ship worked on it. Exits with status 1 if the ship cannot be reached.
@@ -171,7 +175,17 @@ fn main() -> ExitCode {
         Command::Boot { pier, pill, fake, import, event, no_cache } => {
             cmd::pier::boot(&pier, pill.as_deref(), &fake, import.as_deref(), event, no_cache)
         }
-        Command::Run { pier, no_tty, exit_on_eof, verbose, snapshot_every, tick_steps, inject, no_conn } => {
+        Command::Run {
+            pier,
+            no_tty,
+            exit_on_eof,
+            verbose,
+            snapshot_every,
+            tick_steps,
+            inject,
+            no_conn,
+            threads,
+        } => {
             let options = cmd::pier::RunFlags {
                 exit_on_eof,
                 verbose,
@@ -179,6 +193,7 @@ fn main() -> ExitCode {
                 tick_steps,
                 conn: !no_conn,
                 tty: !no_tty,
+                threads,
             };
             cmd::pier::run(&pier, options, &inject)
         }

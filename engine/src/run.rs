@@ -18,9 +18,10 @@
 
 use crate::ship::{self, Verbosity};
 use bevy_ecs::prelude::*;
-use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
+use bevy_ecs::schedule::{LogLevel, MultiThreadedExecutor, ScheduleBuildSettings, SingleThreadedExecutor};
 use components::app::{
-    AwaitingCommit, BehnTimer, DojoCapture, Inbox, Origin, Outbox, RunState, ShipPier, SnapshotClock,
+    AwaitingCommit, BehnTimer, DojoCapture, FailedRequests, Inbox, Origin, Outbox, RunState, ShipFailure,
+    ShipPier, SnapshotClock,
 };
 use components::{Heap, Noun, time};
 use engine_io::conn::ConnServer;
@@ -34,7 +35,8 @@ use std::time::Instant;
 use store::{CommitConfig, Committer, EventLog, Layout};
 use systems::app::{
     Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, SnapshotWriter, Stdin, Terminal, conn_serve,
-    finish_ship, io_poll, jet_dispatch, nock_step, persist, route_effects, snapshot, term_resize,
+    finish_ship, io_poll, jet_dispatch, nock_step, persist, route_effects, settle_failures, snapshot,
+    term_resize,
 };
 use systems::serf::Serf;
 
@@ -57,16 +59,36 @@ fn read_inject(heap: &mut Heap, file: &Path) -> Result<Noun, String> {
     }
 }
 
-/// The schedule of one tick.
-fn tick_schedule() -> Schedule {
+/// The schedule of one tick. With more than one thread, bevy's multi-threaded executor runs it on a task
+/// pool of `threads` threads, where `nock_step` steps the ships with work in parallel; with one, the
+/// single-threaded executor runs everything on this thread.
+fn tick_schedule(threads: usize) -> Schedule {
     let mut schedule = Schedule::default();
-    schedule.set_executor(SingleThreadedExecutor::new());
+    let pool = bevy_tasks::ComputeTaskPool::get_or_init(|| {
+        bevy_tasks::TaskPoolBuilder::new().num_threads(threads.max(1)).thread_name("tick".into()).build()
+    });
+    if pool.thread_num() > 1 {
+        schedule.set_executor(MultiThreadedExecutor::new());
+    } else {
+        schedule.set_executor(SingleThreadedExecutor::new());
+    }
     schedule.set_build_settings(ScheduleBuildSettings {
         ambiguity_detection: LogLevel::Error,
         ..Default::default()
     });
     schedule.add_systems(
-        (io_poll, term_resize, nock_step, jet_dispatch, persist, route_effects, conn_serve, snapshot).chain(),
+        (
+            io_poll,
+            term_resize,
+            nock_step,
+            settle_failures,
+            jet_dispatch,
+            persist,
+            route_effects,
+            conn_serve,
+            snapshot,
+        )
+            .chain(),
     );
     schedule
 }
@@ -187,7 +209,12 @@ fn build_world(
                 ship.inbox,
                 Computing::default(),
             ),
-            (LogWriter(Some(Committer::spawn(ship.log, CommitConfig::default()))), AwaitingCommit::default()),
+            (
+                LogWriter(Some(Committer::spawn(ship.log, CommitConfig::default()))),
+                AwaitingCommit::default(),
+                FailedRequests::default(),
+                ShipFailure::default(),
+            ),
             (Outbox::default(), JetJob::default(), BehnTimer::default()),
             (Terminal { ansi: ship.ansi }, DojoCapture::default(), SnapshotClock { last: Instant::now() }),
         ))
@@ -225,7 +252,7 @@ pub fn run(root: &Path, options: RunOptions, inject: &[PathBuf]) -> Result<(), S
     let (pier_root, who) = (guard.root.clone(), guard.meta.who);
     let parts = ShipParts { serf, root: pier_root, who, log, inbox, conn, ansi: tty.ansi.clone() };
     let (mut world, ship) = build_world(options, signals, tty.raw.is_some(), parts)?;
-    let mut schedule = tick_schedule();
+    let mut schedule = tick_schedule(options.threads);
     while !world.resource::<RunState>().stop {
         schedule.run(&mut world);
     }

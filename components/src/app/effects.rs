@@ -36,3 +36,20 @@ impl AwaitingCommit {
 /// Effects of committed events, waiting to be routed, in order, each list with its event's origin.
 #[derive(Component, Debug, Default)]
 pub struct Outbox(pub VecDeque<(Noun, Origin)>);
+
+/// Events that failed (and were dropped or swapped for their `%crud`) while a conn request waits for
+/// them: its origin and the goofs (a list in the ship's heap), for conn to answer after `nock_step`.
+#[derive(Component, Debug, Default)]
+pub struct FailedRequests(pub Vec<(Origin, Noun)>);
+
+/// The first error that stops a ship (its log writer failing, ...): the app stops when any ship has one.
+/// Per ship, so that the systems that find it can step ships in parallel.
+#[derive(Component, Debug, Default)]
+pub struct ShipFailure(pub Option<String>);
+
+impl ShipFailure {
+    /// Records `error`, unless the ship is already failing with an earlier one.
+    pub fn fail(&mut self, error: String) {
+        self.0.get_or_insert(error);
+    }
+}

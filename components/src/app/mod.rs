@@ -28,7 +28,7 @@ mod options;
 mod terminal;
 mod timer;
 
-pub use effects::{AwaitingCommit, Outbox};
+pub use effects::{AwaitingCommit, FailedRequests, Outbox, ShipFailure};
 pub use inbox::{INBOX_OVA_MAX, Inbox, Origin};
 pub use options::{RunOptions, RunState, ShipPier, SnapshotClock, TICK_STEPS};
 pub use terminal::{Capture, DojoCapture};

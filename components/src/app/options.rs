@@ -22,6 +22,9 @@ pub struct RunOptions {
     pub conn: bool,
     /// Use the terminal in raw mode when stdin and stdout are terminals (`-t` turns it off).
     pub tty: bool,
+    /// Threads that run the tick's systems and step the ships (1: everything on the main thread, with the
+    /// single-threaded executor).
+    pub threads: usize,
 }
 
 /// A ship's pier directory (its snapshots, where `%sav` files go) and its name in messages.

@@ -35,16 +35,23 @@ pub struct RunFlags {
     pub tick_steps: u64,
     pub conn: bool,
     pub tty: bool,
+    /// `--threads`: none means one per core.
+    pub threads: Option<usize>,
 }
 
 pub fn run(root: &Path, flags: RunFlags, inject: &[PathBuf]) -> Result<(), String> {
-    let RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps, conn, tty } = flags;
+    let RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps, conn, tty, threads } = flags;
     if !snapshot_every.is_finite() || snapshot_every < 0.0 {
         return Err(format!("--snapshot-every {snapshot_every}: give a number of seconds"));
     }
     if tick_steps == 0 {
         return Err("--tick-steps 0: give at least one step".into());
     }
+    let threads = match threads {
+        Some(0) => return Err("--threads 0: give at least one thread".into()),
+        Some(threads) => threads,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
     let options = RunOptions {
         exit_on_eof,
         verbose,
@@ -52,6 +59,7 @@ pub fn run(root: &Path, flags: RunFlags, inject: &[PathBuf]) -> Result<(), Strin
         tick_steps,
         conn,
         tty,
+        threads,
     };
     run::run(root, options, inject)
 }

@@ -6,76 +6,92 @@
 use super::ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter};
 use crate::serf::{Progress, Serf, Work};
 use bevy_ecs::prelude::*;
-use components::app::{AwaitingCommit, Inbox, Origin, RunOptions, RunState};
+use bevy_ecs::query::QueryItem;
+use components::app::{AwaitingCommit, FailedRequests, Inbox, Origin, RunOptions, RunState, ShipFailure};
 use components::{Heap, Noun, time};
 use engine_io::conn::EventEnd;
 use std::sync::atomic::Ordering;
 use store::Event;
 
-/// What `nock_step` reads and writes of each ship.
+/// What `nock_step` reads and writes of each ship: nothing of another ship's, and no process-wide
+/// resource but the options, so that ships step in parallel.
 pub type StepShip<'a> = (
-    Entity,
     &'a mut Kernel,
     &'a mut Inbox,
     &'a mut Computing,
     &'a LogWriter,
     &'a mut AwaitingCommit,
     &'a mut JetJob,
-    Option<&'a mut Conn>,
+    &'a mut FailedRequests,
+    &'a mut ShipFailure,
 );
 
 /// Computes each ship's events for at most `tick_steps` Nock steps: an event that does not end within the
 /// budget is resumed next tick. A computed event goes to the log writer, its effects to
-/// [`AwaitingCommit`].
-pub fn nock_step(
-    mut state: ResMut<RunState>,
-    options: Res<RunOptions>,
-    mut io: ResMut<Io>,
-    mut ships: Query<StepShip>,
-) {
+/// [`AwaitingCommit`]. Ships with work step in parallel, on the threads of the app's task pool.
+pub fn nock_step(options: Res<RunOptions>, mut ships: Query<StepShip>) {
     let tick_steps = options.tick_steps.max(1);
-    for (me, mut kernel, mut inbox, mut computing, writer, mut awaiting, mut jet_job, mut conn) in &mut ships
+    ships.par_iter_mut().for_each(|ship| step_ship(ship, tick_steps));
+}
+
+/// One ship's share of [`nock_step`].
+fn step_ship(ship: QueryItem<'_, '_, StepShip<'_>>, tick_steps: u64) {
+    let (mut kernel, mut inbox, mut computing, writer, mut awaiting, mut jet_job, mut failed, mut failure) =
+        ship;
+    let serf = &mut kernel.0;
+    if jet_job.queued.is_some() || failure.0.is_some() {
+        return;
+    }
+    if let Some(answer) = jet_job.answer.take()
+        && let Some((event, _, _)) = computing.event.as_mut()
     {
-        let serf = &mut kernel.0;
-        if jet_job.queued.is_some() {
-            continue;
+        serf.give_job(event, &answer);
+    }
+    let mut left = tick_steps;
+    while left > 0 {
+        if computing.event.is_none() && !begin_next(serf, &mut inbox, &mut computing) {
+            break;
         }
-        if let Some(answer) = jet_job.answer.take()
-            && let Some((event, _, _)) = computing.event.as_mut()
-        {
-            serf.give_job(event, &answer);
-        }
-        let mut left = tick_steps;
-        while left > 0 {
-            if computing.event.is_none() && !begin_next(serf, &mut inbox, &mut computing) {
+        let (event, ovum, _) = computing.event.as_mut().expect("an event in flight");
+        let before = serf.runner.steps;
+        let progress = serf.advance_pooled(event, left);
+        left = left.saturating_sub((serf.runner.steps - before).max(1));
+        let work = match progress {
+            Progress::Ended(work) => work,
+            Progress::Paused => break,
+            Progress::Job(job) => {
+                jet_job.queued = Some(job);
                 break;
             }
-            let (event, ovum, _) = computing.event.as_mut().expect("an event in flight");
-            let before = serf.runner.steps;
-            let progress = serf.advance_pooled(event, left);
-            left = left.saturating_sub((serf.runner.steps - before).max(1));
-            let work = match progress {
-                Progress::Ended(work) => work,
-                Progress::Paused => break,
-                Progress::Job(job) => {
-                    jet_job.queued = Some(job);
-                    break;
-                }
-            };
-            let ovum = *ovum;
-            let (_, _, origin) = computing.event.take().expect("an event in flight");
-            match complete(serf, writer, &mut awaiting, work, ovum, origin) {
-                Ok(None) => {}
-                Ok(Some((origin, goofs))) => {
-                    if let Some(conn) = conn.as_deref_mut() {
-                        conn.on_event_end(&mut io.0, me, &mut serf.heap, &origin, &EventEnd::Failed(goofs));
-                    }
-                }
-                Err(e) => {
-                    state.fail(e);
-                    return;
-                }
+        };
+        let ovum = *ovum;
+        let (_, _, origin) = computing.event.take().expect("an event in flight");
+        match complete(serf, writer, &mut awaiting, work, ovum, origin) {
+            Ok(None) => {}
+            Ok(Some(answer)) => failed.0.push(answer),
+            Err(e) => {
+                failure.fail(e);
+                return;
             }
+        }
+    }
+}
+
+/// After `nock_step`: conn's requests whose events failed are answered, and a ship's failure stops the
+/// app.
+pub fn settle_failures(
+    mut state: ResMut<RunState>,
+    mut io: ResMut<Io>,
+    mut ships: Query<(Entity, &mut Kernel, &mut FailedRequests, &mut ShipFailure, Option<&mut Conn>)>,
+) {
+    for (me, mut kernel, mut failed, mut failure, mut conn) in &mut ships {
+        for (origin, goofs) in failed.0.drain(..) {
+            if let Some(conn) = conn.as_deref_mut() {
+                conn.on_event_end(&mut io.0, me, &mut kernel.0.heap, &origin, &EventEnd::Failed(goofs));
+            }
+        }
+        if let Some(error) = failure.0.take() {
+            state.fail(error);
         }
     }
 }

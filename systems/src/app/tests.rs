@@ -5,7 +5,8 @@ use super::*;
 use bevy_ecs::prelude::*;
 use bevy_ecs::system::RunSystemOnce;
 use components::app::{
-    AwaitingCommit, BehnTimer, Capture, DojoCapture, Inbox, Origin, Outbox, RunOptions, RunState, ShipPier,
+    AwaitingCommit, BehnTimer, Capture, DojoCapture, FailedRequests, Inbox, Origin, Outbox, RunOptions,
+    RunState, ShipFailure, ShipPier,
 };
 use components::{Heap, Noun, time};
 use engine_io::tty::Input;
@@ -21,6 +22,7 @@ fn options() -> RunOptions {
         tick_steps: 1000,
         conn: false,
         tty: false,
+        threads: 1,
     }
 }
 
@@ -43,6 +45,7 @@ fn world_with_ship(root: &std::path::Path) -> (World, Entity, mpsc::SyncSender<I
             (ShipPier { root: root.to_path_buf(), who: 0 }, Kernel(crate::serf::Serf::new())),
             (Inbox::default(), Computing::default(), AwaitingCommit::default(), Outbox::default()),
             (BehnTimer::default(), Terminal::default(), DojoCapture::default()),
+            (FailedRequests::default(), ShipFailure::default()),
         ))
         .id();
     (world, ship, send)
