@@ -188,6 +188,8 @@ pub struct Serf {
     mook: Option<Option<Noun>>,
     /// Heap words in use after the last compaction.
     compacted_words: usize,
+    /// [`Serf::tidy`] leaves heaps smaller than this alone.
+    tidy_words_min: usize,
 }
 
 /// [`Serf::tidy`] leaves heaps smaller than this alone (32 MiB).
@@ -209,6 +211,7 @@ impl Serf {
             event: 0,
             mook: None,
             compacted_words: 0,
+            tidy_words_min: TIDY_WORDS_MIN,
         }
     }
 
@@ -221,7 +224,15 @@ impl Serf {
             runner.hints.dashboard = Dashboard::import(&mut heap, registrations)?;
         }
         let compacted_words = heap.words_used();
-        Some(Serf { heap, runner, kernel: Some(kernel), event, mook: None, compacted_words })
+        Some(Serf {
+            heap,
+            runner,
+            kernel: Some(kernel),
+            event,
+            mook: None,
+            compacted_words,
+            tidy_words_min: TIDY_WORDS_MIN,
+        })
     }
 
     /// What a snapshot must keep: the kernel, then the jet registrations. `None` with no kernel.
@@ -480,20 +491,41 @@ impl Serf {
     /// Copies everything still reachable (the kernel, the jet registrations, the memo cache) into a fresh
     /// heap, dropping the states of earlier events. The next snapshot is then written in full.
     pub fn compact(&mut self) {
+        self.compact_keeping(&mut []);
+    }
+
+    /// [`Serf::compact`], keeping `kept` too: nouns in the heap that the caller holds (effects waiting for
+    /// the log, say) are relocated with the kernel, and each handle is rewritten to its new place. A noun
+    /// held across a compaction without being kept this way points into garbage.
+    pub fn compact_keeping(&mut self, kept: &mut [&mut Noun]) {
         let mut collector = Collector::new(&mut self.heap, 0);
         self.kernel = self.kernel.map(|k| collector.relocate(k));
         self.runner.hints.relocate(&mut |n| collector.relocate(n));
+        for noun in kept.iter_mut() {
+            **noun = collector.relocate(**noun);
+        }
         collector.finish();
         self.mook = None;
         self.compacted_words = self.heap.words_used();
     }
 
     /// Compacts if the heap has more than doubled since the last compaction (and holds at least
-    /// [`TIDY_WORDS_MIN`] words): the states of past events are garbage once they are logged.
-    pub fn tidy(&mut self) {
+    /// [`Serf::set_tidy_words_min`] words, [`TIDY_WORDS_MIN`] unless set): the states of past events are
+    /// garbage once they are logged. `kept` as for [`Serf::compact_keeping`].
+    pub fn tidy_keeping(&mut self, kept: &mut [&mut Noun]) {
         let used = self.heap.words_used();
-        if used >= TIDY_WORDS_MIN && used > 2 * self.compacted_words {
-            self.compact();
+        if used >= self.tidy_words_min && used > 2 * self.compacted_words {
+            self.compact_keeping(kept);
         }
+    }
+
+    /// [`Serf::tidy_keeping`] with nothing held outside the serf.
+    pub fn tidy(&mut self) {
+        self.tidy_keeping(&mut []);
+    }
+
+    /// Sets the heap size below which [`Serf::tidy`] never compacts (tests make it small).
+    pub fn set_tidy_words_min(&mut self, words: usize) {
+        self.tidy_words_min = words;
     }
 }

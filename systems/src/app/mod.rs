@@ -23,7 +23,7 @@ pub use poll::{POLL, PollShip, io_poll, term_resize};
 pub use route::{RouteShip, persist, route_effects};
 pub use serve::{PEEKS_PER_TICK, ServeShip, conn_serve};
 pub use ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, Stdin, Terminal, busy};
-pub use snapshot::{SnapshotWriter, snapshot};
+pub use snapshot::{SnapshotShip, SnapshotWriter, held_nouns, snapshot};
 pub use step::{StepShip, complete, describe_failed, jet_dispatch, nock_step, settle_failures};
 pub use stop::finish_ship;
 

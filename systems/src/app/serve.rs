@@ -34,6 +34,8 @@ pub fn conn_serve(mut io: ResMut<Io>, mut ships: Query<ServeShip>) {
             continue;
         }
         if conn.pack {
+            // Not busy: no effects are held outside the serf (and the failures were settled after
+            // nock_step), so nothing but the serf's own nouns needs keeping.
             conn.pack = false;
             kernel.0.compact();
         }

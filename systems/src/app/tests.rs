@@ -6,7 +6,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::system::RunSystemOnce;
 use components::app::{
     AwaitingCommit, BehnTimer, Capture, DojoCapture, FailedRequests, Inbox, Origin, Outbox, RunOptions,
-    RunState, ShipFailure, ShipPier,
+    RunState, ShipFailure, ShipPier, SnapshotClock,
 };
 use components::{Heap, Noun, time};
 use engine_io::tty::Input;
@@ -204,4 +204,49 @@ fn a_dropped_event_is_described_as_vere_does() {
     let card = heap.cell(tag, Noun::ZERO);
     let ovum = heap.cell(wire, card);
     assert_eq!(describe_failed(&heap, ovum), "term: %belt event on /d/term/1 failed");
+}
+
+/// DESIGN.md: every noun a component holds is a root that compaction relocates. Effects computed but not
+/// yet routed (here, waiting for the log) live in the serf's heap; the snapshot system compacts that heap
+/// (with a tiny threshold here) and the effects still route as they were.
+#[test]
+fn effects_held_across_the_snapshot_systems_compaction_still_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut world, ship, _stdin) = world_with_ship(dir.path());
+    // A kernel (any cell stands for one here), then garbage, then the effects, high in the heap.
+    let mut heap = Heap::new();
+    let kernel = heap.parse("[[1 2] 3]").unwrap();
+    let mut serf = crate::serf::Serf::restore(heap, &[kernel], 1).unwrap();
+    serf.set_tidy_words_min(0);
+    for i in 0..1000 {
+        serf.heap.cell(Noun::direct(i).unwrap(), Noun::ONE);
+    }
+    world.get_mut::<Kernel>(ship).unwrap().0 = serf;
+    let effects = one_effect(&mut world, ship, &["term", "1"], |heap| {
+        let put = atom(heap, "put");
+        let chars: Vec<Noun> = "42".chars().map(|c| Noun::direct(c as u64).unwrap()).collect();
+        let tape = heap.list(&chars);
+        let blit = heap.cell(put, tape);
+        let blits = heap.list(&[blit]);
+        let tag = atom(heap, "blit");
+        heap.cell(tag, blits)
+    });
+    world.get_mut::<AwaitingCommit>(ship).unwrap().0.push_back((1, effects, Origin::Ship));
+    world.get_mut::<DojoCapture>(ship).unwrap().0 = Some(Capture::default());
+    let committer = log_writer(&dir.path().join("log"));
+    committer.submit(Event { number: 1, mug: 0, jam: vec![1] }).unwrap();
+    committer.wait_committed(1).unwrap();
+    world.entity_mut(ship).insert((LogWriter(Some(committer)), SnapshotClock { last: Instant::now() }));
+    world.resource_mut::<RunOptions>().snapshot_every = Duration::ZERO;
+    world.insert_resource(SnapshotWriter(|_, _| Ok(())));
+
+    let before = world.get::<Kernel>(ship).unwrap().0.heap.words_used();
+    world.run_system_once(snapshot).unwrap();
+    let after = world.get::<Kernel>(ship).unwrap().0.heap.words_used();
+    assert!(after < before / 2, "the heap was compacted ({before} words, then {after})");
+    assert!(!world.resource::<RunState>().stop);
+    world.run_system_once(persist).unwrap();
+    world.run_system_once(route_effects).unwrap();
+    let capture = world.get::<DojoCapture>(ship).unwrap().0.clone().unwrap();
+    assert_eq!(capture.lines, ["42"], "the effects, relocated, are the ones computed");
 }
