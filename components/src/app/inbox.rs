@@ -6,6 +6,9 @@ use std::collections::VecDeque;
 
 /// The most ova waiting in one ship's inbox; more are dropped, with a message.
 pub const INBOX_OVA_MAX: usize = 4096;
+/// The most bytes of jammed ova waiting in one ship's inbox (one ovum alone may be larger: the drivers
+/// bound their own inputs); more are dropped, with a message.
+pub const INBOX_BYTES_MAX: usize = 256 << 20;
 
 /// Where a queued ovum came from, so that its end can be answered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,9 +28,12 @@ pub enum Origin {
 
 /// Ova waiting to be computed, oldest first, each as jam bytes (they are kept outside the serf's heap,
 /// which must not be allocated in while an event is in flight) with where it came from. At most
-/// [`INBOX_OVA_MAX`].
+/// [`INBOX_OVA_MAX`] ova and [`INBOX_BYTES_MAX`] bytes.
 #[derive(Component, Debug, Default)]
-pub struct Inbox(VecDeque<(Vec<u8>, Origin)>);
+pub struct Inbox {
+    ova: VecDeque<(Vec<u8>, Origin)>,
+    bytes: usize,
+}
 
 impl Inbox {
     /// Queues an ovum built in `scratch` (dropped, with a message, if the inbox is full).
@@ -38,25 +44,37 @@ impl Inbox {
     /// Queues a jammed ovum; if the inbox is full it is dropped, and its origin given back so that whoever
     /// asked can be told.
     pub fn push_jam(&mut self, jam: Vec<u8>, origin: Origin) -> Option<Origin> {
-        if self.0.len() >= INBOX_OVA_MAX {
+        if self.ova.len() >= INBOX_OVA_MAX {
             eprintln!("run: inbox full ({INBOX_OVA_MAX} ova): dropping one");
             return Some(origin);
         }
-        self.0.push_back((jam, origin));
+        if !self.ova.is_empty() && self.bytes + jam.len() > INBOX_BYTES_MAX {
+            eprintln!("run: inbox full ({} bytes waiting): dropping an ovum of {}", self.bytes, jam.len());
+            return Some(origin);
+        }
+        self.bytes += jam.len();
+        self.ova.push_back((jam, origin));
         None
     }
 
     /// The oldest ovum, as jam bytes, with its origin.
     pub fn pop(&mut self) -> Option<(Vec<u8>, Origin)> {
-        self.0.pop_front()
+        let popped = self.ova.pop_front()?;
+        self.bytes -= popped.0.len();
+        Some(popped)
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.ova.len()
+    }
+
+    /// The bytes of the jammed ova waiting.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.ova.is_empty()
     }
 }
 
@@ -77,6 +95,22 @@ mod tests {
         assert_eq!(inbox.pop(), Some((vec![0], Origin::Ship)));
         assert_eq!(inbox.push_jam(vec![9], Origin::KhanBorn), None);
         assert_eq!(inbox.push_jam(vec![10], Origin::Ship), Some(Origin::Ship));
+    }
+
+    #[test]
+    fn an_inbox_is_bounded_in_bytes_too() {
+        let mut inbox = Inbox::default();
+        let big = INBOX_BYTES_MAX / 2;
+        assert_eq!(inbox.push_jam(vec![0; big], Origin::Ship), None);
+        assert_eq!(inbox.push_jam(vec![0; big], Origin::Ship), None);
+        assert_eq!(inbox.push_jam(vec![0; 1], Origin::KhanBorn), Some(Origin::KhanBorn));
+        assert_eq!(inbox.bytes(), 2 * big);
+        inbox.pop();
+        assert_eq!(inbox.bytes(), big);
+        assert_eq!(inbox.push_jam(vec![0; 1], Origin::Ship), None);
+        // An ovum alone is never refused for its size.
+        let mut empty = Inbox::default();
+        assert_eq!(empty.push_jam(vec![0; INBOX_BYTES_MAX + 1], Origin::Ship), None);
     }
 
     #[test]

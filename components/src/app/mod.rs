@@ -29,7 +29,7 @@ mod terminal;
 mod timer;
 
 pub use effects::{AwaitingCommit, FailedRequests, Outbox, ShipFailure};
-pub use inbox::{INBOX_OVA_MAX, Inbox, Origin};
+pub use inbox::{INBOX_BYTES_MAX, INBOX_OVA_MAX, Inbox, Origin};
 pub use options::{RunOptions, RunState, ShipPier, SnapshotClock, TICK_STEPS};
 pub use terminal::{Capture, DojoCapture};
 pub use timer::BehnTimer;
