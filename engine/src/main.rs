@@ -93,7 +93,11 @@ enum Command {
     /// to the ship, its terminal output goes to stdout. SIGTERM stops it cleanly; ctrl-c interrupts the
     /// event being computed.
     Run {
-        pier: PathBuf,
+        /// The pier, or several: a fleet in one process, each ship with its own log, snapshots, lock
+        /// and control socket (line mode: output lines start with the ship's name, and a line
+        /// `~nec: COMMAND` goes to ~nec, any other to the first).
+        #[arg(required = true)]
+        piers: Vec<PathBuf>,
         /// No terminal: line mode even on a TTY (Vere's `-t`). Without it, a TTY is used in raw mode:
         /// keys go to the ship as you type them and drum draws the prompt.
         #[arg(short = 't', long)]
@@ -176,7 +180,7 @@ fn main() -> ExitCode {
             cmd::pier::boot(&pier, pill.as_deref(), &fake, import.as_deref(), event, no_cache)
         }
         Command::Run {
-            pier,
+            piers,
             no_tty,
             exit_on_eof,
             verbose,
@@ -195,7 +199,7 @@ fn main() -> ExitCode {
                 tty: !no_tty,
                 threads,
             };
-            cmd::pier::run(&pier, options, &inject)
+            cmd::pier::run(&piers, options, &inject)
         }
         Command::Dojo { pier, command, timeout } => cmd::dojo::run(&pier, command, timeout),
         Command::Play { pier } => cmd::pier::play(&pier),

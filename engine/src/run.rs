@@ -20,8 +20,8 @@ use crate::ship::{self, Verbosity};
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, MultiThreadedExecutor, ScheduleBuildSettings, SingleThreadedExecutor};
 use components::app::{
-    AwaitingCommit, BehnTimer, DojoCapture, FailedRequests, Inbox, Origin, Outbox, RunState, ShipFailure,
-    ShipPier, SnapshotClock,
+    AwaitingCommit, BehnTimer, DojoCapture, FailedRequests, Focus, Inbox, Origin, Outbox, RunState,
+    ShipFailure, ShipPier, SnapshotClock,
 };
 use components::{Heap, Noun, time};
 use engine_io::conn::ConnServer;
@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use store::{CommitConfig, Committer, EventLog, Layout};
+use store::{CommitConfig, Committer, EventLog, Layout, PierGuard};
 use systems::app::{
     Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, SnapshotWriter, Stdin, Terminal, conn_serve,
     finish_ship, io_poll, jet_dispatch, nock_step, persist, route_effects, settle_failures, snapshot,
@@ -100,7 +100,7 @@ fn write_snapshot(layout: &Layout, serf: &mut Serf) -> Result<(), String> {
 
 /// The signals the app watches: SIGTERM and SIGHUP stop it, SIGINT interrupts the event in flight (the
 /// serf's flag) and types ctrl-c, SIGWINCH resizes the terminal.
-fn watch_signals(serf: &Serf) -> Result<Signals, String> {
+fn watch_signals<'s>(serfs: impl IntoIterator<Item = &'s Serf>) -> Result<Signals, String> {
     let signals = Signals::default();
     let watch = |signal, flag: &Arc<AtomicBool>| {
         signal_hook::flag::register(signal, Arc::clone(flag))
@@ -109,7 +109,9 @@ fn watch_signals(serf: &Serf) -> Result<Signals, String> {
     watch(signal_hook::consts::SIGTERM, &signals.terminate)?;
     watch(signal_hook::consts::SIGHUP, &signals.terminate)?;
     watch(signal_hook::consts::SIGINT, &signals.ctrl_c)?;
-    watch(signal_hook::consts::SIGINT, &serf.runner.interrupt)?;
+    for serf in serfs {
+        watch(signal_hook::consts::SIGINT, &serf.runner.interrupt)?;
+    }
     watch(signal_hook::consts::SIGWINCH, &signals.resized)?;
     Ok(signals)
 }
@@ -184,16 +186,17 @@ struct ShipParts {
     log: EventLog,
     inbox: Inbox,
     conn: Option<Conn>,
-    ansi: Option<Arc<Mutex<AnsiOutput>>>,
+    terminal: Terminal,
 }
 
-/// The world: the process's resources, and the ship as an entity.
+/// The world: the process's resources, and each ship as an entity (the first one focused: the keyboard
+/// and the stdin lines that name no ship go to it).
 fn build_world(
     options: RunOptions,
     signals: Signals,
     raw: bool,
-    ship: ShipParts,
-) -> Result<(World, Entity), String> {
+    ships: Vec<ShipParts>,
+) -> Result<(World, Vec<Entity>), String> {
     let mut world = World::new();
     world.insert_resource(Io(engine_io::Dispatcher::new()?));
     world.insert_resource(options);
@@ -201,73 +204,115 @@ fn build_world(
     world.insert_resource(signals);
     world.insert_resource(Stdin::new(if raw { spawn_raw_reader() } else { spawn_stdin_reader() }));
     world.insert_resource(SnapshotWriter(write_snapshot));
-    let entity = world
-        .spawn((
-            (
-                ShipPier { root: ship.root, who: ship.who },
-                Kernel(ship.serf),
-                ship.inbox,
-                Computing::default(),
-            ),
-            (
-                LogWriter(Some(Committer::spawn(ship.log, CommitConfig::default()))),
-                AwaitingCommit::default(),
-                FailedRequests::default(),
-                ShipFailure::default(),
-            ),
-            (Outbox::default(), JetJob::default(), BehnTimer::default()),
-            (Terminal { ansi: ship.ansi }, DojoCapture::default(), SnapshotClock { last: Instant::now() }),
-        ))
-        .id();
-    if let Some(mut conn) = ship.conn {
-        conn.start(&mut world.resource_mut::<Io>().0, entity)?;
-        world.entity_mut(entity).insert(conn);
+    let mut entities = Vec::with_capacity(ships.len());
+    for ship in ships {
+        let entity = world
+            .spawn((
+                (
+                    ShipPier { root: ship.root, who: ship.who },
+                    Kernel(ship.serf),
+                    ship.inbox,
+                    Computing::default(),
+                ),
+                (
+                    LogWriter(Some(Committer::spawn(ship.log, CommitConfig::default()))),
+                    AwaitingCommit::default(),
+                    FailedRequests::default(),
+                    ShipFailure::default(),
+                ),
+                (Outbox::default(), JetJob::default(), BehnTimer::default()),
+                (ship.terminal, DojoCapture::default(), SnapshotClock { last: Instant::now() }),
+            ))
+            .id();
+        if let Some(mut conn) = ship.conn {
+            conn.start(&mut world.resource_mut::<Io>().0, entity)?;
+            world.entity_mut(entity).insert(conn);
+        }
+        entities.push(entity);
     }
-    Ok((world, entity))
+    if let Some(&first) = entities.first() {
+        world.insert_resource(Focus(first));
+    }
+    Ok((world, entities))
 }
 
-/// Runs the pier at `root` until it is told to stop.
-pub fn run(root: &Path, options: RunOptions, inject: &[PathBuf]) -> Result<(), String> {
+/// A pier opened for running: its serf brought to the end of its log (and, if that took a replay,
+/// compacted and snapshotted), its lock held by `guard`.
+struct Opened {
+    guard: PierGuard,
+    log: EventLog,
+    serf: Serf,
+}
+
+fn open_pier(root: &Path) -> Result<Opened, String> {
     let (pier, mut serf, start) = ship::open(root, Verbosity::Progress)?;
-    let mut injected = Vec::new();
-    for file in inject {
-        injected.push(read_inject(&mut serf.heap, file)?);
-    }
     let replayed = match start {
         ship::Start::Snapshot(at) => serf.event > at,
         ship::Start::Log(_) => true,
     };
     let (guard, log) = pier.into_parts();
-    let layout = Layout::of(&guard.root);
     if replayed {
         serf.compact();
-        ship::write_snapshot(&layout, &mut serf)?;
+        ship::write_snapshot(&Layout::of(&guard.root), &mut serf)?;
     }
     let mug = serf.mug();
     eprintln!("run: {} at event {}, kernel mug {mug:#x}", root.display(), serf.event);
+    Ok(Opened { guard, log, serf })
+}
 
-    let signals = watch_signals(&serf)?;
-    let tty = open_terminal(&options, &mut serf)?;
-    let (inbox, conn) = first_inbox(&mut serf, &guard.root, &options, &tty, injected)?;
-    let (pier_root, who) = (guard.root.clone(), guard.meta.who);
-    let parts = ShipParts { serf, root: pier_root, who, log, inbox, conn, ansi: tty.ansi.clone() };
-    let (mut world, ship) = build_world(options, signals, tty.raw.is_some(), parts)?;
+/// Runs the piers at `roots` (a fleet: each ship with its own log, snapshots, lock and control socket)
+/// until told to stop. With several ships the terminal is in line mode, each line printed starts with its
+/// ship's name, and a stdin line `~nec: COMMAND` goes to ~nec (a line naming no ship, to the first).
+/// `inject`'s ova go to the first ship.
+pub fn run(roots: &[PathBuf], options: RunOptions, inject: &[PathBuf]) -> Result<(), String> {
+    let mut opened = Vec::with_capacity(roots.len());
+    for root in roots {
+        opened.push(open_pier(root)?);
+    }
+    let fleet = opened.len() > 1;
+    let signals = watch_signals(opened.iter().map(|o| &o.serf))?;
+    let options = RunOptions { tty: options.tty && !fleet, ..options };
+    let Some(first) = opened.first_mut() else { return Err("run: no pier given".into()) };
+    let mut injected = Vec::new();
+    for file in inject {
+        injected.push(read_inject(&mut first.serf.heap, file)?);
+    }
+    let tty = open_terminal(&options, &mut first.serf)?;
+    let mut guards = Vec::with_capacity(opened.len());
+    let mut parts = Vec::with_capacity(opened.len());
+    for (i, Opened { guard, log, mut serf }) in opened.into_iter().enumerate() {
+        let ova = if i == 0 { std::mem::take(&mut injected) } else { Vec::new() };
+        let (inbox, conn) = first_inbox(&mut serf, &guard.root, &options, &tty, ova)?;
+        let who = guard.meta.who;
+        let prefix = fleet.then(|| format!("{}: ", components::aura::ship_name(who)));
+        let terminal = Terminal { ansi: if i == 0 { tty.ansi.clone() } else { None }, prefix };
+        parts.push(ShipParts { serf, root: guard.root.clone(), who, log, inbox, conn, terminal });
+        guards.push(guard);
+    }
+    let (mut world, ships) = build_world(options, signals, tty.raw.is_some(), parts)?;
     let mut schedule = tick_schedule(options.threads);
     while !world.resource::<RunState>().stop {
         schedule.run(&mut world);
     }
-    stop(&mut world, ship, &layout)?;
-    drop(guard);
+    let failure = world.resource_mut::<RunState>().failure.take();
+    let mut stopped = Ok(());
+    for (ship, guard) in ships.into_iter().zip(&guards) {
+        let result = stop(&mut world, ship, &guard.root);
+        stopped = stopped.and(result);
+    }
+    drop(guards);
     // The world (its renderer and stdin's reader) goes before the terminal leaves raw mode.
     drop(world);
     drop(tty);
-    Ok(())
+    match failure {
+        Some(failure) => Err(failure),
+        None => stopped,
+    }
 }
 
-/// Stopping: the event in flight is finished (ctrl-c interrupts it), everything computed is committed
-/// and its output printed, then the snapshot.
-fn stop(world: &mut World, ship: Entity, layout: &Layout) -> Result<(), String> {
-    let failure = world.resource_mut::<RunState>().failure.take();
+/// Stopping a ship: the event in flight is finished (ctrl-c interrupts it), everything computed is
+/// committed and its output printed, then the snapshot.
+fn stop(world: &mut World, ship: Entity, root: &Path) -> Result<(), String> {
     let stop_result = finish_ship(world, ship);
     let mut entity = world.entity_mut(ship);
     let mut kernel = entity.take::<Kernel>().expect("the ship's kernel");
@@ -276,17 +321,14 @@ fn stop(world: &mut World, ship: Entity, layout: &Layout) -> Result<(), String> 
         conn.close();
     }
     let log = writer.0.map(|c| c.finish());
-    if let Some(failure) = failure {
-        return Err(failure);
-    }
     stop_result?;
     if let Some(log) = log {
         log.map_err(|e| format!("event log: {e}"))?;
     }
     let serf = &mut kernel.0;
     serf.tidy();
-    ship::write_snapshot(layout, serf)?;
+    ship::write_snapshot(&Layout::of(root), serf)?;
     let mug = serf.mug();
-    eprintln!("run: stopped at event {}, kernel mug {mug:#x}", serf.event);
+    eprintln!("run: stopped at event {}, kernel mug {mug:#x} ({})", serf.event, root.display());
     Ok(())
 }

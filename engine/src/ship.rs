@@ -175,16 +175,12 @@ pub fn boot_sequence(
 
 /// Parses a ship name for `--fake`: a galaxy (`zod`, `~nec`) or a number (`0`, `256`).
 pub fn parse_ship(text: &str) -> Result<u128, String> {
-    const SUFFIXES: &str = "zodnecbudwessevpersutletfulpensytdurwepserwylsunrypsyxdyrnuphebpeglupdepdysputlughecryttyvsydnexlunmeplutseppesdelsulpedtemledtulmetwenbynhexfebpyldulhetmevruttylwydtepbesdexsefwycburderneppurrysrebdennutsubpetrulsynregtydsupsemwynrecmegnetsecmulnymtevwebsummutnyxrextebfushepbenmuswyxsymselrucdecwexsyrwetdylmynmesdetbetbeltuxtugmyrpelsyptermebsetdutdegtexsurfeltudnuxruxrenwytnubmedlytdusnebrumtynseglyxpunresredfunrevrefmectedrusbexlebduxrynnumpyxrygryxfeptyrtustyclegnemfermertenlusnussyltecmexpubrymtucfyllepdebbermughuttunbylsudpemdevlurdefbusbeprunmelpexdytbyttyplevmylwedducfurfexnulluclennerlexrupnedlecrydlydfenwelnydhusrelrudneshesfetdesretdunlernyrsebhulrylludremlysfynwerrycsugnysnyllyndyndemluxfedsedbecmunlyrtesmudnytbyrsenwegfyrmurtelreptegpecnelnevfes";
     let name = text.trim_start_matches('~');
     if let Ok(number) = name.parse::<u128>() {
         return Ok(number);
     }
-    if name.len() == 3 {
-        let found = (0..256).find(|&i| &SUFFIXES[i * 3..i * 3 + 3] == name);
-        if let Some(index) = found {
-            return Ok(index as u128);
-        }
+    if let Some(galaxy) = aura::parse_galaxy(name) {
+        return Ok(galaxy);
     }
     Err(format!("{text}: not a ship engine can name yet: give a galaxy (zod, nec, ...) or the ship's number"))
 }

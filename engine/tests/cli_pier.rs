@@ -356,6 +356,46 @@ fn a_second_boot_from_the_same_pill_takes_the_lifecycle_from_the_cache() {
     assert!(third.contains("lifecycle over"), "{third}");
 }
 
+/// A fleet: two piers in one `engine run`, each with its own log and snapshot; output lines start with
+/// the ship's name, a line `~nec: ...` goes to ~nec and a bare line to the first ship.
+#[test]
+fn a_fleet_runs_in_one_process_and_each_line_goes_to_the_ship_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let pill = counter_pill(dir.path());
+    let piers: Vec<PathBuf> = ["zod", "nec"].iter().map(|name| dir.path().join(name)).collect();
+    for (pier, name) in piers.iter().zip(["zod", "nec"]) {
+        let args = ["boot", "--pill", pill.to_str().unwrap(), "--fake", name, pier.to_str().unwrap()];
+        ok(&engine(&args), "boot");
+    }
+    let before: Vec<u64> = piers.iter().map(|p| log_of(p).last()).collect();
+    for threads in ["1", "2"] {
+        let mut child = engine_command()
+            .args(["run", "-x", "--threads", threads, piers[0].to_str().unwrap(), piers[1].to_str().unwrap()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"~nec: one\n~nec: two\nbare\n~bus: nobody\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stdout = ok(&out, "run the fleet");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let count = |line: &str| stdout.lines().filter(|l| *l == line).count();
+        // Seven start events each, then a %txt and a %ret per line.
+        assert_eq!(count("~zod: tick"), 7 + 2, "{stdout}");
+        assert_eq!(count("~nec: tick"), 7 + 2 * 2, "{stdout}");
+        assert!(stderr.contains("no ship ~bus here"), "{stderr}");
+        assert_eq!(stderr.matches("run: stopped at event").count(), 2, "{stderr}");
+    }
+    let after: Vec<u64> = piers.iter().map(|p| log_of(p).last()).collect();
+    assert_eq!(after, [before[0] + 2 * 9, before[1] + 2 * 11]);
+    // Each pier is whole on its own.
+    for pier in &piers {
+        let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play");
+        assert!(played.contains("agrees"), "{played}");
+    }
+}
+
 /// A newest snapshot damaged on purpose: the pier loads the backup (the snapshot before it), replays the
 /// log from there, and ends in the state the log gives; the damaged one is set aside.
 #[test]

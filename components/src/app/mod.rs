@@ -30,6 +30,6 @@ mod timer;
 
 pub use effects::{AwaitingCommit, FailedRequests, Outbox, ShipFailure};
 pub use inbox::{INBOX_BYTES_MAX, INBOX_OVA_MAX, Inbox, Origin};
-pub use options::{RunOptions, RunState, ShipPier, SnapshotClock, TICK_STEPS};
+pub use options::{Focus, RunOptions, RunState, ShipPier, SnapshotClock, TICK_STEPS};
 pub use terminal::{Capture, DojoCapture};
 pub use timer::BehnTimer;

@@ -56,3 +56,7 @@ impl RunState {
         self.stop = true;
     }
 }
+
+/// The ship that the keyboard (raw mode) and the stdin lines that name no ship go to: the first pier given.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct Focus(pub Entity);

@@ -39,7 +39,7 @@ pub struct RunFlags {
     pub threads: Option<usize>,
 }
 
-pub fn run(root: &Path, flags: RunFlags, inject: &[PathBuf]) -> Result<(), String> {
+pub fn run(roots: &[PathBuf], flags: RunFlags, inject: &[PathBuf]) -> Result<(), String> {
     let RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps, conn, tty, threads } = flags;
     if !snapshot_every.is_finite() || snapshot_every < 0.0 {
         return Err(format!("--snapshot-every {snapshot_every}: give a number of seconds"));
@@ -61,7 +61,7 @@ pub fn run(root: &Path, flags: RunFlags, inject: &[PathBuf]) -> Result<(), Strin
         tty,
         threads,
     };
-    run::run(root, options, inject)
+    run::run(roots, options, inject)
 }
 
 pub fn play(root: &Path) -> Result<(), String> {

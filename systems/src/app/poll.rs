@@ -4,7 +4,7 @@
 use super::ship::{Computing, Conn, Io, Kernel, Signals, Stdin, Terminal, busy};
 use bevy_ecs::prelude::*;
 use components::Heap;
-use components::app::{AwaitingCommit, BehnTimer, Inbox, Outbox, RunOptions, RunState, ShipPier};
+use components::app::{AwaitingCommit, BehnTimer, Focus, Inbox, Outbox, RunOptions, RunState, ShipPier};
 use engine_io::conn::{ConnAction, EventEnd, PeelFacts};
 use engine_io::term::{self, Key};
 use engine_io::tty::Input;
@@ -38,6 +38,7 @@ pub fn io_poll(
     signals: Res<Signals>,
     mut stdin: ResMut<Stdin>,
     mut io: ResMut<Io>,
+    focus: Option<Res<Focus>>,
     mut ships: Query<PollShip>,
 ) {
     if signals.terminate.load(Ordering::Relaxed) {
@@ -60,8 +61,10 @@ pub fn io_poll(
         next_wake.map_or(POLL, |at| at.saturating_duration_since(now).min(POLL))
     };
     conn_completions(&mut io, &mut ships, wait);
-    if stdin.open {
-        stdin_input(&mut stdin, &mut ships);
+    if stdin.open
+        && let Some(focus) = focus.map(|f| f.0).or_else(|| ships.iter().next().map(|(ship, ..)| ship))
+    {
+        stdin_input(&mut stdin, &mut ships, focus);
     }
 }
 
@@ -116,22 +119,38 @@ fn conn_completions(io: &mut Io, ships: &mut Query<PollShip>, wait: Duration) {
     }
 }
 
-/// One line (line mode: typed to every ship) or one read of keys (raw mode: to the first ship, whose
-/// terminal it is) from stdin.
-fn stdin_input(stdin: &mut Stdin, ships: &mut Query<PollShip>) {
+/// Which ship a stdin line is for, and its text: `~nec: (add 2 2)` goes to ~nec, a line that names no
+/// ship of the process to the focused one. `None` (with a message) for a line naming a ship not here.
+fn line_target<'l>(line: &'l str, ships: &Query<PollShip>, focus: Entity) -> Option<(Entity, &'l str)> {
+    let named = line.strip_prefix('~').and_then(|rest| rest.split_once(": "));
+    let Some((name, text)) = named.filter(|(name, _)| components::aura::parse_galaxy(name).is_some()) else {
+        return Some((focus, line));
+    };
+    let who = components::aura::parse_galaxy(name).expect("checked");
+    let found = ships.iter().find(|(_, pier, ..)| pier.who == who).map(|(ship, ..)| ship);
+    if found.is_none() {
+        eprintln!("run: no ship ~{name} here: the line is dropped");
+    }
+    found.map(|ship| (ship, text))
+}
+
+/// One line (line mode: to the ship it names, else the focused one) or one read of keys (raw mode: to the
+/// focused ship, whose terminal it is) from stdin.
+fn stdin_input(stdin: &mut Stdin, ships: &mut Query<PollShip>, focus: Entity) {
     let mut scratch = Heap::new();
     let received = stdin.input.lock().expect("the stdin receiver").try_recv();
     match received {
         Ok(Input::Line(line)) => {
-            for (_, _, _, mut inbox, _, _, _, _, _) in ships {
-                for ovum in term::line_ova(&mut scratch, &line) {
+            let Some((ship, text)) = line_target(&line, ships, focus) else { return };
+            if let Ok((_, _, _, mut inbox, ..)) = ships.get_mut(ship) {
+                for ovum in term::line_ova(&mut scratch, text) {
                     inbox.push(&scratch, ovum);
                 }
             }
         }
         Ok(Input::Bytes(bytes)) => {
             let keys = stdin.keys.feed(&bytes);
-            if let Some((_, _, _, mut inbox, _, _, _, _, _)) = ships.iter_mut().next() {
+            if let Ok((_, _, _, mut inbox, _, _, _, _, _)) = ships.get_mut(focus) {
                 for key in keys {
                     match key {
                         Key::Belt(belt) => {

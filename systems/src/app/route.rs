@@ -107,6 +107,16 @@ fn draw(terminal: &Terminal, capture: &mut DojoCapture, pier: &Path, blits: &[Bl
             ansi.mirror(blits);
             let _ = out.flush();
         }
-        None => term::render_lines(blits, out),
+        None => match &terminal.prefix {
+            None => term::render_lines(blits, out),
+            Some(prefix) => {
+                let mut lines = Vec::new();
+                term::render_lines(blits, &mut lines);
+                for line in lines.split_inclusive(|&b| b == b'\n') {
+                    let _ = out.write_all(prefix.as_bytes());
+                    let _ = out.write_all(line);
+                }
+            }
+        },
     }
 }

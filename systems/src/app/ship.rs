@@ -41,10 +41,12 @@ pub struct JetJob {
 pub struct LogWriter(pub Option<Committer>);
 
 /// The terminal's renderer: line mode (`None`), or raw mode drawn with ANSI escapes, shared with the log
-/// sink, which prints the runtime's log lines above the prompt.
+/// sink, which prints the runtime's log lines above the prompt. In line mode with several ships, each
+/// line printed starts with the ship's name (`prefix`, e.g. `~nec: `).
 #[derive(Component, Default)]
 pub struct Terminal {
     pub ansi: Option<Arc<Mutex<AnsiOutput>>>,
+    pub prefix: Option<String>,
 }
 
 /// One ship's control socket.
