@@ -18,11 +18,7 @@
 
 use crate::ship::{self, Verbosity};
 use bevy_ecs::prelude::*;
-use bevy_ecs::schedule::{LogLevel, MultiThreadedExecutor, ScheduleBuildSettings, SingleThreadedExecutor};
-use components::app::{
-    AwaitingCommit, BehnTimer, DojoCapture, FailedRequests, Focus, Inbox, Origin, Outbox, RunState,
-    ShipFailure, ShipPier, SnapshotClock,
-};
+use components::app::{Focus, Inbox, Origin, RunState};
 use components::{Heap, Noun, time};
 use engine_io::conn::ConnServer;
 use engine_io::term::AnsiOutput;
@@ -31,12 +27,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
-use store::{CommitConfig, Committer, EventLog, Layout, PierGuard};
+use store::{EventLog, Layout, PierGuard};
 use systems::app::{
-    Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, SnapshotWriter, Stdin, Terminal, conn_serve,
-    finish_ship, io_poll, jet_dispatch, nock_step, persist, route_effects, settle_failures, snapshot,
-    term_resize,
+    Conn, Kernel, LogWriter, Order, ShipParts, Signals, SnapshotWriter, Stdin, Terminal, finish_ship,
+    insert_resources, spawn_ship, tick_schedule,
 };
 use systems::serf::Serf;
 
@@ -57,40 +51,6 @@ fn read_inject(heap: &mut Heap, file: &Path) -> Result<Noun, String> {
         Some((wire, _)) if heap.cell_parts(wire).is_some() || wire.as_direct() == Some(0) => Ok(ovum),
         _ => Err(format!("{}: not an ovum: expected the jam of [wire card]", file.display())),
     }
-}
-
-/// The schedule of one tick. With more than one thread, bevy's multi-threaded executor runs it on a task
-/// pool of `threads` threads, where `nock_step` steps the ships with work in parallel; with one, the
-/// single-threaded executor runs everything on this thread.
-fn tick_schedule(threads: usize) -> Schedule {
-    let mut schedule = Schedule::default();
-    let pool = bevy_tasks::ComputeTaskPool::get_or_init(|| {
-        bevy_tasks::TaskPoolBuilder::new().num_threads(threads.max(1)).thread_name("tick".into()).build()
-    });
-    if pool.thread_num() > 1 {
-        schedule.set_executor(MultiThreadedExecutor::new());
-    } else {
-        schedule.set_executor(SingleThreadedExecutor::new());
-    }
-    schedule.set_build_settings(ScheduleBuildSettings {
-        ambiguity_detection: LogLevel::Error,
-        ..Default::default()
-    });
-    schedule.add_systems(
-        (
-            io_poll,
-            term_resize,
-            nock_step,
-            settle_failures,
-            jet_dispatch,
-            persist,
-            route_effects,
-            conn_serve,
-            snapshot,
-        )
-            .chain(),
-    );
-    schedule
 }
 
 /// The snapshot writer the systems use: the pier's, as boot and replay write it.
@@ -178,17 +138,6 @@ fn first_inbox(
     Ok((inbox, conn))
 }
 
-/// What a ship is made of when the app starts.
-struct ShipParts {
-    serf: Serf,
-    root: PathBuf,
-    who: u128,
-    log: EventLog,
-    inbox: Inbox,
-    conn: Option<Conn>,
-    terminal: Terminal,
-}
-
 /// The world: the process's resources, and each ship as an entity (the first one focused: the keyboard
 /// and the stdin lines that name no ship go to it).
 fn build_world(
@@ -198,37 +147,11 @@ fn build_world(
     ships: Vec<ShipParts>,
 ) -> Result<(World, Vec<Entity>), String> {
     let mut world = World::new();
-    world.insert_resource(Io(engine_io::Dispatcher::new()?));
-    world.insert_resource(options);
-    world.insert_resource(RunState::default());
-    world.insert_resource(signals);
-    world.insert_resource(Stdin::new(if raw { spawn_raw_reader() } else { spawn_stdin_reader() }));
-    world.insert_resource(SnapshotWriter(write_snapshot));
+    let stdin = Stdin::new(if raw { spawn_raw_reader() } else { spawn_stdin_reader() });
+    insert_resources(&mut world, options, signals, stdin, SnapshotWriter(write_snapshot))?;
     let mut entities = Vec::with_capacity(ships.len());
     for ship in ships {
-        let entity = world
-            .spawn((
-                (
-                    ShipPier { root: ship.root, who: ship.who },
-                    Kernel(ship.serf),
-                    ship.inbox,
-                    Computing::default(),
-                ),
-                (
-                    LogWriter(Some(Committer::spawn(ship.log, CommitConfig::default()))),
-                    AwaitingCommit::default(),
-                    FailedRequests::default(),
-                    ShipFailure::default(),
-                ),
-                (Outbox::default(), JetJob::default(), BehnTimer::default()),
-                (ship.terminal, DojoCapture::default(), SnapshotClock { last: Instant::now() }),
-            ))
-            .id();
-        if let Some(mut conn) = ship.conn {
-            conn.start(&mut world.resource_mut::<Io>().0, entity)?;
-            world.entity_mut(entity).insert(conn);
-        }
-        entities.push(entity);
+        entities.push(spawn_ship(&mut world, ship)?);
     }
     if let Some(&first) = entities.first() {
         world.insert_resource(Focus(first));
@@ -290,7 +213,7 @@ pub fn run(roots: &[PathBuf], options: RunOptions, inject: &[PathBuf]) -> Result
         guards.push(guard);
     }
     let (mut world, ships) = build_world(options, signals, tty.raw.is_some(), parts)?;
-    let mut schedule = tick_schedule(options.threads);
+    let mut schedule = tick_schedule(options.threads, Order::Chained);
     while !world.resource::<RunState>().stop {
         schedule.run(&mut world);
     }

@@ -18,6 +18,7 @@ pub mod ship;
 mod snapshot;
 mod step;
 mod stop;
+mod world;
 
 pub use poll::{POLL, PollShip, io_poll, term_resize};
 pub use route::{RouteShip, persist, route_effects};
@@ -26,6 +27,7 @@ pub use ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, Stdin, T
 pub use snapshot::{SnapshotShip, SnapshotWriter, held_nouns, snapshot};
 pub use step::{StepShip, complete, describe_failed, jet_dispatch, nock_step, settle_failures};
 pub use stop::finish_ship;
+pub use world::{Order, ShipParts, insert_resources, spawn_ship, tick_schedule};
 
 #[cfg(test)]
 mod tests;

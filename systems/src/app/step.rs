@@ -28,10 +28,15 @@ pub type StepShip<'a> = (
 
 /// Computes each ship's events for at most `tick_steps` Nock steps: an event that does not end within the
 /// budget is resumed next tick. A computed event goes to the log writer, its effects to
-/// [`AwaitingCommit`]. Ships with work step in parallel, on the threads of the app's task pool.
+/// [`AwaitingCommit`]. Ships with work step in parallel on the threads of the app's task pool (with
+/// `--threads 1`, one after the other on this thread).
 pub fn nock_step(options: Res<RunOptions>, mut ships: Query<StepShip>) {
     let tick_steps = options.tick_steps.max(1);
-    ships.par_iter_mut().for_each(|ship| step_ship(ship, tick_steps));
+    if options.threads > 1 {
+        ships.par_iter_mut().for_each(|ship| step_ship(ship, tick_steps));
+    } else {
+        ships.iter_mut().for_each(|ship| step_ship(ship, tick_steps));
+    }
 }
 
 /// One ship's share of [`nock_step`].

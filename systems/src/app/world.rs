@@ -1,0 +1,127 @@
+//! The world and the schedule of the app: the process's resources, a ship spawned as an entity with every
+//! component the tick's systems look for, and the schedule of one tick. `engine run` builds its world with
+//! these; so do the benchmarks of schedules.
+
+use super::ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, Stdin, Terminal};
+use super::snapshot::SnapshotWriter;
+use super::{
+    conn_serve, io_poll, jet_dispatch, nock_step, persist, route_effects, settle_failures, snapshot,
+    term_resize,
+};
+use crate::serf::Serf;
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{LogLevel, MultiThreadedExecutor, ScheduleBuildSettings, SingleThreadedExecutor};
+use components::app::{
+    AwaitingCommit, BehnTimer, DojoCapture, FailedRequests, Inbox, Outbox, RunOptions, RunState, ShipFailure,
+    ShipPier, SnapshotClock,
+};
+use std::path::PathBuf;
+use std::time::Instant;
+use store::{CommitConfig, Committer, EventLog};
+
+/// How the systems of a tick are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// In DESIGN.md's order, each after the one before (what `engine run` uses): parallelism comes from
+    /// within the systems (ships stepped at once, jets on the pool).
+    Chained,
+    /// No order given: the executor runs the systems in any order its conflicts allow (a benchmark's
+    /// baseline; events still happen in order within each ship, but a tick may route before it steps).
+    Free,
+}
+
+/// The schedule of one tick. With more than one thread, bevy's multi-threaded executor runs it on the
+/// process's task pool (made here with `threads` threads if there is none yet), where `nock_step` steps
+/// the ships with work in parallel; with one, the single-threaded executor runs everything on this
+/// thread. Ambiguity detection is on for the chained order.
+pub fn tick_schedule(threads: usize, order: Order) -> Schedule {
+    let mut schedule = Schedule::default();
+    let pool = bevy_tasks::ComputeTaskPool::get_or_init(|| {
+        bevy_tasks::TaskPoolBuilder::new().num_threads(threads.max(1)).thread_name("tick".into()).build()
+    });
+    if threads > 1 && pool.thread_num() > 1 {
+        schedule.set_executor(MultiThreadedExecutor::new());
+    } else {
+        schedule.set_executor(SingleThreadedExecutor::new());
+    }
+    let ambiguity_detection = match order {
+        Order::Chained => LogLevel::Error,
+        Order::Free => LogLevel::Ignore,
+    };
+    schedule.set_build_settings(ScheduleBuildSettings { ambiguity_detection, ..Default::default() });
+    let systems = (
+        io_poll,
+        term_resize,
+        nock_step,
+        settle_failures,
+        jet_dispatch,
+        persist,
+        route_effects,
+        conn_serve,
+        snapshot,
+    );
+    match order {
+        Order::Chained => schedule.add_systems(systems.chain()),
+        Order::Free => schedule.add_systems(systems),
+    };
+    schedule
+}
+
+/// The process's resources: the reactor, the options, whether to stop, the signals, stdin and how
+/// snapshots are written.
+pub fn insert_resources(
+    world: &mut World,
+    options: RunOptions,
+    signals: Signals,
+    stdin: Stdin,
+    writer: SnapshotWriter,
+) -> Result<(), String> {
+    world.insert_resource(Io(engine_io::Dispatcher::new()?));
+    world.insert_resource(options);
+    world.insert_resource(RunState::default());
+    world.insert_resource(signals);
+    world.insert_resource(stdin);
+    world.insert_resource(writer);
+    Ok(())
+}
+
+/// What a ship is made of when the app starts.
+pub struct ShipParts {
+    pub serf: Serf,
+    pub root: PathBuf,
+    pub who: u128,
+    /// Its event log, which a group-commit writer thread takes over.
+    pub log: EventLog,
+    /// The ova it starts with.
+    pub inbox: Inbox,
+    pub conn: Option<Conn>,
+    pub terminal: Terminal,
+}
+
+/// Spawns a ship: an entity with every component the tick's systems look for (its control socket, if
+/// any, starts listening through the reactor).
+pub fn spawn_ship(world: &mut World, ship: ShipParts) -> Result<Entity, String> {
+    let entity = world
+        .spawn((
+            (
+                ShipPier { root: ship.root, who: ship.who },
+                Kernel(ship.serf),
+                ship.inbox,
+                Computing::default(),
+            ),
+            (
+                LogWriter(Some(Committer::spawn(ship.log, CommitConfig::default()))),
+                AwaitingCommit::default(),
+                FailedRequests::default(),
+                ShipFailure::default(),
+            ),
+            (Outbox::default(), JetJob::default(), BehnTimer::default()),
+            (ship.terminal, DojoCapture::default(), SnapshotClock { last: Instant::now() }),
+        ))
+        .id();
+    if let Some(mut conn) = ship.conn {
+        conn.start(&mut world.resource_mut::<Io>().0, entity)?;
+        world.entity_mut(entity).insert(conn);
+    }
+    Ok(entity)
+}
