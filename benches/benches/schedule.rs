@@ -16,7 +16,7 @@
 
 use bevy_ecs::prelude::*;
 use components::Heap;
-use components::app::{AwaitingCommit, Inbox, Outbox, RunOptions, RunState};
+use components::app::{AwaitingCommit, Clock, Inbox, Outbox, RunOptions, RunState};
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use std::sync::mpsc;
@@ -79,7 +79,8 @@ fn fleet(ships: usize, threads: usize, events: usize, dir: &std::path::Path) -> 
     let mut world = World::new();
     let (_, receive) = mpsc::sync_channel(1);
     let writer = SnapshotWriter(|_, _| Ok(()));
-    insert_resources(&mut world, options(threads), Signals::default(), Stdin::new(receive), writer).unwrap();
+    let stdin = Stdin::new(receive);
+    insert_resources(&mut world, options(threads), Clock::Real, Signals::default(), stdin, writer).unwrap();
     let mut scratch = Heap::new();
     let ovum = scratch.parse("[[1 0] 2 0]").unwrap(); // any [wire card]: the kernel ignores it
     let entities = (0..ships)

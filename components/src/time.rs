@@ -51,6 +51,18 @@ pub fn until(now: u128, then: u128) -> Duration {
     Duration::from_millis(millis.min(u64::MAX as u128) as u64)
 }
 
+/// `now` (`@da`) plus `delay`.
+///
+/// ```
+/// use components::time;
+/// let t = time::after(0, std::time::Duration::from_millis(1500));
+/// assert_eq!(t, 3 << 63);
+/// ```
+pub fn after(now: u128, delay: Duration) -> u128 {
+    let fraction = ((delay.subsec_nanos() as u128) << 64) / 1_000_000_000;
+    now + ((delay.as_secs() as u128) << 64) + fraction
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -126,6 +126,14 @@ enum Command {
         /// core; 1: everything on one thread, with bevy's single-threaded executor).
         #[arg(long)]
         threads: Option<usize>,
+        /// Simulate time: a virtual clock that starts a second after the piers' last logged event and
+        /// moves only to the next due timer once every ship is idle, and entropy from --seed; the same
+        /// piers and input then give the same events and mugs, whatever --threads.
+        #[arg(long)]
+        virtual_time: bool,
+        /// With --virtual-time: the seed of the ships' entropy.
+        #[arg(long, default_value_t = 0, requires = "virtual_time")]
+        seed: u64,
     },
     /// Type one dojo command into a running ship (through its control socket) and print what the
     /// terminal printed while the ship worked on it. Exits with status 1 if the ship cannot be reached.
@@ -189,6 +197,8 @@ fn main() -> ExitCode {
             inject,
             no_conn,
             threads,
+            virtual_time,
+            seed,
         } => {
             let options = cmd::pier::RunFlags {
                 exit_on_eof,
@@ -198,6 +208,8 @@ fn main() -> ExitCode {
                 conn: !no_conn,
                 tty: !no_tty,
                 threads,
+                virtual_time,
+                seed,
             };
             cmd::pier::run(&piers, options, &inject)
         }

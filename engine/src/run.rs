@@ -18,7 +18,7 @@
 
 use crate::ship::{self, Verbosity};
 use bevy_ecs::prelude::*;
-use components::app::{Focus, Inbox, Origin, RunState};
+use components::app::{Clock, Focus, Inbox, Origin, RunState, seeded_entropy};
 use components::{Heap, Noun, time};
 use engine_io::conn::ConnServer;
 use engine_io::term::AnsiOutput;
@@ -108,12 +108,15 @@ fn first_inbox(
     serf: &mut Serf,
     root: &Path,
     options: &RunOptions,
+    start: &ShipStart,
     tty: &Tty,
     injected: Vec<Noun>,
 ) -> Result<(Inbox, Option<Conn>), String> {
-    let started = time::now();
+    let started = start.clock.now();
     let mut inbox = Inbox::default();
-    for ovum in ship::start_ova(&mut serf.heap, started, tty.cols, tty.rows, options.verbose)? {
+    let eny = start.seed.map(|seed| seeded_entropy(seed, start.ship_index, 64));
+    let ova = ship::start_ova(&mut serf.heap, started, tty.cols, tty.rows, options.verbose, eny.as_deref())?;
+    for ovum in ova {
         inbox.push(&serf.heap, ovum);
     }
     let started_noun = ship::atom_u128(&mut serf.heap, started);
@@ -142,13 +145,14 @@ fn first_inbox(
 /// and the stdin lines that name no ship go to it).
 fn build_world(
     options: RunOptions,
+    clock: Clock,
     signals: Signals,
     raw: bool,
     ships: Vec<ShipParts>,
 ) -> Result<(World, Vec<Entity>), String> {
     let mut world = World::new();
     let stdin = Stdin::new(if raw { spawn_raw_reader() } else { spawn_stdin_reader() });
-    insert_resources(&mut world, options, signals, stdin, SnapshotWriter(write_snapshot))?;
+    insert_resources(&mut world, options, clock, signals, stdin, SnapshotWriter(write_snapshot))?;
     let mut entities = Vec::with_capacity(ships.len());
     for ship in ships {
         entities.push(spawn_ship(&mut world, ship)?);
@@ -159,16 +163,33 @@ fn build_world(
     Ok((world, entities))
 }
 
+/// How a ship starts: the app's clock, the simulation's seed (virtual time), and its place in the fleet.
+struct ShipStart {
+    clock: Clock,
+    seed: Option<u64>,
+    ship_index: u64,
+}
+
+/// The simulation a fleet runs in: `--virtual-time`'s clock, starting one second after the latest event
+/// any of the piers logged (so a run from the same logs starts at the same time), and `--seed`.
+#[derive(Debug, Clone, Copy)]
+pub struct Simulation {
+    pub seed: u64,
+}
+
 /// A pier opened for running: its serf brought to the end of its log (and, if that took a replay,
 /// compacted and snapshotted), its lock held by `guard`.
 struct Opened {
     guard: PierGuard,
     log: EventLog,
     serf: Serf,
+    /// The time stamped on its last logged event.
+    last_time: Option<u128>,
 }
 
 fn open_pier(root: &Path) -> Result<Opened, String> {
     let (pier, mut serf, start) = ship::open(root, Verbosity::Progress)?;
+    let last_time = ship::last_event_time(&pier);
     let replayed = match start {
         ship::Start::Snapshot(at) => serf.event > at,
         ship::Start::Log(_) => true,
@@ -180,18 +201,35 @@ fn open_pier(root: &Path) -> Result<Opened, String> {
     }
     let mug = serf.mug();
     eprintln!("run: {} at event {}, kernel mug {mug:#x}", root.display(), serf.event);
-    Ok(Opened { guard, log, serf })
+    Ok(Opened { guard, log, serf, last_time })
 }
 
 /// Runs the piers at `roots` (a fleet: each ship with its own log, snapshots, lock and control socket)
 /// until told to stop. With several ships the terminal is in line mode, each line printed starts with its
 /// ship's name, and a stdin line `~nec: COMMAND` goes to ~nec (a line naming no ship, to the first).
 /// `inject`'s ova go to the first ship.
-pub fn run(roots: &[PathBuf], options: RunOptions, inject: &[PathBuf]) -> Result<(), String> {
+///
+/// With `simulation`, the fleet runs on a virtual clock (it moves only to the next due timer, once every
+/// ship is idle) with seeded entropy: the same piers and input give the same events and mugs.
+pub fn run(
+    roots: &[PathBuf],
+    options: RunOptions,
+    inject: &[PathBuf],
+    simulation: Option<Simulation>,
+) -> Result<(), String> {
     let mut opened = Vec::with_capacity(roots.len());
     for root in roots {
         opened.push(open_pier(root)?);
     }
+    let clock = match simulation {
+        None => Clock::Real,
+        Some(_) => {
+            let latest = opened.iter().filter_map(|o| o.last_time).max();
+            // A pier with no dated event starts the clock at 2026-01-01.
+            let start = latest.unwrap_or_else(|| time::from_unix_micros(1_767_225_600_000_000));
+            Clock::Virtual { now: start + (1u128 << 64) }
+        }
+    };
     let fleet = opened.len() > 1;
     let signals = watch_signals(opened.iter().map(|o| &o.serf))?;
     let options = RunOptions { tty: options.tty && !fleet, ..options };
@@ -203,16 +241,18 @@ pub fn run(roots: &[PathBuf], options: RunOptions, inject: &[PathBuf]) -> Result
     let tty = open_terminal(&options, &mut first.serf)?;
     let mut guards = Vec::with_capacity(opened.len());
     let mut parts = Vec::with_capacity(opened.len());
-    for (i, Opened { guard, log, mut serf }) in opened.into_iter().enumerate() {
+    for (i, Opened { guard, log, mut serf, .. }) in opened.into_iter().enumerate() {
         let ova = if i == 0 { std::mem::take(&mut injected) } else { Vec::new() };
-        let (inbox, conn) = first_inbox(&mut serf, &guard.root, &options, &tty, ova)?;
+        let start =
+            ShipStart { clock: clock.clone(), seed: simulation.map(|s| s.seed), ship_index: i as u64 };
+        let (inbox, conn) = first_inbox(&mut serf, &guard.root, &options, &start, &tty, ova)?;
         let who = guard.meta.who;
         let prefix = fleet.then(|| format!("{}: ", components::aura::ship_name(who)));
         let terminal = Terminal { ansi: if i == 0 { tty.ansi.clone() } else { None }, prefix };
         parts.push(ShipParts { serf, root: guard.root.clone(), who, log, inbox, conn, terminal });
         guards.push(guard);
     }
-    let (mut world, ships) = build_world(options, signals, tty.raw.is_some(), parts)?;
+    let (mut world, ships) = build_world(options, clock, signals, tty.raw.is_some(), parts)?;
     let mut schedule = tick_schedule(options.threads, Order::Chained);
     while !world.resource::<RunState>().stop {
         schedule.run(&mut world);

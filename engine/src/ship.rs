@@ -95,16 +95,22 @@ pub fn atom_u128(heap: &mut Heap, value: u128) -> Noun {
 
 /// The start-of-run events every pier gets, as ova (spec/arvo.md §5.3): `%wyrd`, fresh entropy, `%verb`,
 /// and the terminal's size and refresh. (The other drivers' `%born` events come with those drivers.)
+///
+/// `%wack`'s entropy is `eny` when given (a simulation's seeded entropy), else the system's.
 pub fn start_ova(
     heap: &mut Heap,
     now: u128,
     columns: u64,
     rows: u64,
     verbose: bool,
+    eny: Option<&[u8]>,
 ) -> Result<Vec<Noun>, String> {
     let arvo = wire_arvo(heap);
     let wyrd = wyrd_card(heap, now);
-    let wack = wack_card(heap)?;
+    let wack = match eny {
+        Some(bytes) => wack_of(heap, bytes),
+        None => wack_card(heap)?,
+    };
     let verb = verb_card(heap, verbose);
     let term_wire = path(heap, &["d", "term", "1"]);
     let blew_tag = term(heap, "blew");
@@ -122,10 +128,27 @@ pub fn start_ova(
 }
 
 fn wack_card(heap: &mut Heap) -> Result<Noun, String> {
-    let bytes = entropy()?;
+    Ok(wack_of(heap, &entropy()?))
+}
+
+/// `[%wack eny]`.
+fn wack_of(heap: &mut Heap, bytes: &[u8]) -> Noun {
     let tag = term(heap, "wack");
-    let eny = heap.atom_from_bytes(&bytes);
-    Ok(heap.cell(tag, eny))
+    let eny = heap.atom_from_bytes(bytes);
+    heap.cell(tag, eny)
+}
+
+/// The time stamped on the pier's last logged event (`[now ovum]`), if it has one that reads.
+pub fn last_event_time(pier: &Pier) -> Option<u128> {
+    let last = pier.log.last();
+    let event = pier.log.read(last, 1).ok()?.pop()?;
+    let mut heap = Heap::new();
+    let job = heap.cue(&event.jam).ok()?;
+    let now = heap.atom(heap.head(job)?)?;
+    match now.limbs() {
+        [low, high] => Some((*high as u128) << 64 | *low as u128),
+        _ => None,
+    }
 }
 
 /// `[%verb ~ lac]`: laconic (`%.y`) unless `verbose` (Vere's `-v`), when Arvo prints each move.

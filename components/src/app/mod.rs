@@ -22,12 +22,14 @@
 //! assert!(matches!(origin, Origin::Ship));
 //! ```
 
+mod clock;
 mod effects;
 mod inbox;
 mod options;
 mod terminal;
 mod timer;
 
+pub use clock::{Clock, seeded_entropy};
 pub use effects::{AwaitingCommit, FailedRequests, Outbox, ShipFailure};
 pub use inbox::{INBOX_BYTES_MAX, INBOX_OVA_MAX, Inbox, Origin};
 pub use options::{Focus, RunOptions, RunState, ShipPier, SnapshotClock, TICK_STEPS};

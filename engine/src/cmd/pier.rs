@@ -37,10 +37,14 @@ pub struct RunFlags {
     pub tty: bool,
     /// `--threads`: none means one per core.
     pub threads: Option<usize>,
+    /// `--virtual-time`, with `--seed`'s entropy.
+    pub virtual_time: bool,
+    pub seed: u64,
 }
 
 pub fn run(roots: &[PathBuf], flags: RunFlags, inject: &[PathBuf]) -> Result<(), String> {
-    let RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps, conn, tty, threads } = flags;
+    let RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps, conn, tty, threads, virtual_time, seed } =
+        flags;
     if !snapshot_every.is_finite() || snapshot_every < 0.0 {
         return Err(format!("--snapshot-every {snapshot_every}: give a number of seconds"));
     }
@@ -61,7 +65,8 @@ pub fn run(roots: &[PathBuf], flags: RunFlags, inject: &[PathBuf]) -> Result<(),
         tty,
         threads,
     };
-    run::run(roots, options, inject)
+    let simulation = virtual_time.then_some(run::Simulation { seed });
+    run::run(roots, options, inject, simulation)
 }
 
 pub fn play(root: &Path) -> Result<(), String> {

@@ -3,15 +3,17 @@
 
 use super::ship::{Computing, Conn, Io, Kernel, Signals, Stdin, Terminal, busy};
 use bevy_ecs::prelude::*;
-use components::Heap;
-use components::app::{AwaitingCommit, BehnTimer, Focus, Inbox, Outbox, RunOptions, RunState, ShipPier};
+use components::app::{
+    AwaitingCommit, BehnTimer, Clock, Focus, Inbox, Outbox, RunOptions, RunState, ShipPier,
+};
+use components::{Heap, time};
 use engine_io::conn::{ConnAction, EventEnd, PeelFacts};
 use engine_io::term::{self, Key};
 use engine_io::tty::Input;
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long an idle app waits for input before looking at timers and signals again.
 pub const POLL: Duration = Duration::from_millis(50);
@@ -31,13 +33,15 @@ pub type PollShip<'a> = (
 
 /// Signals, stdin lines, due timers and conn's requests become ova in the inboxes (or are answered at
 /// once). When no ship has work, it waits in the reactor (at most [`POLL`], less if a timer is due sooner)
-/// for the sockets.
+/// for the sockets; on a virtual clock, it moves the clock to the next due timer instead.
+#[allow(clippy::too_many_arguments)] // a system's parameters are what it touches
 pub fn io_poll(
     mut state: ResMut<RunState>,
     options: Res<RunOptions>,
     signals: Res<Signals>,
     mut stdin: ResMut<Stdin>,
     mut io: ResMut<Io>,
+    mut clock: ResMut<Clock>,
     focus: Option<Res<Focus>>,
     mut ships: Query<PollShip>,
 ) {
@@ -49,16 +53,21 @@ pub fn io_poll(
     if ctrl_c {
         eprintln!("interrupt");
     }
-    let now = Instant::now();
+    let now = clock.now();
     let (any_busy, next_wake) = signals_and_timers(&mut ships, ctrl_c, now);
     if !stdin.open && !any_busy && options.exit_on_eof {
         state.stop = true;
         return;
     }
-    let wait = if any_busy {
-        Duration::ZERO
-    } else {
-        next_wake.map_or(POLL, |at| at.saturating_duration_since(now).min(POLL))
+    let wait = match (any_busy, next_wake) {
+        (true, _) => Duration::ZERO,
+        // Every ship idle: a virtual clock jumps to the next due timer, which fires next tick.
+        (false, Some(at)) if clock.is_virtual() => {
+            clock.advance_to(at);
+            Duration::ZERO
+        }
+        (false, Some(at)) => time::until(now, at).min(POLL),
+        (false, None) => POLL,
     };
     conn_completions(&mut io, &mut ships, wait);
     if stdin.open
@@ -69,10 +78,10 @@ pub fn io_poll(
 }
 
 /// ctrl-c and due timers become ova; gives back whether any ship is busy, and the earliest timer.
-fn signals_and_timers(ships: &mut Query<PollShip>, ctrl_c: bool, now: Instant) -> (bool, Option<Instant>) {
+fn signals_and_timers(ships: &mut Query<PollShip>, ctrl_c: bool, now: u128) -> (bool, Option<u128>) {
     let mut scratch = Heap::new();
     let mut any_busy = false;
-    let mut next_wake: Option<Instant> = None;
+    let mut next_wake: Option<u128> = None;
     for (_, _, kernel, mut inbox, computing, awaiting, outbox, mut behn, _) in ships {
         if ctrl_c {
             if computing.event.is_none() {
@@ -83,13 +92,13 @@ fn signals_and_timers(ships: &mut Query<PollShip>, ctrl_c: bool, now: Instant) -
             inbox.push(&scratch, ovum);
         }
         if behn.is_due(now) {
-            behn.wake_at = Some(now + engine_io::behn::BACKSTOP);
+            behn.wake_at = Some(time::after(now, engine_io::behn::BACKSTOP));
             let ovum = engine_io::behn::wake(&mut scratch);
             inbox.push(&scratch, ovum);
         }
         any_busy |= busy(computing, &inbox, awaiting, outbox);
         if let Some(at) = behn.wake_at {
-            next_wake = Some(next_wake.map_or(at, |w: Instant| w.min(at)));
+            next_wake = Some(next_wake.map_or(at, |w: u128| w.min(at)));
         }
     }
     (any_busy, next_wake)

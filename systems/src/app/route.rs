@@ -3,14 +3,13 @@
 
 use super::ship::{Conn, Io, Kernel, LogWriter, Terminal};
 use bevy_ecs::prelude::*;
-use components::app::{AwaitingCommit, BehnTimer, DojoCapture, Outbox, RunState, ShipPier};
+use components::app::{AwaitingCommit, BehnTimer, Clock, DojoCapture, Outbox, RunState, ShipPier};
 use components::{Heap, Noun, time};
 use engine_io::behn::TimerAction;
 use engine_io::conn::EventEnd;
 use engine_io::term::{self, Blit, TermEffect};
 use std::io::Write;
 use std::path::Path;
-use std::time::Instant;
 
 /// Moves the effects of every committed event to the outbox, in order.
 pub fn persist(
@@ -41,7 +40,12 @@ pub type RouteShip<'a> = (
 
 /// Sends each released effect to its driver (behn's timer, conn, or the terminal); then tells conn that
 /// the event it asked for is done.
-pub fn route_effects(mut state: ResMut<RunState>, mut io: ResMut<Io>, mut ships: Query<RouteShip>) {
+pub fn route_effects(
+    mut state: ResMut<RunState>,
+    mut io: ResMut<Io>,
+    clock: Res<Clock>,
+    mut ships: Query<RouteShip>,
+) {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for (me, pier, mut kernel, mut outbox, mut behn, terminal, mut capture, mut conn) in &mut ships {
@@ -62,7 +66,7 @@ pub fn route_effects(mut state: ResMut<RunState>, mut io: ResMut<Io>, mut ships:
                     continue;
                 }
                 if engine_io::behn::claims(heap, wire) {
-                    set_timer(&mut behn, heap, card);
+                    set_timer(&mut behn, heap, card, clock.now());
                     continue;
                 }
                 match term::terminal_effect(heap, wire, card) {
@@ -81,9 +85,9 @@ pub fn route_effects(mut state: ResMut<RunState>, mut io: ResMut<Io>, mut ships:
 }
 
 /// behn's `%doze` (or a bad card, reported) sets or clears the timer.
-fn set_timer(behn: &mut BehnTimer, heap: &Heap, card: Noun) {
-    match engine_io::behn::on_card(heap, card, time::now()) {
-        Ok(TimerAction::Arm(delay)) => behn.wake_at = Some(Instant::now() + delay),
+fn set_timer(behn: &mut BehnTimer, heap: &Heap, card: Noun, now: u128) {
+    match engine_io::behn::on_card(heap, card, now) {
+        Ok(TimerAction::Arm(delay)) => behn.wake_at = Some(time::after(now, delay)),
         Ok(TimerAction::Disarm) => behn.wake_at = None,
         Err(bad) => eprintln!("behn: {}", bad.0),
     }

@@ -7,7 +7,9 @@ use super::ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter};
 use crate::serf::{Progress, Serf, Work};
 use bevy_ecs::prelude::*;
 use bevy_ecs::query::QueryItem;
-use components::app::{AwaitingCommit, FailedRequests, Inbox, Origin, RunOptions, RunState, ShipFailure};
+use components::app::{
+    AwaitingCommit, Clock, FailedRequests, Inbox, Origin, RunOptions, RunState, ShipFailure,
+};
 use components::{Heap, Noun, time};
 use engine_io::conn::EventEnd;
 use std::sync::atomic::Ordering;
@@ -30,17 +32,18 @@ pub type StepShip<'a> = (
 /// budget is resumed next tick. A computed event goes to the log writer, its effects to
 /// [`AwaitingCommit`]. Ships with work step in parallel on the threads of the app's task pool (with
 /// `--threads 1`, one after the other on this thread).
-pub fn nock_step(options: Res<RunOptions>, mut ships: Query<StepShip>) {
+pub fn nock_step(options: Res<RunOptions>, clock: Res<Clock>, mut ships: Query<StepShip>) {
     let tick_steps = options.tick_steps.max(1);
+    let clock = clock.as_ref();
     if options.threads > 1 {
-        ships.par_iter_mut().for_each(|ship| step_ship(ship, tick_steps));
+        ships.par_iter_mut().for_each(|ship| step_ship(ship, tick_steps, clock));
     } else {
-        ships.iter_mut().for_each(|ship| step_ship(ship, tick_steps));
+        ships.iter_mut().for_each(|ship| step_ship(ship, tick_steps, clock));
     }
 }
 
 /// One ship's share of [`nock_step`].
-fn step_ship(ship: QueryItem<'_, '_, StepShip<'_>>, tick_steps: u64) {
+fn step_ship(ship: QueryItem<'_, '_, StepShip<'_>>, tick_steps: u64, clock: &Clock) {
     let (mut kernel, mut inbox, mut computing, writer, mut awaiting, mut jet_job, mut failed, mut failure) =
         ship;
     let serf = &mut kernel.0;
@@ -54,7 +57,7 @@ fn step_ship(ship: QueryItem<'_, '_, StepShip<'_>>, tick_steps: u64) {
     }
     let mut left = tick_steps;
     while left > 0 {
-        if computing.event.is_none() && !begin_next(serf, &mut inbox, &mut computing) {
+        if computing.event.is_none() && !begin_next(serf, &mut inbox, &mut computing, clock) {
             break;
         }
         let (event, ovum, _) = computing.event.as_mut().expect("an event in flight");
@@ -103,7 +106,7 @@ pub fn settle_failures(
 
 /// Starts computing the next ovum of the inbox (one that does not cue is dropped); `false` if there is
 /// none.
-fn begin_next(serf: &mut Serf, inbox: &mut Inbox, computing: &mut Computing) -> bool {
+fn begin_next(serf: &mut Serf, inbox: &mut Inbox, computing: &mut Computing, clock: &Clock) -> bool {
     loop {
         let Some((bytes, origin)) = inbox.pop() else { return false };
         let ovum = match serf.heap.cue(&bytes) {
@@ -113,7 +116,7 @@ fn begin_next(serf: &mut Serf, inbox: &mut Inbox, computing: &mut Computing) -> 
                 continue;
             }
         };
-        let now = time::now().max(computing.last_now + time::TICK);
+        let now = clock.now().max(computing.last_now + time::TICK);
         computing.last_now = now;
         let now_noun = serf.heap.atom_from_limbs(&[now as u64, (now >> 64) as u64]);
         computing.event = Some((serf.begin(now_noun, ovum), ovum, origin));

@@ -5,8 +5,8 @@ use super::*;
 use bevy_ecs::prelude::*;
 use bevy_ecs::system::RunSystemOnce;
 use components::app::{
-    AwaitingCommit, BehnTimer, Capture, DojoCapture, FailedRequests, Inbox, Origin, Outbox, RunOptions,
-    RunState, ShipFailure, ShipPier, SnapshotClock,
+    AwaitingCommit, BehnTimer, Capture, Clock, DojoCapture, FailedRequests, Inbox, Origin, Outbox,
+    RunOptions, RunState, ShipFailure, ShipPier, SnapshotClock,
 };
 use components::{Heap, Noun, time};
 use engine_io::tty::Input;
@@ -38,6 +38,7 @@ fn world_with_ship(root: &std::path::Path) -> (World, Entity, mpsc::SyncSender<I
     world.insert_resource(Io(engine_io::Dispatcher::new().expect("a reactor")));
     world.insert_resource(options());
     world.insert_resource(RunState::default());
+    world.insert_resource(Clock::Real);
     world.insert_resource(Signals::default());
     world.insert_resource(Stdin::new(receive));
     let ship = world
@@ -147,7 +148,7 @@ fn route_effects_arms_behn_and_stops_on_logo() {
     world.get_mut::<Outbox>(ship).unwrap().0.push_back((doze, Origin::Ship));
     world.run_system_once(route_effects).unwrap();
     let wake_at = world.get::<BehnTimer>(ship).unwrap().wake_at.expect("armed");
-    assert!(wake_at > Instant::now() + Duration::from_secs(5));
+    assert!(wake_at > time::after(time::now(), Duration::from_secs(5)));
     assert!(!world.resource::<RunState>().stop);
     world.get_mut::<Outbox>(ship).unwrap().0.push_back((logo, Origin::Ship));
     world.run_system_once(route_effects).unwrap();
@@ -158,11 +159,12 @@ fn route_effects_arms_behn_and_stops_on_logo() {
 fn io_poll_turns_a_due_behn_timer_into_a_wake_ovum() {
     let dir = tempfile::tempdir().unwrap();
     let (mut world, ship, _stdin) = world_with_ship(dir.path());
-    world.get_mut::<BehnTimer>(ship).unwrap().wake_at = Some(Instant::now() + Duration::from_secs(60));
+    world.get_mut::<BehnTimer>(ship).unwrap().wake_at =
+        Some(time::after(time::now(), Duration::from_secs(60)));
     world.run_system_once(io_poll).unwrap();
     assert!(world.get::<Inbox>(ship).unwrap().is_empty(), "a timer not yet due wakes nothing");
 
-    world.get_mut::<BehnTimer>(ship).unwrap().wake_at = Some(Instant::now() - Duration::from_millis(1));
+    world.get_mut::<BehnTimer>(ship).unwrap().wake_at = Some(time::now() - (1u128 << 54));
     world.run_system_once(io_poll).unwrap();
     let mut inbox = world.get_mut::<Inbox>(ship).unwrap();
     let (jam, origin) = inbox.pop().expect("an ovum");
@@ -174,7 +176,28 @@ fn io_poll_turns_a_due_behn_timer_into_a_wake_ovum() {
     assert!(heap.eq(ovum, wake));
     // The backstop is armed, in case no `%doze` follows.
     let wake_at = world.get::<BehnTimer>(ship).unwrap().wake_at.expect("the backstop");
-    assert!(wake_at > Instant::now() + engine_io::behn::BACKSTOP - Duration::from_secs(5));
+    let soon = engine_io::behn::BACKSTOP - Duration::from_secs(5);
+    assert!(wake_at > time::after(time::now(), soon));
+}
+
+/// On a virtual clock, an app whose ships are all idle does not wait for a timer: the clock jumps to it,
+/// and the next tick wakes the ship, at the timer's time exactly.
+#[test]
+fn io_poll_moves_a_virtual_clock_to_the_next_timer_when_all_ships_are_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut world, ship, _stdin) = world_with_ship(dir.path());
+    let start = time::from_unix_micros(1_767_225_600_000_000);
+    world.insert_resource(Clock::Virtual { now: start });
+    let at = time::after(start, Duration::from_secs(3600));
+    world.get_mut::<BehnTimer>(ship).unwrap().wake_at = Some(at);
+    let before = std::time::Instant::now();
+    world.run_system_once(io_poll).unwrap();
+    assert!(before.elapsed() < Duration::from_millis(40), "it did not wait");
+    assert_eq!(world.resource::<Clock>().now(), at, "the clock is at the timer");
+    assert!(world.get::<Inbox>(ship).unwrap().is_empty());
+    world.run_system_once(io_poll).unwrap();
+    assert_eq!(world.get::<Inbox>(ship).unwrap().len(), 1, "the timer is due: %wake");
+    assert_eq!(world.resource::<Clock>().now(), at, "a due timer does not move the clock again");
 }
 
 #[test]

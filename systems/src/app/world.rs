@@ -12,8 +12,8 @@ use crate::serf::Serf;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, MultiThreadedExecutor, ScheduleBuildSettings, SingleThreadedExecutor};
 use components::app::{
-    AwaitingCommit, BehnTimer, DojoCapture, FailedRequests, Inbox, Outbox, RunOptions, RunState, ShipFailure,
-    ShipPier, SnapshotClock,
+    AwaitingCommit, BehnTimer, Clock, DojoCapture, FailedRequests, Inbox, Outbox, RunOptions, RunState,
+    ShipFailure, ShipPier, SnapshotClock,
 };
 use std::path::PathBuf;
 use std::time::Instant;
@@ -67,16 +67,18 @@ pub fn tick_schedule(threads: usize, order: Order) -> Schedule {
     schedule
 }
 
-/// The process's resources: the reactor, the options, whether to stop, the signals, stdin and how
-/// snapshots are written.
+/// The process's resources: the reactor, the options, the clock, whether to stop, the signals, stdin and
+/// how snapshots are written.
 pub fn insert_resources(
     world: &mut World,
     options: RunOptions,
+    clock: Clock,
     signals: Signals,
     stdin: Stdin,
     writer: SnapshotWriter,
 ) -> Result<(), String> {
     world.insert_resource(Io(engine_io::Dispatcher::new()?));
+    world.insert_resource(clock);
     world.insert_resource(options);
     world.insert_resource(RunState::default());
     world.insert_resource(signals);
