@@ -84,22 +84,26 @@ struct Tty {
     rows: u64,
 }
 
-/// The terminal: raw mode when stdin and stdout are both terminals (and not `-t`), else line mode. In raw
-/// mode the runtime's log lines (slogs) go above the prompt, which is drawn again after them.
-fn open_terminal(options: &RunOptions, serf: &mut Serf) -> Result<Tty, String> {
+/// The terminal: raw mode when stdin and stdout are both terminals (and not `-t`), else line mode.
+fn open_terminal(options: &RunOptions) -> Result<Tty, String> {
     let raw = if options.tty && engine_io::tty::is_tty() { Some(RawMode::enter()?) } else { None };
     let (cols, rows) =
         if raw.is_some() { engine_io::tty::window_size().unwrap_or((80, 24)) } else { (80, 24) };
     let ansi = raw.as_ref().map(|_| Arc::new(Mutex::new(AnsiOutput::new(cols, rows))));
-    if let Some(ansi) = ansi.clone() {
-        serf.runner.hints.log = Some(Arc::new(move |line: &str| {
-            let bytes = ansi.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).log_line(line);
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(&bytes);
-            let _ = out.flush();
-        }));
-    }
     Ok(Tty { raw, ansi, cols, rows })
+}
+
+/// In raw mode, a ship's log lines (slogs) go above the prompt, which is drawn again after them (after the
+/// ship's name, in a fleet).
+fn log_above_prompt(serf: &mut Serf, ansi: &Arc<Mutex<AnsiOutput>>, prefix: &str) {
+    let (ansi, prefix) = (Arc::clone(ansi), prefix.to_string());
+    serf.runner.hints.log = Some(Arc::new(move |line: &str| {
+        let line = format!("{prefix}{line}");
+        let bytes = ansi.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).log_line(&line);
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(&bytes);
+        let _ = out.flush();
+    }));
 }
 
 /// The first inbox: the start events, behn's `%born`, khan's `%born` if conn's socket opens (a failure to
@@ -157,9 +161,7 @@ fn build_world(
     for ship in ships {
         entities.push(spawn_ship(&mut world, ship)?);
     }
-    if let Some(&first) = entities.first() {
-        world.insert_resource(Focus(first));
-    }
+    world.insert_resource(Focus { ships: entities.clone(), at: 0 });
     Ok((world, entities))
 }
 
@@ -205,8 +207,9 @@ fn open_pier(root: &Path) -> Result<Opened, String> {
 }
 
 /// Runs the piers at `roots` (a fleet: each ship with its own log, snapshots, lock and control socket)
-/// until told to stop. With several ships the terminal is in line mode, each line printed starts with its
-/// ship's name, and a stdin line `~nec: COMMAND` goes to ~nec (a line naming no ship, to the first).
+/// until told to stop. With several ships, each line printed starts with its ship's name; on a terminal the
+/// keyboard goes to one ship at a time (ctrl-] passes it on; the others' lines print above its prompt),
+/// and in line mode a stdin line `~nec: COMMAND` goes to ~nec (a line naming no ship, to the first).
 /// `inject`'s ova go to the first ship.
 ///
 /// With `simulation`, the fleet runs on a virtual clock (it moves only to the next due timer, once every
@@ -232,13 +235,12 @@ pub fn run(
     };
     let fleet = opened.len() > 1;
     let signals = watch_signals(opened.iter().map(|o| &o.serf))?;
-    let options = RunOptions { tty: options.tty && !fleet, ..options };
     let Some(first) = opened.first_mut() else { return Err("run: no pier given".into()) };
     let mut injected = Vec::new();
     for file in inject {
         injected.push(read_inject(&mut first.serf.heap, file)?);
     }
-    let tty = open_terminal(&options, &mut first.serf)?;
+    let tty = open_terminal(&options)?;
     let mut guards = Vec::with_capacity(opened.len());
     let mut parts = Vec::with_capacity(opened.len());
     for (i, Opened { guard, log, mut serf, .. }) in opened.into_iter().enumerate() {
@@ -248,7 +250,10 @@ pub fn run(
         let (inbox, conn) = first_inbox(&mut serf, &guard.root, &options, &start, &tty, ova)?;
         let who = guard.meta.who;
         let prefix = fleet.then(|| format!("{}: ", components::aura::ship_name(who)));
-        let terminal = Terminal { ansi: if i == 0 { tty.ansi.clone() } else { None }, prefix };
+        if let Some(ansi) = &tty.ansi {
+            log_above_prompt(&mut serf, ansi, prefix.as_deref().unwrap_or(""));
+        }
+        let terminal = Terminal { ansi: tty.ansi.clone(), prefix };
         parts.push(ShipParts { serf, root: guard.root.clone(), who, log, inbox, conn, terminal });
         guards.push(guard);
     }

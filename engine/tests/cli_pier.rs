@@ -928,3 +928,80 @@ fn on_a_terminal_keys_are_typed_raw_and_blits_drawn() {
         ]
     );
 }
+
+/// A fleet on a terminal: the keyboard goes to the first ship, whose output is drawn; the other's lines
+/// print above the prompt after its name; ctrl-] passes the keyboard (and the drawing) to the next ship,
+/// whose drum is asked to draw again (`%hail`).
+#[test]
+fn on_a_terminal_a_fleet_passes_the_keyboard_with_ctrl_bracket() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let dir = tempfile::tempdir().unwrap();
+    let pill = counter_pill(dir.path());
+    let piers: Vec<PathBuf> = ["zod", "nec"].iter().map(|name| dir.path().join(name)).collect();
+    for (pier, name) in piers.iter().zip(["zod", "nec"]) {
+        let args = ["boot", "--pill", pill.to_str().unwrap(), "--fake", name, pier.to_str().unwrap()];
+        ok(&engine(&args), "boot");
+    }
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty fills two descriptors that are then owned here.
+    let opened = unsafe {
+        libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+    };
+    assert_eq!(opened, 0, "openpty");
+    let master = unsafe { OwnedFd::from_raw_fd(master) };
+    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    let mut child = engine_command()
+        .args(["run", "--no-conn", piers[0].to_str().unwrap(), piers[1].to_str().unwrap()])
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(slave);
+    let mut terminal = std::fs::File::from(master);
+    let output = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let _reader = {
+        let mut terminal = terminal.try_clone().unwrap();
+        let output = Arc::clone(&output);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = std::io::Read::read(&mut terminal, &mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                output.lock().unwrap().extend_from_slice(&buffer[..n]);
+            }
+        })
+    };
+    // (drawn ticks, ~nec's lines above the prompt, ~zod's)
+    let seen = || {
+        let text = String::from_utf8_lossy(&output.lock().unwrap()).into_owned();
+        (
+            text.matches("tick\x1b[u").count(),
+            text.matches("~nec: tick").count(),
+            text.matches("~zod: tick").count(),
+        )
+    };
+    let wait_for = |want: (usize, usize, usize)| {
+        for _ in 0..400 {
+            if seen() == want {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        assert_eq!(seen(), want);
+    };
+    // Six start events each (no conn): ~zod's drawn, ~nec's printed as lines.
+    wait_for((6, 6, 0));
+    terminal.write_all(b"a").unwrap();
+    wait_for((7, 6, 0));
+    terminal.write_all(&[0x1d]).unwrap(); // ctrl-]: ~nec's %hail, drawn now that it has the keyboard
+    wait_for((8, 6, 0));
+    terminal.write_all(b"b").unwrap();
+    wait_for((9, 6, 0));
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    assert!(child.wait().unwrap().success());
+    let logs: Vec<u64> = piers.iter().map(|p| log_of(p).last()).collect();
+    assert_eq!(logs[1], logs[0] + 1, "the same start and one key each, and ~nec's %hail: {logs:?}");
+}

@@ -71,6 +71,17 @@ pub fn blew_ovum(heap: &mut Heap, cols: u64, rows: u64) -> Noun {
     heap.cell(wire, card)
 }
 
+/// `[/d/term/1 [%hail ~]]`: the terminal asks drum to draw it again (a ship's terminal regained).
+pub fn hail_ovum(heap: &mut Heap) -> Noun {
+    let wire = wire(heap);
+    let tag = term(heap, "hail");
+    let card = heap.cell(tag, Noun::ZERO);
+    heap.cell(wire, card)
+}
+
+/// The key that passes the keyboard to the next ship of a fleet in raw mode: ctrl-] (no key of drum's).
+pub const SWITCH_KEY: u8 = 0x1d;
+
 /// `[/d/term/1 [%belt %mod %ctl %c]]`: ctrl-c typed, as Vere sends it.
 pub fn ctrl_c_ovum(heap: &mut Heap) -> Noun {
     Belt::Ctl('c').ovum(heap)

@@ -57,6 +57,25 @@ impl RunState {
     }
 }
 
-/// The ship that the keyboard (raw mode) and the stdin lines that name no ship go to: the first pier given.
-#[derive(Resource, Debug, Clone, Copy)]
-pub struct Focus(pub Entity);
+/// The ships in the order their piers were given, and the one that the keyboard (raw mode) and the stdin
+/// lines that name no ship go to: the first, until ctrl-] passes the keyboard on.
+#[derive(Resource, Debug, Clone)]
+pub struct Focus {
+    pub ships: Vec<Entity>,
+    pub at: usize,
+}
+
+impl Focus {
+    /// The focused ship (`None` with no ships).
+    pub fn current(&self) -> Option<Entity> {
+        self.ships.get(self.at).copied()
+    }
+
+    /// Passes the focus to the next ship (after the last, the first); gives it back.
+    pub fn pass_on(&mut self) -> Option<Entity> {
+        if !self.ships.is_empty() {
+            self.at = (self.at + 1) % self.ships.len();
+        }
+        self.current()
+    }
+}

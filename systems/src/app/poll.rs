@@ -42,7 +42,7 @@ pub fn io_poll(
     mut stdin: ResMut<Stdin>,
     mut io: ResMut<Io>,
     mut clock: ResMut<Clock>,
-    focus: Option<Res<Focus>>,
+    mut focus: Option<ResMut<Focus>>,
     mut ships: Query<PollShip>,
 ) {
     if signals.terminate.load(Ordering::Relaxed) {
@@ -70,9 +70,12 @@ pub fn io_poll(
         (false, None) => POLL,
     };
     conn_completions(&mut io, &mut ships, wait);
-    if stdin.open
-        && let Some(focus) = focus.map(|f| f.0).or_else(|| ships.iter().next().map(|(ship, ..)| ship))
-    {
+    if stdin.open {
+        let mut first = Focus { ships: ships.iter().take(1).map(|(ship, ..)| ship).collect(), at: 0 };
+        let focus = match focus.as_deref_mut() {
+            Some(focus) => focus,
+            None => &mut first,
+        };
         stdin_input(&mut stdin, &mut ships, focus);
     }
 }
@@ -144,13 +147,15 @@ fn line_target<'l>(line: &'l str, ships: &Query<PollShip>, focus: Entity) -> Opt
 }
 
 /// One line (line mode: to the ship it names, else the focused one) or one read of keys (raw mode: to the
-/// focused ship, whose terminal it is) from stdin.
-fn stdin_input(stdin: &mut Stdin, ships: &mut Query<PollShip>, focus: Entity) {
+/// focused ship, whose terminal it is; ctrl-] passes the keyboard to the next ship, whose drum is asked to
+/// draw its prompt again) from stdin.
+fn stdin_input(stdin: &mut Stdin, ships: &mut Query<PollShip>, focus: &mut Focus) {
     let mut scratch = Heap::new();
     let received = stdin.input.lock().expect("the stdin receiver").try_recv();
     match received {
         Ok(Input::Line(line)) => {
-            let Some((ship, text)) = line_target(&line, ships, focus) else { return };
+            let Some(current) = focus.current() else { return };
+            let Some((ship, text)) = line_target(&line, ships, current) else { return };
             if let Ok((_, _, _, mut inbox, ..)) = ships.get_mut(ship) {
                 for ovum in term::line_ova(&mut scratch, text) {
                     inbox.push(&scratch, ovum);
@@ -158,25 +163,40 @@ fn stdin_input(stdin: &mut Stdin, ships: &mut Query<PollShip>, focus: Entity) {
             }
         }
         Ok(Input::Bytes(bytes)) => {
-            let keys = stdin.keys.feed(&bytes);
-            if let Ok((_, _, _, mut inbox, _, _, _, _, _)) = ships.get_mut(focus) {
-                for key in keys {
-                    match key {
-                        Key::Belt(belt) => {
-                            let ovum = belt.ovum(&mut scratch);
-                            inbox.push(&scratch, ovum);
-                        }
-                        Key::Bell => {
-                            let mut out = std::io::stdout();
-                            let _ = out.write_all(&[0x07]);
-                            let _ = out.flush();
-                        }
-                    }
+            for (i, typed) in bytes.split(|&b| b == term::SWITCH_KEY).enumerate() {
+                if i > 0
+                    && let Some(next) = focus.pass_on()
+                    && let Ok((_, _, _, mut inbox, ..)) = ships.get_mut(next)
+                {
+                    let hail = term::hail_ovum(&mut scratch);
+                    inbox.push(&scratch, hail);
+                }
+                let keys = stdin.keys.feed(typed);
+                let Some(current) = focus.current() else { return };
+                if let Ok((_, _, _, mut inbox, ..)) = ships.get_mut(current) {
+                    type_keys(&mut inbox, keys, &mut scratch);
                 }
             }
         }
         Ok(Input::Eof) | Err(mpsc::TryRecvError::Disconnected) => stdin.open = false,
         Err(mpsc::TryRecvError::Empty) => {}
+    }
+}
+
+/// Keys typed to a ship: belts into its inbox, a bell rung at once.
+fn type_keys(inbox: &mut Inbox, keys: Vec<Key>, scratch: &mut Heap) {
+    for key in keys {
+        match key {
+            Key::Belt(belt) => {
+                let ovum = belt.ovum(scratch);
+                inbox.push(scratch, ovum);
+            }
+            Key::Bell => {
+                let mut out = std::io::stdout();
+                let _ = out.write_all(&[0x07]);
+                let _ = out.flush();
+            }
+        }
     }
 }
 

@@ -3,7 +3,9 @@
 
 use super::ship::{Conn, Io, Kernel, LogWriter, Terminal};
 use bevy_ecs::prelude::*;
-use components::app::{AwaitingCommit, BehnTimer, Clock, DojoCapture, Outbox, RunState, ShipPier};
+use components::app::{
+    AwaitingCommit, BehnTimer, Capture, Clock, DojoCapture, Focus, Outbox, RunState, ShipPier,
+};
 use components::{Heap, Noun, time};
 use engine_io::behn::TimerAction;
 use engine_io::conn::EventEnd;
@@ -44,8 +46,10 @@ pub fn route_effects(
     mut state: ResMut<RunState>,
     mut io: ResMut<Io>,
     clock: Res<Clock>,
+    focus: Option<Res<Focus>>,
     mut ships: Query<RouteShip>,
 ) {
+    let focused = focus.and_then(|f| f.current());
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for (me, pier, mut kernel, mut outbox, mut behn, terminal, mut capture, mut conn) in &mut ships {
@@ -71,7 +75,8 @@ pub fn route_effects(
                 }
                 match term::terminal_effect(heap, wire, card) {
                     Some(TermEffect::Draw(blits)) => {
-                        draw(terminal, &mut capture, &pier.root, &blits, &mut out)
+                        let behind = focused.is_some_and(|f| f != me);
+                        draw(terminal, behind, &mut capture, &pier.root, &blits, &mut out)
                     }
                     Some(TermEffect::Logo) => state.stop = true,
                     None => term::report_lost(heap, wire, card),
@@ -94,8 +99,16 @@ fn set_timer(behn: &mut BehnTimer, heap: &Heap, card: Noun, now: u128) {
 }
 
 /// Draws blits: into conn's `%dojo` capture if one is on, `%sav` files under the pier, then on the
-/// terminal (raw mode) or as lines (line mode).
-fn draw(terminal: &Terminal, capture: &mut DojoCapture, pier: &Path, blits: &[Blit], out: &mut impl Write) {
+/// terminal (raw mode) or as lines (line mode). In raw mode, a ship `behind` another (in a fleet, the
+/// keyboard is another's) prints only its lines, above the focused ship's prompt, after its name.
+fn draw(
+    terminal: &Terminal,
+    behind: bool,
+    capture: &mut DojoCapture,
+    pier: &Path,
+    blits: &[Blit],
+    out: &mut impl Write,
+) {
     if let Some(capture) = capture.0.as_mut() {
         term::capture(capture, blits);
     }
@@ -105,6 +118,16 @@ fn draw(terminal: &Terminal, capture: &mut DojoCapture, pier: &Path, blits: &[Bl
         }
     }
     match &terminal.ansi {
+        Some(ansi) if behind => {
+            let mut printed = Capture::default();
+            term::capture(&mut printed, blits);
+            let ansi = ansi.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let prefix = terminal.prefix.as_deref().unwrap_or("");
+            for line in printed.lines {
+                let _ = out.write_all(&ansi.log_line(&format!("{prefix}{line}")));
+            }
+            let _ = out.flush();
+        }
         Some(ansi) => {
             let mut ansi = ansi.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let _ = out.write_all(&ansi.render(blits));
