@@ -58,22 +58,22 @@ fn write_snapshot(layout: &Layout, serf: &mut Serf) -> Result<(), String> {
     ship::write_snapshot(layout, serf).map(|_| ())
 }
 
-/// The signals the app watches: SIGTERM and SIGHUP stop it, SIGINT interrupts the event in flight (the
-/// serf's flag) and types ctrl-c, SIGWINCH resizes the terminal.
-fn watch_signals<'s>(serfs: impl IntoIterator<Item = &'s Serf>) -> Result<Signals, String> {
+/// The signals the app watches: SIGTERM and SIGHUP stop it (a replay too, after the event in hand),
+/// SIGINT types ctrl-c, SIGWINCH resizes the terminal. Watched before the piers are opened.
+fn watch_signals() -> Result<Signals, String> {
     let signals = Signals::default();
-    let watch = |signal, flag: &Arc<AtomicBool>| {
-        signal_hook::flag::register(signal, Arc::clone(flag))
-            .map_err(|e| format!("cannot watch for signals: {e}"))
-    };
     watch(signal_hook::consts::SIGTERM, &signals.terminate)?;
     watch(signal_hook::consts::SIGHUP, &signals.terminate)?;
     watch(signal_hook::consts::SIGINT, &signals.ctrl_c)?;
-    for serf in serfs {
-        watch(signal_hook::consts::SIGINT, &serf.runner.interrupt)?;
-    }
     watch(signal_hook::consts::SIGWINCH, &signals.resized)?;
     Ok(signals)
+}
+
+/// Sets `flag` on `signal`.
+fn watch(signal: i32, flag: &Arc<AtomicBool>) -> Result<(), String> {
+    signal_hook::flag::register(signal, Arc::clone(flag))
+        .map(|_| ())
+        .map_err(|e| format!("cannot watch for signals: {e}"))
 }
 
 /// The terminal in raw mode, when it is one; its size.
@@ -189,21 +189,34 @@ struct Opened {
     last_time: Option<u128>,
 }
 
-fn open_pier(root: &Path) -> Result<Opened, String> {
-    let (pier, mut serf, start) = ship::open(root, Verbosity::Progress)?;
+/// Opens a pier and brings its serf to the end of its log. A SIGTERM during the replay stops it after the
+/// event in hand: the state reached is snapshotted (so the next start resumes from there) and `None`
+/// given back.
+fn open_pier(root: &Path, terminate: &AtomicBool) -> Result<Option<Opened>, String> {
+    let (pier, mut serf, start) = ship::open(root, Verbosity::Progress, Some(terminate))?;
     let last_time = ship::last_event_time(&pier);
     let replayed = match start {
         ship::Start::Snapshot(at) => serf.event > at,
         ship::Start::Log(_) => true,
     };
+    let last = pier.log.last();
     let (guard, log) = pier.into_parts();
-    if replayed {
+    if replayed && serf.kernel().is_some() {
         serf.compact();
         ship::write_snapshot(&Layout::of(&guard.root), &mut serf)?;
     }
     let mug = serf.mug();
+    if serf.event < last {
+        eprintln!(
+            "run: {} stopped while replaying, at event {} of {last} (kernel mug {mug:#x}); the next start \
+             goes on from there",
+            root.display(),
+            serf.event
+        );
+        return Ok(None);
+    }
     eprintln!("run: {} at event {}, kernel mug {mug:#x}", root.display(), serf.event);
-    Ok(Opened { guard, log, serf, last_time })
+    Ok(Some(Opened { guard, log, serf, last_time }))
 }
 
 /// Runs the piers at `roots` (a fleet: each ship with its own log, snapshots, lock and control socket)
@@ -220,9 +233,16 @@ pub fn run(
     inject: &[PathBuf],
     simulation: Option<Simulation>,
 ) -> Result<(), String> {
+    let signals = watch_signals()?;
     let mut opened = Vec::with_capacity(roots.len());
     for root in roots {
-        opened.push(open_pier(root)?);
+        match open_pier(root, &signals.terminate)? {
+            Some(pier) => opened.push(pier),
+            None => return Ok(()),
+        }
+    }
+    for pier in &opened {
+        watch(signal_hook::consts::SIGINT, &pier.serf.runner.interrupt)?;
     }
     let clock = match simulation {
         None => Clock::Real,
@@ -234,7 +254,6 @@ pub fn run(
         }
     };
     let fleet = opened.len() > 1;
-    let signals = watch_signals(opened.iter().map(|o| &o.serf))?;
     let Some(first) = opened.first_mut() else { return Err("run: no pier given".into()) };
     let mut injected = Vec::new();
     for file in inject {

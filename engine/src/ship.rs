@@ -14,6 +14,7 @@ use pills::{BootPill, Pill};
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use store::snapshot::{self, SnapshotError, SnapshotInfo};
 use store::{Event, Layout, LogConfig, Meta, Pier};
 use systems::serf::{PlayError, Serf};
@@ -436,7 +437,14 @@ pub enum Start {
 
 /// Opens the pier at `root` and brings its serf to the end of the log: from the newest snapshot if it is
 /// sound, else from the backup snapshot, else from the start. A torn log tail is truncated and reported.
-pub fn open(root: &Path, verbosity: Verbosity) -> Result<(Pier, Serf, Start), String> {
+///
+/// With `stop`, a replay ends early once the flag is set (a SIGTERM): the serf is then at the last event
+/// replayed, short of the end of the log.
+pub fn open(
+    root: &Path,
+    verbosity: Verbosity,
+    stop: Option<&AtomicBool>,
+) -> Result<(Pier, Serf, Start), String> {
     let pier = Pier::open(root, LogConfig::default()).map_err(|e| e.to_string())?;
     if let Some(cut) = pier.log.recovery() {
         eprintln!(
@@ -454,7 +462,7 @@ pub fn open(root: &Path, verbosity: Verbosity) -> Result<(Pier, Serf, Start), St
     {
         note(verbosity, || format!("play: replaying events {}-{last} after the snapshot", at + 1));
     }
-    replay(&pier, &mut serf, last, verbosity, &[], Some(&cache::dir()))?;
+    replay(&pier, &mut serf, last, verbosity, &[], Some(&cache::dir()), stop)?;
     Ok((pier, serf, start))
 }
 
@@ -533,7 +541,8 @@ fn describe_unusable(pier: &Pier, error: &SnapshotError) -> String {
 /// with on the way.
 ///
 /// With `cache` (a directory), the lifecycle's kernel is taken from it when it holds the one these boot
-/// formulas make (and saved there when computed).
+/// formulas make (and saved there when computed). Once `stop` is set, the replay ends after the event in
+/// hand.
 pub fn replay(
     pier: &Pier,
     serf: &mut Serf,
@@ -541,6 +550,7 @@ pub fn replay(
     verbosity: Verbosity,
     checks: &[(u64, u32)],
     cache: Option<&Path>,
+    stop: Option<&AtomicBool>,
 ) -> Result<(), String> {
     if serf.kernel().is_none() {
         replay_lifecycle(pier, serf, verbosity, cache)?;
@@ -568,6 +578,10 @@ pub fn replay(
                         serf.mug()
                     ));
                 }
+            }
+            if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                note(verbosity, || format!("play: stopped at event {} of {to}", serf.event));
+                return Ok(());
             }
         }
         serf.tidy();
@@ -645,7 +659,7 @@ pub fn play(root: &Path, verbosity: Verbosity) -> Result<(Serf, Vec<u64>), Strin
             return Err(format!("the imported base's mug {:#x} is not the snapshot's {mug:#x}", serf.mug()));
         }
     }
-    replay(&pier, &mut serf, pier.log.last(), verbosity, &checks, None)?;
+    replay(&pier, &mut serf, pier.log.last(), verbosity, &checks, None, None)?;
     serf.compact();
     write_snapshot(&layout, &mut serf)?;
     Ok((serf, checks.iter().map(|&(event, _)| event).collect()))

@@ -1005,3 +1005,50 @@ fn on_a_terminal_a_fleet_passes_the_keyboard_with_ctrl_bracket() {
     let logs: Vec<u64> = piers.iter().map(|p| log_of(p).last()).collect();
     assert_eq!(logs[1], logs[0] + 1, "the same start and one key each, and ~nec's %hail: {logs:?}");
 }
+
+/// SIGTERM while a pier replays its log: the replay stops after the event in hand, the state reached is
+/// snapshotted, the process exits cleanly, and the next start goes on from there to the log's end, in
+/// the state the log gives.
+#[test]
+fn sigterm_during_a_replay_stops_cleanly_and_the_next_start_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each poke runs a loop of 600,000 iterations (tens of milliseconds) before it counts the event.
+    let arm = "[6 [5 [0 6] [0 7]] [0 6] [9 2 [10 [6 [4 0 6]] [0 1]]]]";
+    let slow = format!("[8 [9 2 [1 [{arm} [0 600000]]]] [4 0 31]]");
+    let pier = boot_pill(dir.path(), "slow", kernel_pill(dir.path(), "slow", &slow));
+    let lines: String = (0..60).map(|i| format!("line {i}\n")).collect();
+    ok(&run_with_input(&pier, &lines), "run");
+    let last = log_of(&pier).last();
+    let last_mug = log_of(&pier).read(last, 1).unwrap()[0].mug;
+    // No snapshot: the next start replays the whole log.
+    std::fs::remove_dir_all(pier.join(".engine/snap")).unwrap();
+
+    let child = engine_command()
+        .args(["run", "-x", "--no-conn", pier.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "a clean stop: {stderr}");
+    let at = stderr.find("stopped while replaying, at event ").map(|i| &stderr[i + 34..]);
+    let stopped: u64 = at
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the replay was stopped: {stderr}"));
+    assert!(stopped < last, "stopped at event {stopped} of {last}");
+
+    let out = run_with_input(&pier, "");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("replaying events {}-{last}", stopped + 1)), "{stderr}");
+    let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play");
+    let log = log_of(&pier);
+    assert_eq!(log.read(last, 1).unwrap()[0].mug, last_mug);
+    assert!(played.contains("agrees"), "{played}");
+}

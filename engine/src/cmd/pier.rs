@@ -85,7 +85,7 @@ pub fn play(root: &Path) -> Result<(), String> {
 }
 
 pub fn cram(root: &Path, file: &Path) -> Result<(), String> {
-    let (pier, mut serf, _) = ship::open(root, Verbosity::Quiet)?;
+    let (pier, mut serf, _) = ship::open(root, Verbosity::Quiet, None)?;
     let bytes = ship::cram_bytes(&mut serf)?;
     std::fs::write(file, &bytes).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     drop(pier);
