@@ -11,10 +11,11 @@
 //! sealed against) writes the whole heap afresh under a new lineage, so no file a manifest lists is ever
 //! rewritten.
 //!
-//! A write is verified before it replaces anything: the image is read back from disk, checked box by box
-//! and the mug of every root computed from its structure (never from the mugs cached in the boxes) and
-//! compared with the heap's. Only then does the last manifest become the backup and the new one the
-//! newest; segments that neither lists are removed. Loading does the same checks, so an image that is not
+//! A write is verified before it replaces anything: a whole image is read back from disk, checked box by
+//! box and the mug of every root computed from its structure (never from the mugs cached in the boxes)
+//! and compared with the heap's; an increment is read back as far as it is new (its words were appended
+//! to words an earlier write verified and the heap has not cut since). Only then does the last manifest
+//! become the backup and the new one the newest; segments that neither lists are removed. Loading does the same checks, so an image that is not
 //! the heap it claims to be is refused with the mug it does have ([`SnapshotError::Mismatch`]), and the
 //! caller can fall back to the backup ([`load_backup`]) and the log after it.
 //!
@@ -380,9 +381,29 @@ fn write_verified(
         mugs: info.mugs.clone(),
         segments,
     };
-    write_synced(&dir.join(PREPARED), &manifest.encode())?;
-    load_image(dir, &manifest, &dir.join(PREPARED))?;
+    let prepared = dir.join(PREPARED);
+    write_synced(&prepared, &manifest.encode())?;
+    verify_written(dir, &manifest, &prepared, start)?;
     Ok(WriteReport { words_written: new_words.len() as u64, full: start == 0 })
+}
+
+/// Reads back what a write put on disk. A whole image is loaded and checked as a load checks it (every
+/// box, every root's mug from the structure). An increment is checked as far as it is new: the manifest
+/// reads back, and the words past `start` read back with their checksum; the words before them are the
+/// ones an earlier write verified, which this heap has not cut since (the lineage and the assertion
+/// above), and every load checks the whole image again.
+fn verify_written(dir: &Path, manifest: &Manifest, prepared: &Path, start: u64) -> Result<(), SnapshotError> {
+    if start == 0 {
+        return load_image(dir, manifest, prepared).map(|_| ());
+    }
+    let read = read_manifest(dir, PREPARED)?;
+    if read != *manifest {
+        let why = "the manifest read back is not the one written".to_string();
+        return Err(SnapshotError::Corrupt { path: prepared.to_path_buf(), why });
+    }
+    let new: Vec<SegmentEntry> = manifest.segments.iter().filter(|s| s.first >= start).copied().collect();
+    let increment = Manifest { segments: new, ..manifest.clone() };
+    read_segments(dir, &increment, prepared).map(|_| ())
 }
 
 /// Removes the segment files that neither the newest manifest nor the backup lists (left by an older
@@ -438,9 +459,10 @@ pub fn reject_newest(dir: &Path) -> Result<(), SnapshotError> {
 /// The words of the image `manifest` lists, each segment's size and CRC checked.
 fn read_segments(dir: &Path, manifest: &Manifest, manifest_path: &Path) -> Result<Vec<u64>, SnapshotError> {
     let mut words: Vec<u64> = Vec::new();
-    words.try_reserve_exact(manifest.words as usize).map_err(|_| SnapshotError::Corrupt {
+    let listed: u64 = manifest.segments.iter().map(|s| s.words).sum();
+    words.try_reserve_exact(listed as usize).map_err(|_| SnapshotError::Corrupt {
         path: manifest_path.to_path_buf(),
-        why: format!("an image of {} words cannot be allocated", manifest.words),
+        why: format!("an image of {listed} words cannot be allocated"),
     })?;
     for segment in &manifest.segments {
         let path = segment_path(dir, manifest.lineage, segment.first);
