@@ -264,7 +264,7 @@ fn boot_inner(
             // The ova are built in the cached serf's heap: the pill is read into it again.
             let mut serf = hit.serf;
             let pill = load_boot_pill(pill_path, &mut serf.heap)?;
-            return finish_boot(serf, &pill, who, &mut pier, &progress);
+            return finish_boot(serf, &pill, who, formula_jams, &mut pier, &progress);
         }
         None => {
             let mut serf = Serf::new();
@@ -282,7 +282,7 @@ fn boot_inner(
     {
         progress.line(&format!("boot: {e}"));
     }
-    finish_boot(serf, &pill, who, &mut pier, &progress)
+    finish_boot(serf, &pill, who, formula_jams, &mut pier, &progress)
 }
 
 /// The boot pill at `path`, read into `heap`.
@@ -303,16 +303,17 @@ fn finish_boot(
     mut serf: Serf,
     pill: &BootPill,
     who: u128,
+    formula_jams: Vec<Vec<u8>>,
     pier: &mut Pier,
     progress: &Arc<Progress>,
 ) -> Result<Serf, String> {
-    let (formulas, jobs) = boot_sequence(&mut serf.heap, pill, who, time::now())?;
+    let (_, jobs) = boot_sequence(&mut serf.heap, pill, who, time::now())?;
     serf.runner.hints.log = Some(progress.sink());
     progress.phase("events", Some(jobs.len() as u64));
-    let mut events: Vec<Event> = formulas
-        .iter()
+    let mut events: Vec<Event> = formula_jams
+        .into_iter()
         .enumerate()
-        .map(|(i, &f)| Event { number: i as u64 + 1, mug: 0, jam: serf.heap.jam(f) })
+        .map(|(i, jam)| Event { number: i as u64 + 1, mug: 0, jam })
         .collect();
     for (k, &job) in jobs.iter().enumerate() {
         let number = serf.event + 1;
