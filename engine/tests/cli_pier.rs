@@ -668,25 +668,37 @@ fn events_sliced_across_ticks_end_as_whole_ones_do() {
 
 /// `engine run PIER` in the background, once its control socket takes connections.
 fn start_ship(pier: &Path) -> Child {
+    start_fleet(&[pier])
+}
+
+/// `engine run` over several piers, once each listens on its control socket.
+fn start_fleet(piers: &[&Path]) -> Child {
     let mut child = engine_command()
-        .args(["run", pier.to_str().unwrap()])
+        .arg("run")
+        .args(piers)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let socket = pier.join(".urb/conn.sock");
-    for _ in 0..1200 {
-        if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
-            return child;
+    for pier in piers {
+        let socket = pier.join(".urb/conn.sock");
+        let listening = (0..1200).any(|_| {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("engine run ended ({status}) before listening on {}", socket.display());
+            }
+            let up = std::os::unix::net::UnixStream::connect(&socket).is_ok();
+            if !up {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            up
+        });
+        if !listening {
+            let _ = child.kill();
+            panic!("engine run did not listen on {} within a minute", socket.display());
         }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("engine run ended ({status}) before listening on {}", socket.display());
-        }
-        std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = child.kill();
-    panic!("engine run did not listen on {} within a minute", socket.display());
+    child
 }
 
 /// SIGTERM: the ship stops cleanly; its output.
@@ -774,6 +786,44 @@ fn brass_boots_a_fake_zod_to_a_dojo_that_remembers() {
     assert!(stderr.contains("run: stopped at event"), "{stderr}");
     let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play");
     assert!(played.contains("agrees"), "the log replays to the snapshot's mug: {played}");
+}
+
+/// The fleet's end-to-end test: fake ~zod and ~nec booted from brass.pill (the second boot takes the
+/// lifecycle from the cache), run in one process; `engine dojo` on each pier answers `(add 2 2)` and
+/// `our`; a variable set on each survives a restart of the pair. About 6 minutes in release; run with
+/// `cargo test --release -p engine --test cli_pier -- --ignored brass_fleet`.
+#[test]
+#[ignore = "long: about 6 minutes in release (see the README's long tests)"]
+fn brass_fleet_of_two_galaxies_answers_on_each_pier_and_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let pill = pill_path("brass.pill");
+    let piers: Vec<PathBuf> = ["zod", "nec"].iter().map(|name| dir.path().join(name)).collect();
+    for (pier, name) in piers.iter().zip(["zod", "nec"]) {
+        let out = engine_command()
+            .env("ENGINE_CACHE", &cache)
+            .args(["boot", "--pill", pill.to_str().unwrap(), "--fake", name, pier.to_str().unwrap()])
+            .output()
+            .unwrap();
+        ok(&out, "boot");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.contains("from the cache"), name == "nec", "{stderr}");
+    }
+    let fleet: Vec<&Path> = piers.iter().map(PathBuf::as_path).collect();
+    let ships = start_fleet(&fleet);
+    for (pier, (name, value)) in piers.iter().zip([("~zod", "5"), ("~nec", "7")]) {
+        assert_eq!(dojo(pier, "(add 2 2)"), "> (add 2 2)\n4\n");
+        assert_eq!(dojo(pier, "our"), format!("> our\n{name}\n"));
+        assert_eq!(dojo(pier, &format!("=a {value}")), format!("> =a {value}\n"));
+    }
+    stop_ship(ships);
+    let ships = start_fleet(&fleet);
+    for (pier, value) in piers.iter().zip(["5", "7"]) {
+        assert_eq!(dojo(pier, "a"), format!("> a\n{value}\n"), "each ship keeps its own state");
+    }
+    let out = stop_ship(ships);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("run: stopped at event").count(), 2, "{stderr}");
 }
 
 /// One framed request over a conn socket, and its reply.
