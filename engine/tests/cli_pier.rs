@@ -895,11 +895,10 @@ fn a_running_ship_answers_on_its_control_socket() {
 /// On a terminal, `engine run` puts it in raw mode: keys go to the ship as typed (text gathered into one
 /// `%txt`, return as `%ret`, arrows as `%aro`), blits are drawn with ANSI escapes, and the terminal's
 /// settings are restored at exit.
-#[test]
-fn on_a_terminal_keys_are_typed_raw_and_blits_drawn() {
+/// `engine run --no-conn PIERS` on a new pseudo-terminal: the process, the terminal's end to type into,
+/// and everything the process has written to it so far (read by a thread until the terminal closes).
+fn run_on_a_terminal(piers: &[&Path]) -> (Child, std::fs::File, Arc<std::sync::Mutex<Vec<u8>>>) {
     use std::os::fd::{FromRawFd, OwnedFd};
-    let dir = tempfile::tempdir().unwrap();
-    let pier = boot_counter(dir.path());
     let (mut master, mut slave) = (0, 0);
     // SAFETY: openpty fills two descriptors that are then owned here.
     let opened = unsafe {
@@ -908,29 +907,36 @@ fn on_a_terminal_keys_are_typed_raw_and_blits_drawn() {
     assert_eq!(opened, 0, "openpty");
     let master = unsafe { OwnedFd::from_raw_fd(master) };
     let slave = unsafe { OwnedFd::from_raw_fd(slave) };
-    let mut child = engine_command()
-        .args(["run", "--no-conn", pier.to_str().unwrap()])
+    let child = engine_command()
+        .args(["run", "--no-conn"])
+        .args(piers)
         .stdin(Stdio::from(slave.try_clone().unwrap()))
         .stdout(Stdio::from(slave.try_clone().unwrap()))
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     drop(slave);
-    let mut terminal = std::fs::File::from(master);
+    let terminal = std::fs::File::from(master);
     let output = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let reader = {
-        let mut terminal = terminal.try_clone().unwrap();
-        let output = Arc::clone(&output);
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = std::io::Read::read(&mut terminal, &mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                output.lock().unwrap().extend_from_slice(&buffer[..n]);
+    let mut reading = terminal.try_clone().unwrap();
+    let written = Arc::clone(&output);
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut reading, &mut buffer) {
+            if n == 0 {
+                break;
             }
-        })
-    };
+            written.lock().unwrap().extend_from_slice(&buffer[..n]);
+        }
+    });
+    (child, terminal, output)
+}
+
+#[test]
+fn on_a_terminal_keys_are_typed_raw_and_blits_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_counter(dir.path());
+    let (mut child, mut terminal, output) = run_on_a_terminal(&[pier.as_path()]);
     let ticks = |output: &Arc<std::sync::Mutex<Vec<u8>>>| {
         String::from_utf8_lossy(&output.lock().unwrap()).matches("tick\x1b[u").count()
     };
@@ -956,7 +962,6 @@ fn on_a_terminal_keys_are_typed_raw_and_blits_drawn() {
     assert!(kill.success());
     assert!(child.wait().unwrap().success());
     drop(terminal);
-    let _ = reader;
     // The log: after the start events, [%belt %txt "ab"], [%belt %aro %u], [%belt %ret ~].
     let log = log_of(&pier);
     let events = log.read(log.last() - 2, 3).unwrap();
@@ -984,7 +989,6 @@ fn on_a_terminal_keys_are_typed_raw_and_blits_drawn() {
 /// whose drum is asked to draw again (`%hail`).
 #[test]
 fn on_a_terminal_a_fleet_passes_the_keyboard_with_ctrl_bracket() {
-    use std::os::fd::{FromRawFd, OwnedFd};
     let dir = tempfile::tempdir().unwrap();
     let pill = counter_pill(dir.path());
     let piers: Vec<PathBuf> = ["zod", "nec"].iter().map(|name| dir.path().join(name)).collect();
@@ -992,37 +996,7 @@ fn on_a_terminal_a_fleet_passes_the_keyboard_with_ctrl_bracket() {
         let args = ["boot", "--pill", pill.to_str().unwrap(), "--fake", name, pier.to_str().unwrap()];
         ok(&engine(&args), "boot");
     }
-    let (mut master, mut slave) = (0, 0);
-    // SAFETY: openpty fills two descriptors that are then owned here.
-    let opened = unsafe {
-        libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
-    };
-    assert_eq!(opened, 0, "openpty");
-    let master = unsafe { OwnedFd::from_raw_fd(master) };
-    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
-    let mut child = engine_command()
-        .args(["run", "--no-conn", piers[0].to_str().unwrap(), piers[1].to_str().unwrap()])
-        .stdin(Stdio::from(slave.try_clone().unwrap()))
-        .stdout(Stdio::from(slave.try_clone().unwrap()))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    drop(slave);
-    let mut terminal = std::fs::File::from(master);
-    let output = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let _reader = {
-        let mut terminal = terminal.try_clone().unwrap();
-        let output = Arc::clone(&output);
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = std::io::Read::read(&mut terminal, &mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                output.lock().unwrap().extend_from_slice(&buffer[..n]);
-            }
-        })
-    };
+    let (mut child, mut terminal, output) = run_on_a_terminal(&[piers[0].as_path(), piers[1].as_path()]);
     // (drawn ticks, ~nec's lines above the prompt, ~zod's)
     let seen = || {
         let text = String::from_utf8_lossy(&output.lock().unwrap()).into_owned();
