@@ -356,17 +356,23 @@ fn a_second_boot_from_the_same_pill_takes_the_lifecycle_from_the_cache() {
     assert!(third.contains("lifecycle over"), "{third}");
 }
 
+/// Fake ~zod and ~nec booted from the counter pill, in `dir/zod` and `dir/nec`.
+fn boot_counter_fleet(dir: &Path) -> Vec<PathBuf> {
+    let pill = counter_pill(dir);
+    let piers: Vec<PathBuf> = ["zod", "nec"].iter().map(|name| dir.join(name)).collect();
+    for (pier, name) in piers.iter().zip(["zod", "nec"]) {
+        let args = ["boot", "--pill", pill.to_str().unwrap(), "--fake", name, pier.to_str().unwrap()];
+        ok(&engine(&args), "boot");
+    }
+    piers
+}
+
 /// A fleet: two piers in one `engine run`, each with its own log and snapshot; output lines start with
 /// the ship's name, a line `~nec: ...` goes to ~nec and a bare line to the first ship.
 #[test]
 fn a_fleet_runs_in_one_process_and_each_line_goes_to_the_ship_it_names() {
     let dir = tempfile::tempdir().unwrap();
-    let pill = counter_pill(dir.path());
-    let piers: Vec<PathBuf> = ["zod", "nec"].iter().map(|name| dir.path().join(name)).collect();
-    for (pier, name) in piers.iter().zip(["zod", "nec"]) {
-        let args = ["boot", "--pill", pill.to_str().unwrap(), "--fake", name, pier.to_str().unwrap()];
-        ok(&engine(&args), "boot");
-    }
+    let piers = boot_counter_fleet(dir.path());
     let before: Vec<u64> = piers.iter().map(|p| log_of(p).last()).collect();
     for threads in ["1", "2"] {
         let mut child = engine_command()
@@ -990,12 +996,7 @@ fn on_a_terminal_keys_are_typed_raw_and_blits_drawn() {
 #[test]
 fn on_a_terminal_a_fleet_passes_the_keyboard_with_ctrl_bracket() {
     let dir = tempfile::tempdir().unwrap();
-    let pill = counter_pill(dir.path());
-    let piers: Vec<PathBuf> = ["zod", "nec"].iter().map(|name| dir.path().join(name)).collect();
-    for (pier, name) in piers.iter().zip(["zod", "nec"]) {
-        let args = ["boot", "--pill", pill.to_str().unwrap(), "--fake", name, pier.to_str().unwrap()];
-        ok(&engine(&args), "boot");
-    }
+    let piers = boot_counter_fleet(dir.path());
     let (mut child, mut terminal, output) = run_on_a_terminal(&[piers[0].as_path(), piers[1].as_path()]);
     // (drawn ticks, ~nec's lines above the prompt, ~zod's)
     let seen = || {
