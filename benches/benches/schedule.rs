@@ -23,9 +23,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 use store::{EventLog, LogConfig};
 use systems::app::{
-    Computing, Order, ShipParts, Signals, SnapshotWriter, Stdin, Terminal, conn_serve, insert_resources,
-    jet_dispatch, nock_step, persist, route_effects, settle_failures, snapshot, spawn_ship, term_resize,
-    tick_schedule,
+    Computing, Order, ShipParts, Signals, SnapshotWriter, Stdin, Terminal, conn_serve, conn_write,
+    insert_resources, jet_dispatch, nock_step, persist, route_effects, settle_failures, snapshot, spawn_ship,
+    term_resize, tick_schedule,
 };
 use systems::serf::Serf;
 
@@ -151,8 +151,17 @@ fn idle_tick<const THREADS: usize>(bencher: Bencher, ships: usize) {
     let dir = tempfile::tempdir().unwrap();
     let (mut world, _) = fleet(ships, THREADS, 0, dir.path());
     let mut schedule = Schedule::default();
-    let systems =
-        (term_resize, nock_step, settle_failures, jet_dispatch, persist, route_effects, conn_serve, snapshot);
+    let systems = (
+        term_resize,
+        nock_step,
+        settle_failures,
+        jet_dispatch,
+        persist,
+        route_effects,
+        conn_serve,
+        conn_write,
+        snapshot,
+    );
     schedule.add_systems(systems.chain());
     if THREADS == 1 {
         schedule.set_executor(bevy_ecs::schedule::SingleThreadedExecutor::new());

@@ -29,8 +29,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use store::{EventLog, Layout, PierGuard};
 use systems::app::{
-    Conn, Kernel, LogWriter, Order, ShipParts, Signals, SnapshotWriter, Stdin, Terminal, finish_ship,
-    insert_resources, spawn_ship, tick_schedule,
+    Conn, Kernel, LogWriter, Order, ShipParts, Signals, SnapshotWriter, Stdin, Terminal, close_conn,
+    finish_ship, insert_resources, spawn_ship, tick_schedule,
 };
 use systems::serf::Serf;
 
@@ -134,7 +134,7 @@ fn first_inbox(
             Ok(opened) => {
                 let born = engine_io::conn::born(&mut serf.heap, &opened.sev);
                 inbox.push_jam(serf.heap.jam(born), Origin::KhanBorn);
-                conn = Some(Conn(opened));
+                conn = Some(Conn::new(opened));
             }
             Err(e) => eprintln!("{e}"),
         }
@@ -301,12 +301,10 @@ pub fn run(
 /// committed and its output printed, then the snapshot.
 fn stop(world: &mut World, ship: Entity, root: &Path) -> Result<(), String> {
     let stop_result = finish_ship(world, ship);
+    close_conn(world, ship);
     let mut entity = world.entity_mut(ship);
     let mut kernel = entity.take::<Kernel>().expect("the ship's kernel");
     let writer = entity.take::<LogWriter>().expect("the ship's log writer");
-    if let Some(mut conn) = entity.take::<Conn>() {
-        conn.close();
-    }
     let log = writer.0.map(|c| c.finish());
     stop_result?;
     if let Some(log) = log {

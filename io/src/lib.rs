@@ -2,9 +2,10 @@
 //! to, and, on top of it, the drivers: behn (timers), ames (UDP), http (Eyre's server), cttp (Iris's
 //! client), term (Dill), unix (Clay sync) and conn (the control socket).
 //!
-//! Built so far: the reactor and its [`Dispatcher`] (which ship each operation is for), behn's logic
-//! (events in, `%doze` out), term (Dill's blits rendered, keys decoded; [`tty`]: raw mode and stdin's
-//! reader) and conn (the framing, the requests and the connection state machine, [`conn::ConnServer`]).
+//! Built so far: the reactor and its [`Dispatcher`] (what each operation is for: a ship's socket or one
+//! of its connections), behn's logic (events in, `%doze` out), term (Dill's blits rendered, keys
+//! decoded; [`tty`]: raw mode and stdin's reader) and conn (the framing, the requests, a ship's side
+//! [`conn::ConnServer`] and each client's [`conn::Connection`]).
 //! ames, http, cttp and unix follow.
 
 pub mod behn;

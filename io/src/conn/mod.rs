@@ -16,7 +16,10 @@
 
 mod server;
 
-pub use server::{ConnAction, ConnServer, EventEnd};
+pub use server::{
+    CONNECTIONS_MAX, ConnAction, ConnActions, ConnServer, Connection, EventEnd, OUT_BYTES_MAX,
+    REQUESTS_WAITING_MAX, Reply,
+};
 
 use components::{Heap, Noun, aura};
 

@@ -1,37 +1,44 @@
-//! conn's connection state machine: the listening socket at `<pier>/.urb/conn.sock`, its connections
-//! driven through the [`Dispatcher`], the requests read from them, and the replies. What each request asks
-//! of the ship comes out as a [`ConnAction`] (an ovum to queue) or waits here for the app to ask
-//! ([`ConnServer::take_peeks`], [`ConnServer::next_dojo_line`]); the app tells it how the ship's events
-//! ended ([`ConnServer::on_event_end`]).
+//! conn's connection state machine, in two parts. [`ConnServer`] is one ship's side: the listening
+//! socket at `<pier>/.urb/conn.sock`, the requests that wait for the ship (scries, dojo lines, khan's
+//! threads) and the replies the ship's systems have for the connections. [`Connection`] is one client's
+//! side: its stream driven through the [`Dispatcher`], the frames read from it, the replies waiting to be
+//! written, and its limits (replies queued in bytes, requests waiting for the ship). The app keeps each
+//! connection as an entity of its own; what a request asks of the ship comes out as a [`ConnAction`] (an
+//! ovum to queue) or waits in the server for the app to ask ([`ConnServer::take_peeks`],
+//! [`ConnServer::next_dojo_line`]); the app tells the server how the ship's events ended
+//! ([`ConnServer::on_event_end`]) and hands the replies that makes ([`ConnServer::take_replies`]) to the
+//! connections ([`Connection::deliver`]).
 //!
 //! Replies that wait for the ship: `%ovum` is answered once its event is durable (`%news %done`), or when
 //! it fails or is dropped; `%fyrd` when khan gives its `%avow`; `%peek` when the ship is between events;
 //! `%dojo` (engine's) once the line's `%ret` has been computed, its effects printed and the ship is idle
 //! again, with the lines the terminal printed meanwhile. Dojo lines are typed one request at a time.
 //!
-//! The dispatcher's key `K` names the ship the socket belongs to (the app's ECS entity).
+//! The dispatcher's keys `K` name what an operation is for: the ship (its listening socket's accepts) or
+//! the connection (its reads and writes). The app uses ECS entities for both.
 
 use crate::conn::{self as wire, Bail, Decoder, Request};
 use crate::{Completion, Dispatcher, Op, ShipKey, Token};
 use components::app::Origin;
 use components::{Heap, Noun};
 use hashbrown::HashMap;
+use smallvec::SmallVec;
 use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
-/// The most connections open at once; more are closed as they come.
-const CHANNELS_MAX: usize = 64;
+/// The most connections one ship has open at once; more are closed as they come.
+pub const CONNECTIONS_MAX: usize = 64;
 /// The most requests one connection may have waiting for the ship.
-const REQUESTS_MAX: usize = 256;
+pub const REQUESTS_WAITING_MAX: usize = 256;
 /// The most bytes one read asks for.
 const READ_BYTES: usize = 1 << 16;
 /// The most dojo lines waiting for their turn, and peeks waiting for the ship to be idle.
 const QUEUE_MAX: usize = 256;
 /// The most bytes of replies waiting to be written to one connection; a client that does not read
 /// is disconnected.
-const OUT_BYTES_MAX: usize = 256 << 20;
+pub const OUT_BYTES_MAX: usize = 256 << 20;
 
 /// How an event ended, for its origin.
 pub enum EventEnd {
@@ -43,7 +50,17 @@ pub enum EventEnd {
     Dropped,
 }
 
-struct Channel {
+/// A reply from the ship for one connection: a jammed noun.
+pub struct Reply {
+    /// The connection's number.
+    pub con: u64,
+    pub payload: Vec<u8>,
+}
+
+/// One client's connection to the control socket.
+pub struct Connection {
+    /// Its number, unique for the ship in this run (khan's wires carry it).
+    pub con: u64,
     stream: UnixStream,
     decoder: Decoder,
     out: VecDeque<Vec<u8>>,
@@ -52,19 +69,8 @@ struct Channel {
     writing: Option<Token>,
     /// Closed (or to be closed once what is queued is written): no more reading.
     closing: bool,
+    /// Requests read whose replies the ship still owes.
     waiting: usize,
-}
-
-impl Channel {
-    /// The operation `token` is over: it is no longer this connection's read or write.
-    fn forget(&mut self, token: Token) {
-        if self.reading == Some(token) {
-            self.reading = None;
-        }
-        if self.writing == Some(token) {
-            self.writing = None;
-        }
-    }
 }
 
 struct DojoLine {
@@ -80,20 +86,22 @@ struct Typing {
     returned: bool,
 }
 
-/// One ship's control socket and its connections.
+/// One ship's control socket: what waits for the ship, and the replies it has made.
 pub struct ConnServer {
     listener: UnixListener,
     path: PathBuf,
     /// This run's session nonce as a knot, as khan's wires carry it.
     pub sev: String,
-    channels: HashMap<u64, Channel>,
     next_con: u64,
+    /// Connections open (made by [`ConnServer::connect`], not yet [`ConnServer::closed`]).
+    open: usize,
     /// khan's `%born` is done: `%fyrd` is accepted.
     pub khan: bool,
     fyrds: HashMap<(u64, String), Vec<u8>>,
     peeks: VecDeque<(u64, Vec<u8>, Vec<u8>)>,
     dojo_lines: VecDeque<DojoLine>,
     typing: Option<Typing>,
+    replies: Vec<Reply>,
     /// `%urth %pack` or `%meld` asked for: compact the heap when idle.
     pub pack: bool,
 }
@@ -103,6 +111,9 @@ pub enum ConnAction {
     /// Queue this ovum (jammed) with this origin.
     Inject(Vec<u8>, Origin),
 }
+
+/// The actions of one completion: rarely more than one, so kept inline.
+pub type ConnActions = SmallVec<[ConnAction; 2]>;
 
 impl ConnServer {
     /// Binds `<pier>/.urb/conn.sock` (a stale socket file is removed first).
@@ -120,78 +131,63 @@ impl ConnServer {
             listener,
             path,
             sev,
-            channels: HashMap::new(),
             next_con: 1,
+            open: 0,
             khan: false,
             fyrds: HashMap::new(),
             peeks: VecDeque::new(),
             dojo_lines: VecDeque::new(),
             typing: None,
+            replies: Vec::new(),
             pack: false,
         })
     }
 
-    /// Starts accepting connections.
+    /// Starts accepting connections (`me`: the key of the ship, which the accepts come back with).
     pub fn start<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, me: K) -> Result<(), String> {
         io.submit(me, Op::Accept { listener: self.listener.as_raw_fd() })?;
         Ok(())
     }
 
-    /// Handles one completion; the requests read are turned into actions or answered at once.
-    pub fn on_completion<K: ShipKey>(
+    /// A completion of the listening socket: the next accept is submitted, and a new client's stream
+    /// handed back (to [`ConnServer::connect`] under a key of its own).
+    pub fn on_listener<K: ShipKey>(
         &mut self,
         io: &mut Dispatcher<K>,
         me: K,
         completion: Completion,
-        facts: wire::PeelFacts<'_>,
-    ) -> Vec<ConnAction> {
-        let mut actions = Vec::new();
-        match completion {
+    ) -> Option<UnixStream> {
+        let accepted = match completion {
             Completion::Accepted { fd, .. } => {
                 // SAFETY: the reactor hands over a new descriptor that nothing else owns.
-                let stream = unsafe { UnixStream::from_raw_fd(fd) };
-                self.on_accepted(io, me, stream);
+                Some(unsafe { UnixStream::from_raw_fd(fd) })
             }
-            Completion::Read { token, data } => self.on_read(io, me, token, &data, facts, &mut actions),
-            Completion::Written { token, bytes } => self.on_written(io, me, token, bytes),
-            Completion::Failed { token, error } => {
-                if let Some(con) = self.read_con(token).or(self.write_con(token)) {
-                    if let Some(channel) = self.channels.get_mut(&con) {
-                        channel.forget(token);
-                    }
-                    self.hang_up(io, me, con, &mut actions);
-                } else {
-                    eprintln!("conn: cannot accept a connection: {error}");
-                    if let Err(e) = self.start(io, me) {
-                        eprintln!("{e}");
-                    }
-                }
+            Completion::Failed { error, .. } => {
+                eprintln!("conn: cannot accept a connection: {error}");
+                None
             }
-            Completion::Cancelled { token } => {
-                if let Some(con) = self.read_con(token).or(self.write_con(token))
-                    && let Some(channel) = self.channels.get_mut(&con)
-                {
-                    channel.forget(token);
-                    self.reap(con);
-                }
-            }
-            _ => {}
-        }
-        actions
-    }
-
-    /// A new connection: accept the next one, and start reading this one (unless too many are open).
-    fn on_accepted<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, me: K, stream: UnixStream) {
+            _ => return None,
+        };
         if let Err(e) = self.start(io, me) {
             eprintln!("{e}");
         }
-        if self.channels.len() >= CHANNELS_MAX {
-            eprintln!("conn: {CHANNELS_MAX} connections already open: refusing one");
-            return;
+        accepted
+    }
+
+    /// A new connection, read under `key` (`None`, and the stream closed, when [`CONNECTIONS_MAX`] are
+    /// already open or the read cannot be submitted).
+    pub fn connect<K: ShipKey>(
+        &mut self,
+        io: &mut Dispatcher<K>,
+        stream: UnixStream,
+        key: K,
+    ) -> Option<Connection> {
+        if self.open >= CONNECTIONS_MAX {
+            eprintln!("conn: {CONNECTIONS_MAX} connections already open: refusing one");
+            return None;
         }
-        let con = self.next_con;
-        self.next_con += 1;
-        let mut channel = Channel {
+        let mut connection = Connection {
+            con: self.next_con,
             stream,
             decoder: Decoder::default(),
             out: VecDeque::new(),
@@ -201,268 +197,53 @@ impl ConnServer {
             closing: false,
             waiting: 0,
         };
-        match io.submit(me, Op::Read { fd: channel.stream.as_raw_fd(), max: READ_BYTES }) {
-            Ok(token) => channel.reading = Some(token),
+        match io.submit(key, Op::Read { fd: connection.stream.as_raw_fd(), max: READ_BYTES }) {
+            Ok(token) => connection.reading = Some(token),
             Err(e) => {
                 eprintln!("{e}");
-                return;
+                return None;
             }
         }
-        self.channels.insert(con, channel);
+        self.next_con += 1;
+        self.open += 1;
+        Some(connection)
     }
 
-    /// Bytes read (none: the client hung up): the frames they complete are handled, and the next read
-    /// is submitted.
-    fn on_read<K: ShipKey>(
-        &mut self,
-        io: &mut Dispatcher<K>,
-        me: K,
-        token: Token,
-        data: &[u8],
-        facts: wire::PeelFacts<'_>,
-        actions: &mut Vec<ConnAction>,
-    ) {
-        let Some(con) = self.read_con(token) else { return };
-        let Some(channel) = self.channels.get_mut(&con) else { return };
-        channel.reading = None;
-        if data.is_empty() {
-            self.hang_up(io, me, con, actions);
-            return;
-        }
-        channel.decoder.feed(data);
-        self.read_frames(io, me, con, facts, actions);
-        if let Some(channel) = self.channels.get_mut(&con)
-            && !channel.closing
-        {
-            let fd = channel.stream.as_raw_fd();
-            match io.submit(me, Op::Read { fd, max: READ_BYTES }) {
-                Ok(token) => channel.reading = Some(token),
-                Err(e) => {
-                    eprintln!("{e}");
-                    self.hang_up(io, me, con, actions);
-                }
-            }
-        }
+    /// A connection made by [`ConnServer::connect`] is gone (its entity dropped).
+    pub fn closed(&mut self, con: u64) {
+        debug_assert!(self.open > 0, "conn: connection {con} closed twice");
+        self.open = self.open.saturating_sub(1);
     }
 
-    /// Bytes written: they leave the queue, and the rest is written.
-    fn on_written<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, me: K, token: Token, bytes: usize) {
-        let Some(con) = self.write_con(token) else { return };
-        let Some(channel) = self.channels.get_mut(&con) else { return };
-        channel.writing = None;
-        if let Some(front) = channel.out.front_mut() {
-            let bytes = bytes.min(front.len());
-            front.drain(..bytes);
-            channel.out_bytes -= bytes;
-            if front.is_empty() {
-                channel.out.pop_front();
-            }
-        }
-        self.flush(io, me, con);
+    /// How many connections are open.
+    pub fn open_connections(&self) -> usize {
+        self.open
     }
 
-    fn read_con(&self, token: Token) -> Option<u64> {
-        self.channels.iter().find(|(_, c)| c.reading == Some(token)).map(|(&con, _)| con)
+    /// The replies made since the last call, oldest first, for [`Connection::deliver`].
+    pub fn take_replies(&mut self) -> Vec<Reply> {
+        std::mem::take(&mut self.replies)
     }
 
-    fn write_con(&self, token: Token) -> Option<u64> {
-        self.channels.iter().find(|(_, c)| c.writing == Some(token)).map(|(&con, _)| con)
+    fn reply(&mut self, con: u64, payload: Vec<u8>) {
+        self.replies.push(Reply { con, payload });
     }
 
-    fn read_frames<K: ShipKey>(
-        &mut self,
-        io: &mut Dispatcher<K>,
-        me: K,
-        con: u64,
-        facts: wire::PeelFacts<'_>,
-        actions: &mut Vec<ConnAction>,
-    ) {
-        loop {
-            let Some(channel) = self.channels.get_mut(&con) else { return };
-            if channel.closing {
-                return;
-            }
-            let payload = match channel.decoder.next_frame() {
-                Ok(Some(payload)) => payload,
-                Ok(None) => return,
-                Err(e) => {
-                    eprintln!("conn: connection {con}: {e}");
-                    self.refuse(io, me, con, Bail::Framing);
-                    return;
-                }
-            };
-            let mut heap = Heap::new();
-            let request = match wire::read_request(&mut heap, &payload) {
-                Ok(request) => request,
-                Err(bail) => {
-                    self.refuse(io, me, con, bail);
-                    return;
-                }
-            };
-            let rid = heap.atom(request.rid()).map(|a| a.to_bytes()).unwrap_or_default();
-            if !matches!(request, Request::Peel { .. } | Request::Urth { .. }) {
-                if channel.waiting >= REQUESTS_MAX {
-                    eprintln!("conn: connection {con} has {REQUESTS_MAX} requests waiting: refusing one");
-                    self.refuse(io, me, con, Bail::Framing);
-                    return;
-                }
-                channel.waiting += 1;
-            }
-            match request {
-                Request::Peel { rid, path } => {
-                    let answer = wire::peel(&mut heap, path, facts);
-                    let reply = heap.cell(rid, answer);
-                    self.send(io, me, con, heap.jam(reply));
-                }
-                Request::Urth { rid, .. } => {
-                    self.pack = true;
-                    let reply = heap.cell(rid, Noun::YES);
-                    self.send(io, me, con, heap.jam(reply));
-                }
-                Request::Peek { nom, .. } => {
-                    if self.peeks.len() >= QUEUE_MAX {
-                        self.refuse(io, me, con, Bail::Framing);
-                        return;
-                    }
-                    self.peeks.push_back((con, rid, heap.jam(nom)));
-                }
-                Request::Ovum { ovum, .. } => {
-                    actions.push(ConnAction::Inject(heap.jam(ovum), Origin::Ovum { con, rid }));
-                }
-                Request::Fyrd { rid: rid_noun, card } => {
-                    if !self.khan {
-                        self.refuse(io, me, con, Bail::KhanMiss);
-                        return;
-                    }
-                    let knot = wire::rid_knot(&heap, rid_noun);
-                    self.fyrds.insert((con, knot), rid.clone());
-                    let ovum = wire::fyrd(&mut heap, &self.sev, con, rid_noun, card);
-                    actions.push(ConnAction::Inject(heap.jam(ovum), Origin::Fyrd { con, rid }));
-                }
-                Request::Dojo { line, .. } => {
-                    if self.dojo_lines.len() >= QUEUE_MAX {
-                        self.refuse(io, me, con, Bail::Framing);
-                        return;
-                    }
-                    let bytes = heap.atom(line).map(|a| a.to_bytes()).unwrap_or_default();
-                    let line = String::from_utf8_lossy(&bytes).into_owned();
-                    self.dojo_lines.push_back(DojoLine { con, rid, line });
-                }
-            }
-        }
-    }
-
-    /// Sends `[0 %bail code msg]` and closes the connection once it is written.
-    fn refuse<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, me: K, con: u64, bail: Bail) {
-        let (code, message) = bail.code();
-        eprintln!("conn: connection {con}: {message} ({code})");
-        let mut heap = Heap::new();
-        let reply = bail.reply(&mut heap);
-        self.send(io, me, con, heap.jam(reply));
-        if let Some(channel) = self.channels.get_mut(&con) {
-            channel.closing = true;
-            if let Some(token) = channel.reading {
-                io.cancel(token);
-            }
-        }
-        self.reap(con);
-    }
-
-    /// The client is gone: forget the connection (once its operations are over) and tell khan.
-    fn hang_up<K: ShipKey>(
-        &mut self,
-        io: &mut Dispatcher<K>,
-        _me: K,
-        con: u64,
-        actions: &mut Vec<ConnAction>,
-    ) {
-        if let Some(channel) = self.channels.get_mut(&con) {
-            if channel.closing {
-                self.reap(con);
-                return;
-            }
-            channel.closing = true;
-            channel.out.clear();
-            channel.out_bytes = 0;
-            for token in [channel.reading, channel.writing].into_iter().flatten() {
-                io.cancel(token);
-            }
-        }
+    /// A client is gone: what waits for the ship on its behalf is dropped, and khan is told.
+    fn forget(&mut self, con: u64, actions: &mut ConnActions) {
         self.fyrds.retain(|&(c, _), _| c != con);
         self.peeks.retain(|p| p.0 != con);
         self.dojo_lines.retain(|d| d.con != con);
+        self.replies.retain(|r| r.con != con);
         if self.khan {
             let mut heap = Heap::new();
             let ovum = wire::done(&mut heap, &self.sev, con);
             actions.push(ConnAction::Inject(heap.jam(ovum), Origin::Ship));
         }
-        self.reap(con);
-    }
-
-    /// Drops a closing connection once nothing of it is in flight or left to write.
-    fn reap(&mut self, con: u64) {
-        if let Some(channel) = self.channels.get(&con)
-            && channel.closing
-            && channel.reading.is_none()
-            && channel.writing.is_none()
-            && channel.out.is_empty()
-        {
-            self.channels.remove(&con);
-        }
-    }
-
-    /// Queues a reply (a jammed noun) for a connection.
-    pub fn send<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, me: K, con: u64, payload: Vec<u8>) {
-        let Some(channel) = self.channels.get_mut(&con) else { return };
-        let framed = wire::frame(&payload);
-        if channel.out_bytes + framed.len() > OUT_BYTES_MAX {
-            eprintln!("conn: connection {con} does not read its replies: closing it");
-            channel.closing = true;
-            channel.out.clear();
-            channel.out_bytes = 0;
-            self.reap(con);
-            return;
-        }
-        channel.out_bytes += framed.len();
-        channel.out.push_back(framed);
-        self.flush(io, me, con);
-    }
-
-    fn flush<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, me: K, con: u64) {
-        let Some(channel) = self.channels.get_mut(&con) else { return };
-        if channel.writing.is_none()
-            && let Some(front) = channel.out.front()
-        {
-            let data = front[..front.len().min(crate::BUFFER_BYTES_MAX)].to_vec();
-            match io.submit(me, Op::Write { fd: channel.stream.as_raw_fd(), data }) {
-                Ok(token) => channel.writing = Some(token),
-                Err(e) => {
-                    eprintln!("{e}");
-                    channel.out.clear();
-                    channel.out_bytes = 0;
-                    channel.closing = true;
-                }
-            }
-        }
-        self.reap(con);
-    }
-
-    /// A reply is no longer awaited from the ship on this connection.
-    fn answered(&mut self, con: u64) {
-        if let Some(channel) = self.channels.get_mut(&con) {
-            channel.waiting = channel.waiting.saturating_sub(1);
-        }
     }
 
     /// Answers the end of an event that came from conn (`heap` is the ship's; `goofs` in it).
-    pub fn on_event_end<K: ShipKey>(
-        &mut self,
-        io: &mut Dispatcher<K>,
-        me: K,
-        heap: &mut Heap,
-        origin: &Origin,
-        outcome: &EventEnd,
-    ) {
+    pub fn on_event_end(&mut self, heap: &mut Heap, origin: &Origin, outcome: &EventEnd) {
         match (origin, outcome) {
             (Origin::KhanBorn, EventEnd::Done) => self.khan = true,
             (Origin::KhanBorn, _) => eprintln!("conn: khan did not start: %fyrd is refused"),
@@ -474,8 +255,7 @@ impl ConnServer {
                     EventEnd::Failed(goofs) => wire::reply(heap, rid_noun, "bail", *goofs),
                 };
                 let bytes = heap.jam(reply);
-                self.answered(*con);
-                self.send(io, me, *con, bytes);
+                self.reply(*con, bytes);
             }
             (Origin::Fyrd { con, rid }, EventEnd::Failed(goofs)) => {
                 let rid_noun = heap.atom_from_bytes(rid);
@@ -483,8 +263,7 @@ impl ConnServer {
                 self.fyrds.remove(&(*con, knot));
                 let reply = wire::reply(heap, rid_noun, "bail", *goofs);
                 let bytes = heap.jam(reply);
-                self.answered(*con);
-                self.send(io, me, *con, bytes);
+                self.reply(*con, bytes);
             }
             (Origin::Fyrd { con, rid }, EventEnd::Dropped) => {
                 let mut scratch = Heap::new();
@@ -492,8 +271,7 @@ impl ConnServer {
                 let knot = wire::rid_knot(&scratch, rid_noun);
                 self.fyrds.remove(&(*con, knot));
                 let reply = wire::news(&mut scratch, rid_noun, false);
-                self.answered(*con);
-                self.send(io, me, *con, scratch.jam(reply));
+                self.reply(*con, scratch.jam(reply));
             }
             (Origin::DojoReturn, _) => {
                 if let Some(typing) = self.typing.as_mut() {
@@ -505,14 +283,7 @@ impl ConnServer {
     }
 
     /// Claims an effect for conn: khan's `%avow` answers its `%fyrd`. `false` if it is not conn's.
-    pub fn on_effect<K: ShipKey>(
-        &mut self,
-        io: &mut Dispatcher<K>,
-        me: K,
-        heap: &Heap,
-        wire_noun: Noun,
-        card: Noun,
-    ) -> bool {
+    pub fn on_effect(&mut self, heap: &Heap, wire_noun: Noun, card: Noun) -> bool {
         match wire::claims(heap, wire_noun, card, &self.sev) {
             None => false,
             Some(Err(e)) => {
@@ -525,8 +296,7 @@ impl ConnServer {
                 let Ok(result) = scratch.cue(&heap.jam(avow.result)) else { return true };
                 let rid = scratch.atom_from_bytes(&rid);
                 let reply = wire::avow_reply(&mut scratch, rid, result);
-                self.answered(avow.con);
-                self.send(io, me, avow.con, scratch.jam(reply));
+                self.reply(avow.con, scratch.jam(reply));
                 true
             }
         }
@@ -539,20 +309,11 @@ impl ConnServer {
     }
 
     /// Answers a scry with `[rid %peek result]` (`result` in `heap`).
-    pub fn answer_peek<K: ShipKey>(
-        &mut self,
-        io: &mut Dispatcher<K>,
-        me: K,
-        heap: &mut Heap,
-        con: u64,
-        rid: &[u8],
-        result: Noun,
-    ) {
+    pub fn answer_peek(&mut self, heap: &mut Heap, con: u64, rid: &[u8], result: Noun) {
         let rid = heap.atom_from_bytes(rid);
         let reply = wire::reply(heap, rid, "peek", result);
         let bytes = heap.jam(reply);
-        self.answered(con);
-        self.send(io, me, con, bytes);
+        self.reply(con, bytes);
     }
 
     /// The next dojo line to type, when none is being typed: its text.
@@ -571,19 +332,282 @@ impl ConnServer {
     }
 
     /// Answers the line being typed with the lines the terminal printed, and whether it was taken.
-    pub fn finish_dojo<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, me: K, lines: &[String], taken: bool) {
+    pub fn finish_dojo(&mut self, lines: &[String], taken: bool) {
         let Some(typing) = self.typing.take() else { return };
         let mut heap = Heap::new();
         let rid = heap.atom_from_bytes(&typing.rid);
         let reply = wire::dojo_reply(&mut heap, rid, taken, lines);
-        self.answered(typing.con);
-        self.send(io, me, typing.con, heap.jam(reply));
+        self.reply(typing.con, heap.jam(reply));
     }
 
-    /// Closes every connection and removes the socket file.
+    /// Stops listening and removes the socket file (the connections are dropped by their owner).
     pub fn close(&mut self) {
-        self.channels.clear();
         let _ = std::fs::remove_file(&self.path);
+    }
+
+    /// A request read from connection `con`: answered at once, queued for the ship, or refused.
+    fn take_request(
+        &mut self,
+        heap: &mut Heap,
+        con: u64,
+        request: Request,
+        facts: wire::PeelFacts<'_>,
+        actions: &mut ConnActions,
+    ) -> Result<Option<Vec<u8>>, Bail> {
+        let rid = heap.atom(request.rid()).map(|a| a.to_bytes()).unwrap_or_default();
+        match request {
+            Request::Peel { rid, path } => {
+                let answer = wire::peel(heap, path, facts);
+                let reply = heap.cell(rid, answer);
+                return Ok(Some(heap.jam(reply)));
+            }
+            Request::Urth { rid, .. } => {
+                self.pack = true;
+                let reply = heap.cell(rid, Noun::YES);
+                return Ok(Some(heap.jam(reply)));
+            }
+            Request::Peek { nom, .. } => {
+                if self.peeks.len() >= QUEUE_MAX {
+                    return Err(Bail::Framing);
+                }
+                self.peeks.push_back((con, rid, heap.jam(nom)));
+            }
+            Request::Ovum { ovum, .. } => {
+                actions.push(ConnAction::Inject(heap.jam(ovum), Origin::Ovum { con, rid }));
+            }
+            Request::Fyrd { rid: rid_noun, card } => {
+                if !self.khan {
+                    return Err(Bail::KhanMiss);
+                }
+                let knot = wire::rid_knot(heap, rid_noun);
+                self.fyrds.insert((con, knot), rid.clone());
+                let ovum = wire::fyrd(heap, &self.sev, con, rid_noun, card);
+                actions.push(ConnAction::Inject(heap.jam(ovum), Origin::Fyrd { con, rid }));
+            }
+            Request::Dojo { line, .. } => {
+                if self.dojo_lines.len() >= QUEUE_MAX {
+                    return Err(Bail::Framing);
+                }
+                let bytes = heap.atom(line).map(|a| a.to_bytes()).unwrap_or_default();
+                let line = String::from_utf8_lossy(&bytes).into_owned();
+                self.dojo_lines.push_back(DojoLine { con, rid, line });
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl Connection {
+    /// Handles one completion of this connection's operations (`key`: its key in the dispatcher); the
+    /// requests read are answered at once, queued in `server`, or turned into actions.
+    pub fn on_completion<K: ShipKey>(
+        &mut self,
+        server: &mut ConnServer,
+        io: &mut Dispatcher<K>,
+        key: K,
+        completion: Completion,
+        facts: wire::PeelFacts<'_>,
+    ) -> ConnActions {
+        let mut actions = ConnActions::new();
+        match completion {
+            Completion::Read { token, data } if self.reading == Some(token) => {
+                self.reading = None;
+                if data.is_empty() {
+                    self.hang_up(server, io, &mut actions);
+                } else {
+                    self.decoder.feed(&data);
+                    self.read_frames(server, io, key, facts, &mut actions);
+                    self.read_on(server, io, key, &mut actions);
+                }
+            }
+            Completion::Written { token, bytes } if self.writing == Some(token) => {
+                self.writing = None;
+                self.written(bytes);
+                self.flush(io, key);
+            }
+            Completion::Failed { token, .. } => {
+                self.forget(token);
+                self.hang_up(server, io, &mut actions);
+            }
+            Completion::Cancelled { token } => self.forget(token),
+            _ => {}
+        }
+        actions
+    }
+
+    /// Hands this connection a reply the ship made for it; it is written as the socket takes it.
+    pub fn deliver<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, key: K, reply: Reply) {
+        debug_assert_eq!(reply.con, self.con, "conn: a reply delivered to another connection");
+        self.waiting = self.waiting.saturating_sub(1);
+        if !self.closing {
+            self.send(io, key, reply.payload);
+        }
+    }
+
+    /// Closed, with nothing in flight and nothing left to write: its owner may drop it (and tell the
+    /// server, [`ConnServer::closed`]).
+    pub fn is_finished(&self) -> bool {
+        self.closing && self.reading.is_none() && self.writing.is_none() && self.out.is_empty()
+    }
+
+    /// Bytes of replies queued for writing.
+    pub fn queued_bytes(&self) -> usize {
+        self.out_bytes
+    }
+
+    /// Requests read whose replies the ship still owes.
+    pub fn requests_waiting(&self) -> usize {
+        self.waiting
+    }
+
+    /// The operation `token` is over: it is no longer this connection's read or write.
+    fn forget(&mut self, token: Token) {
+        if self.reading == Some(token) {
+            self.reading = None;
+        }
+        if self.writing == Some(token) {
+            self.writing = None;
+        }
+    }
+
+    /// Submits the next read, unless the connection is closing.
+    fn read_on<K: ShipKey>(
+        &mut self,
+        server: &mut ConnServer,
+        io: &mut Dispatcher<K>,
+        key: K,
+        actions: &mut ConnActions,
+    ) {
+        if self.closing {
+            return;
+        }
+        match io.submit(key, Op::Read { fd: self.stream.as_raw_fd(), max: READ_BYTES }) {
+            Ok(token) => self.reading = Some(token),
+            Err(e) => {
+                eprintln!("{e}");
+                self.hang_up(server, io, actions);
+            }
+        }
+    }
+
+    /// The frames the bytes read so far complete, each a request; the first bad one closes the
+    /// connection.
+    fn read_frames<K: ShipKey>(
+        &mut self,
+        server: &mut ConnServer,
+        io: &mut Dispatcher<K>,
+        key: K,
+        facts: wire::PeelFacts<'_>,
+        actions: &mut ConnActions,
+    ) {
+        while !self.closing {
+            let payload = match self.decoder.next_frame() {
+                Ok(Some(payload)) => payload,
+                Ok(None) => return,
+                Err(e) => {
+                    eprintln!("conn: connection {}: {e}", self.con);
+                    return self.refuse(io, key, Bail::Framing);
+                }
+            };
+            let mut heap = Heap::new();
+            let request = match wire::read_request(&mut heap, &payload) {
+                Ok(request) => request,
+                Err(bail) => return self.refuse(io, key, bail),
+            };
+            let owed = !matches!(request, Request::Peel { .. } | Request::Urth { .. });
+            if owed && self.waiting >= REQUESTS_WAITING_MAX {
+                eprintln!(
+                    "conn: connection {} has {REQUESTS_WAITING_MAX} requests waiting: refusing one",
+                    self.con
+                );
+                return self.refuse(io, key, Bail::Framing);
+            }
+            match server.take_request(&mut heap, self.con, request, facts, actions) {
+                Ok(Some(answer)) => self.send(io, key, answer),
+                Ok(None) => self.waiting += 1,
+                Err(bail) => return self.refuse(io, key, bail),
+            }
+        }
+    }
+
+    /// Sends `[0 %bail code msg]` and closes the connection once it is written.
+    fn refuse<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, key: K, bail: Bail) {
+        let (code, message) = bail.code();
+        eprintln!("conn: connection {}: {message} ({code})", self.con);
+        let mut heap = Heap::new();
+        let reply = bail.reply(&mut heap);
+        self.send(io, key, heap.jam(reply));
+        self.closing = true;
+        if let Some(token) = self.reading {
+            io.cancel(token);
+        }
+    }
+
+    /// The client is gone: its operations are cancelled, and the server forgets what it asked for.
+    fn hang_up<K: ShipKey>(
+        &mut self,
+        server: &mut ConnServer,
+        io: &mut Dispatcher<K>,
+        actions: &mut ConnActions,
+    ) {
+        if self.closing {
+            return;
+        }
+        self.closing = true;
+        self.out.clear();
+        self.out_bytes = 0;
+        for token in [self.reading, self.writing].into_iter().flatten() {
+            io.cancel(token);
+        }
+        server.forget(self.con, actions);
+    }
+
+    /// Queues a reply (a jammed noun) and writes it when the socket is free.
+    fn send<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, key: K, payload: Vec<u8>) {
+        let framed = wire::frame(&payload);
+        if self.out_bytes + framed.len() > OUT_BYTES_MAX {
+            eprintln!("conn: connection {} does not read its replies: closing it", self.con);
+            self.closing = true;
+            self.out.clear();
+            self.out_bytes = 0;
+            if let Some(token) = self.reading {
+                io.cancel(token);
+            }
+            return;
+        }
+        self.out_bytes += framed.len();
+        self.out.push_back(framed);
+        self.flush(io, key);
+    }
+
+    /// Bytes written: they leave the queue.
+    fn written(&mut self, bytes: usize) {
+        if let Some(front) = self.out.front_mut() {
+            let bytes = bytes.min(front.len());
+            front.drain(..bytes);
+            self.out_bytes -= bytes;
+            if front.is_empty() {
+                self.out.pop_front();
+            }
+        }
+    }
+
+    /// Writes the front of the queue if no write is in flight.
+    fn flush<K: ShipKey>(&mut self, io: &mut Dispatcher<K>, key: K) {
+        if self.writing.is_some() {
+            return;
+        }
+        let Some(front) = self.out.front() else { return };
+        let data = front[..front.len().min(crate::BUFFER_BYTES_MAX)].to_vec();
+        match io.submit(key, Op::Write { fd: self.stream.as_raw_fd(), data }) {
+            Ok(token) => self.writing = Some(token),
+            Err(e) => {
+                eprintln!("{e}");
+                self.out.clear();
+                self.out_bytes = 0;
+                self.closing = true;
+            }
+        }
     }
 }
 
@@ -593,20 +617,67 @@ mod tests {
     use std::io::{Read, Write};
     use std::time::Duration;
 
-    const SHIP: u32 = 7;
+    /// The ship's key in the dispatcher; connections get 1, 2, ...
+    const SHIP: u32 = 0;
 
     fn facts() -> wire::PeelFacts<'static> {
         wire::PeelFacts { live: true, khan: false, who: 0, version: "engine test" }
     }
 
-    /// Runs the server's side for a while: every completion handled, the actions kept.
-    fn pump(server: &mut ConnServer, io: &mut Dispatcher<u32>, actions: &mut Vec<ConnAction>) {
-        for _ in 0..20 {
-            for (ship, completion) in io.poll(Duration::from_millis(5)) {
-                assert_eq!(ship, SHIP);
-                actions.extend(server.on_completion(io, SHIP, completion, facts()));
+    /// What the app does with a server and its connections, on a small scale.
+    struct App {
+        server: ConnServer,
+        io: Dispatcher<u32>,
+        connections: HashMap<u32, Connection>,
+        next_key: u32,
+        actions: Vec<ConnAction>,
+    }
+
+    impl App {
+        fn new(pier: &Path) -> App {
+            let mut server = ConnServer::open(pier, "0v1".into()).unwrap();
+            let mut io = Dispatcher::new().unwrap();
+            server.start(&mut io, SHIP).unwrap();
+            App { server, io, connections: HashMap::new(), next_key: 1, actions: Vec::new() }
+        }
+
+        /// Runs the completions for a while; the replies the server has are delivered.
+        fn pump(&mut self) {
+            for _ in 0..20 {
+                for (key, completion) in self.io.poll(Duration::from_millis(5)) {
+                    if key == SHIP {
+                        if let Some(stream) = self.server.on_listener(&mut self.io, SHIP, completion) {
+                            let key = self.next_key;
+                            self.next_key += 1;
+                            if let Some(c) = self.server.connect(&mut self.io, stream, key) {
+                                self.connections.insert(key, c);
+                            }
+                        }
+                    } else if let Some(c) = self.connections.get_mut(&key) {
+                        let more = c.on_completion(&mut self.server, &mut self.io, key, completion, facts());
+                        self.actions.extend(more);
+                    }
+                }
+                for reply in self.server.take_replies() {
+                    let key = self.connections.iter().find(|(_, c)| c.con == reply.con).map(|(&k, _)| k);
+                    if let Some(key) = key {
+                        self.connections.get_mut(&key).unwrap().deliver(&mut self.io, key, reply);
+                    }
+                }
+                let finished: Vec<u32> =
+                    self.connections.iter().filter(|(_, c)| c.is_finished()).map(|(&k, _)| k).collect();
+                for key in finished {
+                    let c = self.connections.remove(&key).unwrap();
+                    self.server.closed(c.con);
+                }
             }
         }
+    }
+
+    fn connect(pier: &Path) -> UnixStream {
+        let client = UnixStream::connect(pier.join(wire::SOCKET_PATH)).unwrap();
+        client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        client
     }
 
     /// Sends `[rid tag data]`, `data` in the text notation.
@@ -635,34 +706,79 @@ mod tests {
     #[test]
     fn a_peel_is_answered_at_once_and_an_ovum_waits_for_its_event() {
         let pier = tempfile::tempdir().unwrap();
-        let mut server = ConnServer::open(pier.path(), "0v1".into()).unwrap();
-        let mut io = Dispatcher::new().unwrap();
-        server.start(&mut io, SHIP).unwrap();
-        let mut client = UnixStream::connect(pier.path().join(wire::SOCKET_PATH)).unwrap();
-        client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut app = App::new(pier.path());
+        let mut client = connect(pier.path());
         let mut decoder = Decoder::default();
         let mut heap = Heap::new();
-        let mut actions = Vec::new();
 
         // `[5 %peel /live]`: `[5 ~ %.y]`. (/live is `[%live ~]`, %live the number 0x6576.696c.)
         request(&mut client, 5, "peel", "[1702259052 0]");
-        pump(&mut server, &mut io, &mut actions);
+        app.pump();
         let answer = reply(&mut client, &mut decoder, &mut heap);
         let expected = heap.parse("[5 0 0]").unwrap();
         assert!(heap.eq(answer, expected));
-        assert!(actions.is_empty());
+        assert!(app.actions.is_empty());
 
         // `[6 %ovum target wire card]`: an ovum to queue, answered once its event is done.
         request(&mut client, 6, "ovum", "[100 [1 0] 2 3]");
-        pump(&mut server, &mut io, &mut actions);
-        let Some(ConnAction::Inject(_, origin)) = actions.pop() else { panic!("no ovum to queue") };
+        app.pump();
+        let Some(ConnAction::Inject(_, origin)) = app.actions.pop() else { panic!("no ovum to queue") };
         assert_eq!(origin, Origin::Ovum { con: 1, rid: vec![6] });
-        server.on_event_end(&mut io, SHIP, &mut heap, &origin, &EventEnd::Done);
-        pump(&mut server, &mut io, &mut actions);
+        assert_eq!(app.connections[&1].requests_waiting(), 1);
+        app.server.on_event_end(&mut heap, &origin, &EventEnd::Done);
+        app.pump();
         let news = reply(&mut client, &mut decoder, &mut heap);
         let done = wire::news(&mut heap, Noun::direct(6).unwrap(), true);
         assert!(heap.eq(news, done));
-        server.close();
+        assert_eq!(app.connections[&1].requests_waiting(), 0);
+        app.server.close();
         assert!(!pier.path().join(wire::SOCKET_PATH).exists());
+    }
+
+    #[test]
+    fn each_client_is_a_connection_of_its_own_and_one_that_hangs_up_is_dropped() {
+        let pier = tempfile::tempdir().unwrap();
+        let mut app = App::new(pier.path());
+        let mut first = connect(pier.path());
+        let second = connect(pier.path());
+        app.pump();
+        assert_eq!(app.connections.len(), 2);
+        assert_eq!(app.server.open_connections(), 2);
+
+        // The second asks for a scry, then hangs up: the scry is dropped with it.
+        let mut second = second;
+        request(&mut second, 1, "peek", "[0 0 0]");
+        app.pump();
+        drop(second);
+        app.pump();
+        assert_eq!(app.connections.len(), 1);
+        assert_eq!(app.server.open_connections(), 1);
+        assert!(app.server.take_peeks(10).is_empty());
+
+        // The first is still served.
+        let mut decoder = Decoder::default();
+        let mut heap = Heap::new();
+        request(&mut first, 7, "peel", "[1702259052 0]");
+        app.pump();
+        let answer = reply(&mut first, &mut decoder, &mut heap);
+        let expected = heap.parse("[7 0 0]").unwrap();
+        assert!(heap.eq(answer, expected));
+    }
+
+    #[test]
+    fn a_bad_frame_is_refused_and_its_connection_closed() {
+        let pier = tempfile::tempdir().unwrap();
+        let mut app = App::new(pier.path());
+        let mut client = connect(pier.path());
+        client.write_all(&[1, 2, 3, 4, 5]).unwrap();
+        app.pump();
+        let mut decoder = Decoder::default();
+        let mut heap = Heap::new();
+        let answer = reply(&mut client, &mut decoder, &mut heap);
+        let expected = Bail::Framing.reply(&mut heap);
+        assert!(heap.eq(answer, expected));
+        app.pump();
+        assert!(app.connections.is_empty(), "the refused connection is dropped once its reply is written");
+        assert_eq!(app.server.open_connections(), 0);
     }
 }

@@ -8,9 +8,11 @@
 //! `--tick-steps` Nock steps per ship per tick, so a long event never freezes I/O; heavy jets' jobs are
 //! queued), [`jet_dispatch`] (the queued jobs of every ship, in parallel on rayon's pool), [`persist`]
 //! (release the effects of committed events), [`route_effects`] (to behn, conn and the terminal),
-//! [`conn_serve`] (scries and dojo lines, between events) and [`snapshot`]. [`finish_ship`] runs what is
+//! [`conn_serve`] (scries and dojo lines, between events), [`conn_write`] (the replies to conn's
+//! connections, each an entity of its own) and [`snapshot`]. [`finish_ship`] runs what is
 //! left when the app stops. Nothing assumes one ship.
 
+mod conn;
 mod poll;
 mod route;
 mod serve;
@@ -20,10 +22,11 @@ mod step;
 mod stop;
 mod world;
 
+pub use conn::{close_conn, conn_write};
 pub use poll::{POLL, PollShip, io_poll, term_resize};
 pub use route::{RouteShip, persist, route_effects};
 pub use serve::{PEEKS_PER_TICK, ServeShip, conn_serve};
-pub use ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, Stdin, Terminal, busy};
+pub use ship::{Computing, Conn, ConnClient, Io, JetJob, Kernel, LogWriter, Signals, Stdin, Terminal, busy};
 pub use snapshot::{SnapshotShip, SnapshotWriter, held_nouns, snapshot};
 pub use step::{StepShip, complete, describe_failed, jet_dispatch, nock_step, settle_failures};
 pub use stop::finish_ship;

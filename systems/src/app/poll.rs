@@ -1,13 +1,13 @@
 //! `io_poll` (the first system of a tick) and `term_resize`: what comes from outside becomes ova in the
 //! ships' inboxes.
 
-use super::ship::{Computing, Conn, Io, Kernel, Signals, Stdin, Terminal, busy};
+use super::conn::conn_completions;
+use super::ship::{Computing, Conn, ConnClient, Io, Kernel, Signals, Stdin, Terminal, busy};
 use bevy_ecs::prelude::*;
 use components::app::{
     AwaitingCommit, BehnTimer, Clock, Focus, Inbox, Outbox, RunOptions, RunState, ShipPier,
 };
 use components::{Heap, time};
-use engine_io::conn::{ConnAction, EventEnd, PeelFacts};
 use engine_io::term::{self, Key};
 use engine_io::tty::Input;
 use std::io::Write;
@@ -32,7 +32,7 @@ pub type PollShip<'a> = (
 );
 
 /// Signals, stdin lines, due timers and conn's requests become ova in the inboxes (or are answered at
-/// once). When no ship has work, it waits in the reactor (at most [`POLL`], less if a timer is due sooner)
+/// once; a new conn client becomes an entity). When no ship has work, it waits in the reactor (at most [`POLL`], less if a timer is due sooner)
 /// for the sockets; on a virtual clock, it moves the clock to the next due timer instead.
 #[allow(clippy::too_many_arguments)] // a system's parameters are what it touches
 pub fn io_poll(
@@ -43,7 +43,9 @@ pub fn io_poll(
     mut io: ResMut<Io>,
     mut clock: ResMut<Clock>,
     mut focus: Option<ResMut<Focus>>,
+    mut commands: Commands,
     mut ships: Query<PollShip>,
+    mut clients: Query<&mut ConnClient>,
 ) {
     if signals.terminate.load(Ordering::Relaxed) {
         state.stop = true;
@@ -69,7 +71,7 @@ pub fn io_poll(
         (false, Some(at)) => time::until(now, at).min(POLL),
         (false, None) => POLL,
     };
-    conn_completions(&mut io, &mut ships, wait);
+    conn_completions(&mut io, &mut commands, &mut ships, &mut clients, wait);
     if stdin.open {
         let mut first = Focus { ships: ships.iter().take(1).map(|(ship, ..)| ship).collect(), at: 0 };
         let focus = match focus.as_deref_mut() {
@@ -105,30 +107,6 @@ fn signals_and_timers(ships: &mut Query<PollShip>, ctrl_c: bool, now: u128) -> (
         }
     }
     (any_busy, next_wake)
-}
-
-/// Waits at most `wait` for the reactor; each completion goes to its ship's conn, and the ova its
-/// requests ask for to its inbox (a request whose ovum does not fit is answered as dropped).
-fn conn_completions(io: &mut Io, ships: &mut Query<PollShip>, wait: Duration) {
-    for (ship, completion) in io.0.poll(wait) {
-        let Ok((me, pier, _, mut inbox, _, _, _, _, Some(mut conn))) = ships.get_mut(ship) else { continue };
-        let facts = PeelFacts {
-            live: true,
-            khan: conn.khan,
-            who: pier.who,
-            version: concat!("engine ", env!("CARGO_PKG_VERSION")),
-        };
-        for action in conn.on_completion(&mut io.0, me, completion, facts) {
-            match action {
-                ConnAction::Inject(jam, origin) => {
-                    if let Some(origin) = inbox.push_jam(jam, origin) {
-                        let mut heap = Heap::new();
-                        conn.on_event_end(&mut io.0, me, &mut heap, &origin, &EventEnd::Dropped);
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// Which ship a stdin line is for, and its text: `~nec: (add 2 2)` goes to ~nec, a line that names no

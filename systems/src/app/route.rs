@@ -1,7 +1,7 @@
 //! `persist` and `route_effects`: the effects of an event are released once the log says it is durable,
 //! then each goes to its driver (behn's timer, conn, or the terminal).
 
-use super::ship::{Conn, Io, Kernel, LogWriter, Terminal};
+use super::ship::{Conn, Kernel, LogWriter, Terminal};
 use bevy_ecs::prelude::*;
 use components::app::{
     AwaitingCommit, BehnTimer, Capture, Clock, DojoCapture, Focus, Outbox, RunState, ShipPier,
@@ -44,7 +44,6 @@ pub type RouteShip<'a> = (
 /// the event it asked for is done.
 pub fn route_effects(
     mut state: ResMut<RunState>,
-    mut io: ResMut<Io>,
     clock: Res<Clock>,
     focus: Option<Res<Focus>>,
     mut ships: Query<RouteShip>,
@@ -65,7 +64,7 @@ pub fn route_effects(
                     wire
                 };
                 if let Some(conn) = conn.as_deref_mut()
-                    && conn.on_effect(&mut io.0, me, heap, wire, card)
+                    && conn.on_effect(heap, wire, card)
                 {
                     continue;
                 }
@@ -83,7 +82,7 @@ pub fn route_effects(
                 }
             }
             if let Some(conn) = conn.as_deref_mut() {
-                conn.on_event_end(&mut io.0, me, &mut kernel.0.heap, &origin, &EventEnd::Done);
+                conn.on_event_end(&mut kernel.0.heap, &origin, &EventEnd::Done);
             }
         }
     }

@@ -1,6 +1,6 @@
 //! `conn_serve`: what conn waits for the ship to be between events for.
 
-use super::ship::{Computing, Conn, Io, Kernel, busy};
+use super::ship::{Computing, Conn, Kernel, busy};
 use bevy_ecs::prelude::*;
 use components::app::{AwaitingCommit, Capture, DojoCapture, Inbox, Origin, Outbox};
 use components::{Heap, Noun};
@@ -12,7 +12,6 @@ pub const PEEKS_PER_TICK: usize = 16;
 
 /// What `conn_serve` reads and writes of each ship.
 pub type ServeShip<'a> = (
-    Entity,
     &'a mut Kernel,
     &'a mut Inbox,
     &'a Computing,
@@ -24,12 +23,12 @@ pub type ServeShip<'a> = (
 
 /// What conn waits for the ship to be idle for: scries, `%urth %pack`, and the dojo lines (the next one is
 /// typed once the previous one's output is all printed).
-pub fn conn_serve(mut io: ResMut<Io>, mut ships: Query<ServeShip>) {
-    for (me, mut kernel, mut inbox, computing, awaiting, outbox, mut capture, mut conn) in &mut ships {
+pub fn conn_serve(mut ships: Query<ServeShip>) {
+    for (mut kernel, mut inbox, computing, awaiting, outbox, mut capture, mut conn) in &mut ships {
         if computing.event.is_some() {
             continue;
         }
-        answer_peeks(&mut io, me, &mut kernel, &mut conn);
+        answer_peeks(&mut kernel, &mut conn);
         if busy(computing, &inbox, awaiting, outbox) {
             continue;
         }
@@ -39,12 +38,12 @@ pub fn conn_serve(mut io: ResMut<Io>, mut ships: Query<ServeShip>) {
             conn.pack = false;
             kernel.0.compact();
         }
-        serve_dojo(&mut io, me, &mut inbox, &mut capture, &mut conn);
+        serve_dojo(&mut inbox, &mut capture, &mut conn);
     }
 }
 
 /// Answers at most [`PEEKS_PER_TICK`] of the scries waiting (a scry that fails is answered with `~`).
-fn answer_peeks(io: &mut Io, me: Entity, kernel: &mut Kernel, conn: &mut Conn) {
+fn answer_peeks(kernel: &mut Kernel, conn: &mut Conn) {
     let serf = &mut kernel.0;
     for (con, rid, nom) in conn.take_peeks(PEEKS_PER_TICK) {
         let result = match serf.heap.cue(&nom) {
@@ -62,16 +61,16 @@ fn answer_peeks(io: &mut Io, me: Entity, kernel: &mut Kernel, conn: &mut Conn) {
             }
             Err(_) => Noun::ZERO,
         };
-        conn.answer_peek(&mut io.0, me, &mut serf.heap, con, &rid, result);
+        conn.answer_peek(&mut serf.heap, con, &rid, result);
     }
 }
 
 /// The ship is idle: the dojo line typed is answered with what the terminal printed, and the next one is
 /// typed.
-fn serve_dojo(io: &mut Io, me: Entity, inbox: &mut Inbox, capture: &mut DojoCapture, conn: &mut Conn) {
+fn serve_dojo(inbox: &mut Inbox, capture: &mut DojoCapture, conn: &mut Conn) {
     if conn.dojo_returned() {
         let captured = capture.0.take().unwrap_or_default();
-        conn.finish_dojo(&mut io.0, me, &captured.lines, !captured.bell);
+        conn.finish_dojo(&captured.lines, !captured.bell);
         if captured.bell {
             // The line was not taken (it does not parse, or is incomplete) and is still being edited:
             // clear it, so that the next line starts on an empty prompt.
@@ -90,7 +89,7 @@ fn serve_dojo(io: &mut Io, me: Entity, inbox: &mut Inbox, capture: &mut DojoCapt
         for (i, ovum) in ova.into_iter().enumerate() {
             let origin = if i == last { Origin::DojoReturn } else { Origin::Ship };
             if let Some(origin) = inbox.push_jam(scratch.jam(ovum), origin) {
-                conn.on_event_end(&mut io.0, me, &mut scratch, &origin, &EventEnd::Dropped);
+                conn.on_event_end(&mut scratch, &origin, &EventEnd::Dropped);
             }
         }
     }

@@ -8,9 +8,10 @@ use bevy_ecs::prelude::*;
 use components::Noun;
 use components::app::{AwaitingCommit, Inbox, Origin, Outbox};
 use engine_io::Dispatcher;
-use engine_io::conn::ConnServer;
+use engine_io::conn::{ConnServer, Connection};
 use engine_io::term::{AnsiOutput, KeyDecoder};
 use engine_io::tty::Input;
+use hashbrown::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
@@ -49,24 +50,45 @@ pub struct Terminal {
     pub prefix: Option<String>,
 }
 
-/// One ship's control socket.
+/// One ship's control socket, and the entity of each of its open connections by number.
 #[derive(Component)]
-pub struct Conn(pub ConnServer);
+pub struct Conn {
+    pub server: ConnServer,
+    /// Lookups only: never iterated where the order could reach a ship's state.
+    pub connections: HashMap<u64, Entity, ahash::RandomState>,
+}
+
+impl Conn {
+    pub fn new(server: ConnServer) -> Conn {
+        Conn { server, connections: HashMap::default() }
+    }
+}
 
 impl std::ops::Deref for Conn {
     type Target = ConnServer;
     fn deref(&self) -> &ConnServer {
-        &self.0
+        &self.server
     }
 }
 
 impl std::ops::DerefMut for Conn {
     fn deref_mut(&mut self) -> &mut ConnServer {
-        &mut self.0
+        &mut self.server
     }
 }
 
-/// The process's reactor, and which ship's socket each operation in flight belongs to.
+/// A client's connection to a ship's control socket: an entity of its own, which the I/O systems own
+/// (`io_poll` reads it, `conn_write` writes the ship's replies to it), with its limits (bytes of replies
+/// queued, requests waiting for the ship).
+#[derive(Component)]
+pub struct ConnClient {
+    /// The ship whose socket it is.
+    pub ship: Entity,
+    pub connection: Connection,
+}
+
+/// The process's reactor, and what each operation in flight is for: a ship's listening socket (the ship's
+/// entity) or a connection (its own entity).
 #[derive(Resource)]
 pub struct Io(pub Dispatcher<Entity>);
 

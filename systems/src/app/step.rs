@@ -3,7 +3,7 @@
 //! is durable (Vere's order, spec/pier.md §2). A failed event goes through `%crud`; if that fails too it
 //! is dropped and reported.
 
-use super::ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter};
+use super::ship::{Computing, Conn, JetJob, Kernel, LogWriter};
 use crate::serf::{Progress, Serf, Work};
 use bevy_ecs::prelude::*;
 use bevy_ecs::query::QueryItem;
@@ -89,13 +89,12 @@ fn step_ship(ship: QueryItem<'_, '_, StepShip<'_>>, tick_steps: u64, clock: &Clo
 /// app.
 pub fn settle_failures(
     mut state: ResMut<RunState>,
-    mut io: ResMut<Io>,
-    mut ships: Query<(Entity, &mut Kernel, &mut FailedRequests, &mut ShipFailure, Option<&mut Conn>)>,
+    mut ships: Query<(&mut Kernel, &mut FailedRequests, &mut ShipFailure, Option<&mut Conn>)>,
 ) {
-    for (me, mut kernel, mut failed, mut failure, mut conn) in &mut ships {
+    for (mut kernel, mut failed, mut failure, mut conn) in &mut ships {
         for (origin, goofs) in failed.0.drain(..) {
             if let Some(conn) = conn.as_deref_mut() {
-                conn.on_event_end(&mut io.0, me, &mut kernel.0.heap, &origin, &EventEnd::Failed(goofs));
+                conn.on_event_end(&mut kernel.0.heap, &origin, &EventEnd::Failed(goofs));
             }
         }
         if let Some(error) = failure.0.take() {

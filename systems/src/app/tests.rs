@@ -273,3 +273,97 @@ fn effects_held_across_the_snapshot_systems_compaction_still_route() {
     let capture = world.get::<DojoCapture>(ship).unwrap().0.clone().unwrap();
     assert_eq!(capture.lines, ["42"], "the effects, relocated, are the ones computed");
 }
+
+/// Runs `io_poll` then `conn_write` a few times (each poll waits at most [`POLL`] for the reactor).
+fn pump_conn(world: &mut World) {
+    for _ in 0..6 {
+        world.run_system_once(io_poll).unwrap();
+        world.run_system_once(conn_write).unwrap();
+    }
+}
+
+fn conn_clients(world: &mut World) -> Vec<(Entity, u64)> {
+    let mut query = world.query::<(Entity, &ConnClient)>();
+    query.iter(world).map(|(entity, client)| (entity, client.connection.con)).collect()
+}
+
+/// Sends a framed request `[rid tag data]` and reads the reply (in `heap`).
+fn conn_request(
+    client: &mut std::os::unix::net::UnixStream,
+    world: &mut World,
+    heap: &mut Heap,
+    rid: u64,
+    tag: &str,
+    data: &str,
+) -> Option<Noun> {
+    use std::io::{Read, Write};
+    let rid = heap.atom_u64(rid);
+    let tag = atom(heap, tag);
+    let data = heap.parse(data).unwrap();
+    let request = heap.tuple(&[rid, tag, data]);
+    client.write_all(&engine_io::conn::frame(&heap.jam(request))).unwrap();
+    pump_conn(world);
+    let mut decoder = engine_io::conn::Decoder::default();
+    let mut buffer = [0u8; 4096];
+    loop {
+        if let Some(payload) = decoder.next_frame().unwrap() {
+            return Some(heap.cue(&payload).unwrap());
+        }
+        match client.read(&mut buffer) {
+            Ok(n) if n > 0 => decoder.feed(&buffer[..n]),
+            _ => return None,
+        }
+    }
+}
+
+#[test]
+fn each_conn_client_is_an_entity_that_goes_when_the_client_hangs_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut world, ship, _stdin) = world_with_ship(dir.path());
+    let mut server = engine_io::conn::ConnServer::open(dir.path(), "0v1".into()).unwrap();
+    server.start(&mut world.resource_mut::<Io>().0, ship).unwrap();
+    world.entity_mut(ship).insert(Conn::new(server));
+    let socket = dir.path().join(engine_io::conn::SOCKET_PATH);
+
+    let mut first = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    first.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let second = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    pump_conn(&mut world);
+    let clients = conn_clients(&mut world);
+    assert_eq!(clients.len(), 2, "each client is an entity");
+    assert!(clients.iter().all(|(entity, _)| *entity != ship));
+    assert_eq!(world.get::<Conn>(ship).unwrap().open_connections(), 2);
+
+    // A `%peel` is answered at once; an `%ovum` waits in the inbox and is answered by the ship's systems
+    // through `conn_write`.
+    let mut heap = Heap::new();
+    let answer = conn_request(&mut first, &mut world, &mut heap, 5, "peel", "[1702259052 0]").unwrap();
+    let expected = heap.parse("[5 0 0]").unwrap();
+    assert!(heap.eq(answer, expected));
+    {
+        use std::io::Write;
+        let rid = heap.atom_u64(6);
+        let tag = atom(&mut heap, "ovum");
+        let data = heap.parse("[100 [1 0] 2 3]").unwrap();
+        let request = heap.tuple(&[rid, tag, data]);
+        first.write_all(&engine_io::conn::frame(&heap.jam(request))).unwrap();
+    }
+    pump_conn(&mut world);
+    let (_, origin) = world.get_mut::<Inbox>(ship).unwrap().pop().expect("the ovum queued");
+    assert_eq!(origin, Origin::Ovum { con: clients[0].1.min(clients[1].1), rid: vec![6] });
+    let (entity, _) = *clients.iter().min_by_key(|(_, con)| *con).unwrap();
+    assert_eq!(world.get::<ConnClient>(entity).unwrap().connection.requests_waiting(), 1);
+    world.get_mut::<Conn>(ship).unwrap().on_event_end(&mut heap, &origin, &engine_io::conn::EventEnd::Done);
+    world.run_system_once(conn_write).unwrap();
+    assert_eq!(world.get::<ConnClient>(entity).unwrap().connection.requests_waiting(), 0);
+
+    // The second hangs up: its entity goes.
+    drop(second);
+    pump_conn(&mut world);
+    assert_eq!(conn_clients(&mut world).len(), 1);
+    assert_eq!(world.get::<Conn>(ship).unwrap().open_connections(), 1);
+
+    close_conn(&mut world, ship);
+    assert!(conn_clients(&mut world).is_empty());
+    assert!(!socket.exists());
+}

@@ -5,8 +5,8 @@
 use super::ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, Stdin, Terminal};
 use super::snapshot::SnapshotWriter;
 use super::{
-    conn_serve, io_poll, jet_dispatch, nock_step, persist, route_effects, settle_failures, snapshot,
-    term_resize,
+    conn_serve, conn_write, io_poll, jet_dispatch, nock_step, persist, route_effects, settle_failures,
+    snapshot, term_resize,
 };
 use crate::serf::Serf;
 use bevy_ecs::prelude::*;
@@ -58,6 +58,7 @@ pub fn tick_schedule(threads: usize, order: Order) -> Schedule {
         persist,
         route_effects,
         conn_serve,
+        conn_write,
         snapshot,
     );
     match order {
