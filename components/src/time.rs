@@ -30,6 +30,51 @@ pub fn to_unix_micros(da: u128) -> Option<u64> {
     seconds.checked_mul(1_000_000)?.checked_add(micros)
 }
 
+/// A `@da` as Hoon prints it: `~2026.11.24..16.52.44..74e3` (the time of day and the fraction's
+/// 16-bit groups, trailing zero groups left out, only where they are not zero). Dates before 1970 are
+/// printed as the number, in hex.
+///
+/// ```
+/// use components::time;
+/// assert_eq!(time::render_da(time::from_unix_micros(1_795_539_164_456_600)), "~2026.11.24..16.52.44..74e3");
+/// assert_eq!(time::render_da(time::from_unix_micros(1_795_478_400_000_000)), "~2026.11.24");
+/// ```
+pub fn render_da(da: u128) -> String {
+    let Some(seconds) = ((da >> 64) as u64).checked_sub(UNIX_EPOCH_SECONDS) else {
+        return format!("{da:#x}");
+    };
+    let (days, of_day) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    let mut text = format!("~{year}.{month}.{day}");
+    let fraction = da as u64;
+    if of_day != 0 || fraction != 0 {
+        let (h, m, s) = (of_day / 3600, of_day / 60 % 60, of_day % 60);
+        text.push_str(&format!("..{h:02}.{m:02}.{s:02}"));
+    }
+    if fraction != 0 {
+        let groups: Vec<u64> = (0..4).map(|i| (fraction >> (48 - 16 * i)) & 0xffff).collect();
+        let used = groups.iter().rposition(|&g| g != 0).map_or(0, |i| i + 1);
+        let hex: Vec<String> = groups[..used].iter().map(|g| format!("{g:04x}")).collect();
+        text.push_str(&format!("..{}", hex.join(".")));
+    }
+    text
+}
+
+/// The proleptic Gregorian date of a count of days since 1970-01-01.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    // Eras of 400 years (146,097 days) counted from 0000-03-01, so that the leap day ends a year.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
 /// `@da` of a system time (times before 1970 read as 1970).
 pub fn from_system(time: SystemTime) -> u128 {
     from_unix_micros(time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64))

@@ -2,6 +2,7 @@
 
 mod cache;
 mod cmd;
+mod debug;
 mod progress;
 mod run;
 mod ship;
@@ -151,6 +152,28 @@ enum Command {
     /// Write the jam of the pier's whole kernel state ([%arvo kernel %hashboard cold], Vere's cram
     /// shape) to FILE.
     Cram { pier: PathBuf, file: PathBuf },
+    /// The replay debugger: step through a pier's events (and the ticks of each) without writing the
+    /// pier. A terminal UI on a terminal; with --script (or when stdin or stdout is not a terminal),
+    /// commands one a line and JSON lines out; with --diff, the first event where two piers differ.
+    Debug {
+        pier: PathBuf,
+        /// Commands from FILE (`-`: stdin): info, list, show, next, back, tick, goto, first, last, find,
+        /// break, clear, continue.
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// Find the first event after which this pier's kernel and PIER's differ, and where they differ.
+        #[arg(long, value_name = "OTHER")]
+        diff: Option<PathBuf>,
+        /// Keep a copy of the state every this many events replayed (for stepping back).
+        #[arg(long, default_value_t = 16)]
+        checkpoint_every: u64,
+        /// The most memory those copies may take, in MiB.
+        #[arg(long, default_value_t = 1024)]
+        checkpoint_mib: usize,
+        /// The Nock steps of a tick (as `run --tick-steps`).
+        #[arg(long, default_value_t = run::TICK_STEPS)]
+        tick_steps: u64,
+    },
     /// Pills: the files a ship or `eval` boots from.
     #[command(subcommand)]
     Pill(PillCommand),
@@ -215,6 +238,18 @@ fn main() -> ExitCode {
         }
         Command::Dojo { pier, command, timeout } => cmd::dojo::run(&pier, command, timeout),
         Command::Play { pier } => cmd::pier::play(&pier),
+        Command::Debug { pier, script, diff, checkpoint_every, checkpoint_mib, tick_steps } => {
+            debug::run(debug::Command {
+                pier,
+                diff,
+                script,
+                options: debug::session::Options {
+                    checkpoint_every,
+                    checkpoint_bytes_max: checkpoint_mib << 20,
+                    tick_steps,
+                },
+            })
+        }
         Command::Cram { pier, file } => cmd::pier::cram(&pier, &file),
         Command::Pill(PillCommand::Fetch { name, base_url, dir }) => {
             cmd::pill::fetch(&name, base_url.as_deref(), dir.as_deref())

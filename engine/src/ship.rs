@@ -419,12 +419,16 @@ fn initial_serf(pier: &Pier) -> Result<Serf, String> {
     if pier.meta.life > 0 {
         return Ok(Serf::new());
     }
-    let layout = pier.layout();
+    imported_base(&pier.layout(), pier.log.first())
+}
+
+/// The serf of an imported pier's base (its cram), at the event before the log's first, `first`.
+pub fn imported_base(layout: &Layout, first: u64) -> Result<Serf, String> {
     let bytes = fs::read(&layout.base)
         .map_err(|e| format!("imported pier without its base {}: {e}", layout.base.display()))?;
     let mut heap = Heap::new();
     let kernel = uncram(&mut heap, &bytes, &layout.base)?;
-    Serf::restore(heap, &[kernel], pier.log.first() - 1).ok_or_else(|| "cannot restore the base".into())
+    Serf::restore(heap, &[kernel], first - 1).ok_or_else(|| "cannot restore the base".into())
 }
 
 /// Where the state came from when a pier was opened.
@@ -603,19 +607,29 @@ fn replay_lifecycle(
     if (events.len() as u64) < life {
         return Err(format!("the log holds {} of the {life} boot events", events.len()));
     }
-    let jams: Vec<Vec<u8>> = events.iter().map(|e| e.jam.clone()).collect();
-    let cached = cache.map(|dir| cache::lifecycle_path(dir, &jams));
+    let jams: Vec<Vec<u8>> = events.into_iter().map(|e| e.jam).collect();
+    lifecycle(serf, &jams, verbosity, cache)
+}
+
+/// The lifecycle over a log's boot events (their jams, events 1, 2, ...), through the cache in `cache`
+/// (a directory) when it has their kernel, and saved there when computed.
+pub fn lifecycle(
+    serf: &mut Serf,
+    jams: &[Vec<u8>],
+    verbosity: Verbosity,
+    cache: Option<&Path>,
+) -> Result<(), String> {
+    let life = jams.len() as u64;
+    let cached = cache.map(|dir| cache::lifecycle_path(dir, jams));
     if let Some(hit) = cached.as_deref().and_then(|path| cache::load_lifecycle(path, life)) {
         note(verbosity, || format!("play: the lifecycle's kernel (events 1-{life}) from the cache"));
         *serf = hit.serf;
         return Ok(());
     }
-    let mut formulas = Vec::with_capacity(events.len());
-    for event in &events {
-        let formula = serf
-            .heap
-            .cue(&event.jam)
-            .map_err(|e| format!("event {}: the log's record does not cue: {e}", event.number))?;
+    let mut formulas = Vec::with_capacity(jams.len());
+    for (i, jam) in jams.iter().enumerate() {
+        let formula =
+            serf.heap.cue(jam).map_err(|e| format!("event {}: the log's record does not cue: {e}", i + 1))?;
         formulas.push(formula);
     }
     note(verbosity, || format!("play: lifecycle over events 1-{life}"));

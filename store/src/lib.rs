@@ -8,6 +8,7 @@ pub mod commit;
 pub mod log;
 pub mod meta;
 pub mod pier;
+pub mod reader;
 pub mod record;
 pub mod snapshot;
 
@@ -15,5 +16,6 @@ pub use commit::{CommitConfig, Committer};
 pub use log::{EventLog, LogConfig, LogError, Recovery};
 pub use meta::{Meta, MetaError};
 pub use pier::{Layout, Pier, PierError, PierGuard};
+pub use reader::{PierReader, RecordInfo};
 pub use record::Event;
 pub use snapshot::{SnapshotError, SnapshotInfo};

@@ -95,7 +95,7 @@ fn segment_name(first: u64) -> String {
     format!("{first:016x}.log")
 }
 
-fn parse_segment_name(name: &str) -> Option<u64> {
+pub(crate) fn parse_segment_name(name: &str) -> Option<u64> {
     let hex = name.strip_suffix(".log")?;
     if hex.len() != 16 {
         return None;
@@ -108,17 +108,17 @@ fn sync_dir(dir: &Path) -> Result<(), LogError> {
 }
 
 /// How a segment's scan ended.
-enum ScanEnd {
+pub(crate) enum ScanEnd {
     /// Every byte belongs to a valid record.
     Clean,
     /// A bad or incomplete record at `offset`: `why`.
     Fault { offset: u64, why: String },
 }
 
-struct Scan {
+pub(crate) struct Scan {
     /// Valid records: (number, offset of the record).
-    records: Vec<(u64, u64)>,
-    end: ScanEnd,
+    pub(crate) records: Vec<(u64, u64)>,
+    pub(crate) end: ScanEnd,
 }
 
 /// Checks the record at `offset` in `bytes`; its total size if valid.
@@ -141,7 +141,7 @@ fn check_record(bytes: &[u8], offset: usize) -> Result<(record::Header, usize), 
     Ok((header, size))
 }
 
-fn scan(bytes: &[u8], first: u64) -> Scan {
+pub(crate) fn scan(bytes: &[u8], first: u64) -> Scan {
     let mut records = Vec::new();
     let mut offset = 0usize;
     let mut expected = first;

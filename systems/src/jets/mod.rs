@@ -27,6 +27,7 @@ mod parse;
 mod phonetic;
 mod serial;
 mod slaw;
+pub use slaw::da_from_text;
 mod text;
 mod types;
 pub mod ut;

@@ -273,6 +273,25 @@ fn parse_da(text: &[u8]) -> Parsed {
     }
 }
 
+/// A `@da` as Hoon writes it (`~2026.12.4..20.45.51..1a2b`), as the number it denotes; `None` if the
+/// text is not one, or the date does not fit in 128 bits.
+///
+/// ```
+/// use systems::jets::da_from_text;
+/// let da = da_from_text("~2026.11.24..16.52.44..74e3").unwrap();
+/// assert_eq!(components::time::render_da(da), "~2026.11.24..16.52.44..74e3");
+/// assert_eq!(da_from_text("~2000.1.1..00.00.01").unwrap() - da_from_text("~2000.1.1").unwrap(), 1 << 64);
+/// assert_eq!(da_from_text("yesterday"), None);
+/// ```
+pub fn da_from_text(text: &str) -> Option<u128> {
+    match parse_da(text.as_bytes()) {
+        Parsed::Value(Some(Value::Wide([fraction, low, 0]))) => {
+            Some(u128::from(low) << 64 | u128::from(fraction))
+        }
+        _ => None,
+    }
+}
+
 /// The arm's `date`, as parsed.
 struct Date {
     ad: bool,

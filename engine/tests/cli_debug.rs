@@ -1,0 +1,223 @@
+//! `engine debug` as a user drives it: the batch mode's JSON on a counter ship's pier, `--diff` against a
+//! copy whose log has one event altered, and the terminal UI on a pseudo-terminal. The pier is never
+//! written.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// A counter ship with a few events typed into it: its pier.
+fn counter_with_history(dir: &Path) -> PathBuf {
+    let pier = boot_counter(dir);
+    ok(&run_with_input(&pier, "one\ntwo\nthree\n"), "run");
+    pier
+}
+
+/// Every file of a pier and its bytes, to show nothing was written.
+fn contents(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n != "conn.sock") {
+                found.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn logged_mugs(pier: &Path) -> Vec<(u64, u32)> {
+    let reader = store::PierReader::open(pier).unwrap();
+    reader.records().iter().map(|r| (r.number, r.mug)).collect()
+}
+
+#[test]
+fn the_batch_mode_steps_back_and_forth_and_answers_in_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = counter_with_history(dir.path());
+    let before = contents(&pier);
+    let mugs = logged_mugs(&pier);
+    let last = mugs.last().unwrap().0;
+    let mug_of = |n: u64| format!("{:#x}", mugs.iter().find(|m| m.0 == n).unwrap().1);
+
+    let script = "info\nlist\nfirst\nnext\nshow\ntick\nback\nlast\nback 2\ngoto 3\nfind belt\nbreak tag belt\n\
+                  first\ncontinue\nbogus\n";
+    let mut child = engine_command()
+        .args(["debug", pier.to_str().unwrap(), "--checkpoint-every", "2"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success(), "an unknown command makes the status 1");
+    let answers: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut answers = answers.into_iter();
+    let mut next = || answers.next().expect("an answer");
+
+    let info = next();
+    assert_eq!(info["ship"], "~zod");
+    assert_eq!(info["last"], last);
+    assert_eq!(info["at"], last, "it opens at the newest snapshot, written at the end of the run");
+    assert_eq!(info["mug"], mug_of(last));
+    let life = info["lifecycle"].as_u64().unwrap();
+    assert!(life >= 1);
+    let rows: Vec<Value> = (0..last).map(|_| next()).collect();
+    assert!(rows.iter().take(life as usize).all(|r| r["tag"] == "lifecycle"));
+    assert!(
+        rows.iter().skip(life as usize).all(|r| r["time"].as_str().is_some_and(|t| t.starts_with('~'))),
+        "{rows:#?}"
+    );
+    assert!(rows.iter().any(|r| r["wire"] == "/d/term/1" && r["tag"] == "belt"), "{rows:?}");
+
+    let first = next();
+    assert_eq!(first["at"], life);
+    let stepped = next();
+    assert_eq!(
+        (stepped["at"].as_u64(), stepped["mug"].as_str()),
+        (Some(life + 1), Some(mug_of(life + 1).as_str()))
+    );
+    let shown = next();
+    assert_eq!(shown["event"], life + 1);
+    assert_eq!(shown["matches_log"], true);
+    assert!(shown["ovum"].as_str().unwrap().starts_with('['));
+    let ticked = next();
+    assert_eq!(ticked["event"], life + 2);
+    assert_eq!(ticked["ended"], true, "a counter event ends within one tick");
+    let systems: Vec<&str> =
+        ticked["systems"].as_array().unwrap().iter().map(|s| s["system"].as_str().unwrap()).collect();
+    assert_eq!(systems, ["io_poll", "nock_step", "persist", "route_effects"]);
+    let back = next();
+    assert_eq!(
+        (back["at"].as_u64(), back["mug"].as_str()),
+        (Some(life + 1), Some(mug_of(life + 1).as_str()))
+    );
+    let at_last = next();
+    assert_eq!((at_last["at"].as_u64(), at_last["mug"].as_str()), (Some(last), Some(mug_of(last).as_str())));
+    let back_two = next();
+    assert_eq!(
+        (back_two["at"].as_u64(), back_two["mug"].as_str()),
+        (Some(last - 2), Some(mug_of(last - 2).as_str()))
+    );
+    assert_eq!(next()["at"], 3);
+    let found = next()["event"].as_u64().expect("a %belt event after event 3");
+    assert!(found > 3);
+    assert_eq!(next()["breakpoints"][0], "tag %belt");
+    assert_eq!(next()["at"], life);
+    let stopped = next();
+    assert_eq!(stopped["breakpoint"], "tag %belt");
+    let stopped_at = stopped["at"].as_u64().unwrap();
+    assert_eq!(rows[stopped_at as usize]["tag"], "belt", "it stops before the event that matches");
+    assert!(stopped_at > life);
+    assert!(next()["error"].as_str().unwrap().contains("unknown command"));
+    assert_eq!(contents(&pier), before, "the pier is not written");
+}
+
+/// Rewrites event `number` of the pier's log with `edit` applied to its jam (the record re-checksummed).
+fn alter_event(
+    pier: &Path,
+    number: u64,
+    edit: impl Fn(&mut components::Heap, components::Noun) -> components::Noun,
+) {
+    let segment = pier.join(".engine/log/0000000000000001.log");
+    let reader = store::PierReader::open(pier).unwrap();
+    let mut bytes = Vec::new();
+    for record in reader.records() {
+        let mut event = reader.read(record.number).unwrap();
+        if record.number == number {
+            let mut heap = components::Heap::new();
+            let noun = heap.cue(&event.jam).unwrap();
+            let edited = edit(&mut heap, noun);
+            event.jam = heap.jam(edited);
+        }
+        store::record::encode(&mut bytes, event.number, event.mug, &event.jam);
+    }
+    std::fs::write(segment, bytes).unwrap();
+}
+
+#[test]
+fn diff_finds_the_event_whose_card_was_altered_and_where_the_kernels_differ() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = counter_with_history(dir.path());
+    let copy = dir.path().join("copy");
+    copy_dir(&pier, &copy);
+    let same = engine(&["debug", pier.to_str().unwrap(), "--diff", copy.to_str().unwrap()]);
+    assert!(ok(&same, "diff").contains("no difference"), "{}", String::from_utf8_lossy(&same.stdout));
+
+    // The journal kernel keeps every ovum: altering event 4's card changes the state from there.
+    let journal = boot_pill(dir.path(), "journal", journal_pill(dir.path()));
+    ok(&run_with_input(&journal, "one\ntwo\nthree\n"), "run");
+    let altered = dir.path().join("altered");
+    copy_dir(&journal, &altered);
+    // The snapshots would hold the unaltered states: a copy has only its log.
+    std::fs::remove_dir_all(altered.join(".engine/snap")).unwrap();
+    alter_event(&altered, 4, |heap, job| {
+        let (now, ovum) = heap.cell_parts(job).unwrap();
+        let (wire, _) = heap.cell_parts(ovum).unwrap();
+        let card = heap.parse(&format!("[{} 42]", t("altered"))).unwrap();
+        let ovum = heap.cell(wire, card);
+        heap.cell(now, ovum)
+    });
+    let out = engine(&["debug", journal.to_str().unwrap(), "--diff", altered.to_str().unwrap()]);
+    let text = ok(&out, "diff");
+    assert!(text.contains("the logs are the same through event 3"), "{text}");
+    assert!(text.contains("first difference at event 4:"), "{text}");
+    assert!(text.contains("%altered"), "B's event is shown: {text}");
+    assert!(text.contains("the kernels first differ at axis"), "{text}");
+}
+
+/// The screen a terminal would show for what the process wrote.
+fn screen(output: &[u8], rows: u16, cols: u16) -> String {
+    let mut parser = vt100::Parser::new(rows, cols, 0);
+    parser.process(output);
+    parser.screen().contents()
+}
+
+/// Waits until the screen shows `text` (at most 20 s).
+fn wait_for(output: &std::sync::Mutex<Vec<u8>>, text: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let shown = screen(&output.lock().unwrap(), 40, 160);
+        if shown.contains(text) {
+            return shown;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "the screen never showed {text:?}:\n{shown}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_terminal_ui_steps_back_and_jumps_to_the_last_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = counter_with_history(dir.path());
+    let last = logged_mugs(&pier).last().unwrap().0;
+    let args = [std::ffi::OsStr::new("debug"), pier.as_os_str()];
+    let (mut child, mut keys, output) = on_a_terminal(&args, Some((40, 160)));
+    let shown = wait_for(&output, &format!("at {last}"));
+    assert!(shown.contains("event") && shown.contains("/d/term/1"), "{shown}");
+
+    keys.write_all(b"g2\r").unwrap();
+    wait_for(&output, "jumped to event 2");
+    keys.write_all(b"n").unwrap();
+    let shown = wait_for(&output, "next to event 3");
+    assert!(shown.contains("effects (1):"), "the event's effects are shown: {shown}");
+    keys.write_all(b"p").unwrap();
+    wait_for(&output, "back to event 2");
+    keys.write_all(b"G").unwrap();
+    wait_for(&output, &format!("jumped to event {last}"));
+    keys.write_all(b"q").unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success());
+}

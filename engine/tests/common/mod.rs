@@ -1,0 +1,168 @@
+//! What the command-line tests share: the engine command (with a cache of its own), hand-made kernel
+//! pills and piers booted from them, and a pseudo-terminal to run engine on.
+#![allow(dead_code)] // each test binary uses some of these
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+
+/// The engine command, with a cache of this test process's own (boots cache their pill's lifecycle), so
+/// tests never touch the user's cache.
+pub fn engine_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_engine"));
+    let cache = std::env::temp_dir().join(format!("engine-pier-cache-{}", std::process::id()));
+    command.env("ENGINE_CACHE", cache);
+    command
+}
+
+pub fn engine(args: &[&str]) -> Output {
+    engine_command().args(args).output().expect("engine runs")
+}
+
+pub fn ok(out: &Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what}: status {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// A term or short cord as a decimal atom, for the text notation.
+pub fn t(text: &str) -> String {
+    let mut bytes = [0u8; 16];
+    bytes[..text.len()].copy_from_slice(text.as_bytes());
+    u128::from_le_bytes(bytes).to_string()
+}
+
+/// A pill of a tiny Arvo-shaped kernel written by hand in Nock, whose state changes with every event (so
+/// each logged mug differs): `[%pill %counter [aeon gate ~] ~ ~]`. The kernel core is
+/// `[[load wish peek poke] count]`; its poke gate answers `[effects [battery +(count)]]` with the effect
+/// `[//term/1 [%blit [%put "tick"] [%nel ~] ~]]`, except that it crashes on a card tagged `%boom` or
+/// `%bust`, and on a `%crud` about a `%bust` (so `%boom` is swapped for its `%crud`, `%bust` dropped).
+pub fn counter_pill(dir: &Path) -> PathBuf {
+    kernel_pill(dir, "counter", "[4 0 15]")
+}
+
+/// The counter pill's kernel, but its state is the list of every ovum it took (`[ovum state]`), so that
+/// the heap's layout after a compaction changes with every event.
+pub fn journal_pill(dir: &Path) -> PathBuf {
+    kernel_pill(dir, "journal", "[[0 13] [0 15]]")
+}
+
+/// The counter-shaped pill whose poke makes the next state with `next_state` (a formula of the gate's
+/// subject, where the ovum is at axis 13 and the state at 15).
+pub fn kernel_pill(dir: &Path, name: &str, next_state: &str) -> PathBuf {
+    let tick = format!("[{} {} {} {} 0]", 't' as u32, 'i' as u32, 'c' as u32, 'k' as u32);
+    let effects = format!(
+        "[[[0 {term} {one} 0] {blit} [{put} {tick}] [{nel} 0] 0] 0]",
+        term = t("term"),
+        one = t("1"),
+        blit = t("blit"),
+        put = t("put"),
+        nel = t("nel"),
+    );
+    // The gate's subject: [battery [[now ovum] kernel]]; the card's tag is at axis 54, the kernel's
+    // battery at 14 and its count at 15; in a %crud, the original card's tag is at 446.
+    let normal = format!("[[1 {effects}] [0 14] {next_state}]");
+    let is = |tag: &str, axis: u32| format!("[5 [1 {}] [0 {axis}]]", t(tag));
+    let gate_battery = format!(
+        "[6 {boom} [0 0] [6 {bust} [0 0] [6 {crud} [6 {orig_bust} [0 0] {normal}] {normal}]]]",
+        boom = is("boom", 54),
+        bust = is("bust", 54),
+        crud = is("crud", 54),
+        orig_bust = is("bust", 446),
+    );
+    let poke = format!("[[1 {gate_battery}] [1 0] [0 1]]");
+    let kernel_battery = format!("[[0 0] [0 0] [1 0] {poke}]");
+    let kernel = format!("[{kernel_battery} 0]");
+    let gate = format!("[{gate_battery} 0 {kernel}]");
+    let pill = format!("[{} {} [[0 2] {gate} 0] 0 0]", t("pill"), t("counter"));
+    let mut heap = components::Heap::new();
+    let noun = heap.parse(&pill).unwrap();
+    let path = dir.join(format!("{name}.pill"));
+    std::fs::write(&path, heap.jam(noun)).unwrap();
+    path
+}
+
+pub fn boot_counter(dir: &Path) -> PathBuf {
+    boot_pill(dir, "counter", counter_pill(dir))
+}
+
+pub fn boot_pill(dir: &Path, name: &str, pill: PathBuf) -> PathBuf {
+    let pier = dir.join(name);
+    ok(&engine(&["boot", "--pill", pill.to_str().unwrap(), pier.to_str().unwrap()]), "boot");
+    pier
+}
+
+/// `engine run -x PIER` with `input` on stdin: its stdout.
+pub fn run_with_input(pier: &Path, input: &str) -> Output {
+    let mut child = engine_command()
+        .args(["run", "-x", pier.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// `engine ARGS` on a new pseudo-terminal (of `size` rows and columns, if given): the process, the
+/// terminal's end to type into, and everything the process has written to it so far (read by a thread
+/// until the terminal closes).
+pub fn on_a_terminal(
+    args: &[&OsStr],
+    size: Option<(u16, u16)>,
+) -> (Child, std::fs::File, Arc<std::sync::Mutex<Vec<u8>>>) {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    let window =
+        size.map(|(rows, cols)| libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 });
+    let window_ptr = window.as_ref().map_or(std::ptr::null(), |w| w as *const libc::winsize);
+    // SAFETY: openpty fills two descriptors that are then owned here; the window size outlives the call.
+    let opened =
+        unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), window_ptr) };
+    assert_eq!(opened, 0, "openpty");
+    let master = unsafe { OwnedFd::from_raw_fd(master) };
+    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    let child = engine_command()
+        .args(args)
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(slave);
+    let terminal = std::fs::File::from(master);
+    let output = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut reading = terminal.try_clone().unwrap();
+    let written = Arc::clone(&output);
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut reading, &mut buffer) {
+            if n == 0 {
+                break;
+            }
+            written.lock().unwrap().extend_from_slice(&buffer[..n]);
+        }
+    });
+    (child, terminal, output)
+}
