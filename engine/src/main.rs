@@ -173,6 +173,9 @@ enum Command {
         /// The Nock steps of a tick (as `run --tick-steps`).
         #[arg(long, default_value_t = run::TICK_STEPS)]
         tick_steps: u64,
+        /// Threads for heavy jets' jobs (as `run --threads`; default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Pills: the files a ship or `eval` boots from.
     #[command(subcommand)]
@@ -238,7 +241,7 @@ fn main() -> ExitCode {
         }
         Command::Dojo { pier, command, timeout } => cmd::dojo::run(&pier, command, timeout),
         Command::Play { pier } => cmd::pier::play(&pier),
-        Command::Debug { pier, script, diff, checkpoint_every, checkpoint_mib, tick_steps } => {
+        Command::Debug { pier, script, diff, checkpoint_every, checkpoint_mib, tick_steps, threads } => {
             debug::run(debug::Command {
                 pier,
                 diff,
@@ -247,6 +250,8 @@ fn main() -> ExitCode {
                     checkpoint_every,
                     checkpoint_bytes_max: checkpoint_mib << 20,
                     tick_steps,
+                    threads: threads
+                        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
                 },
             })
         }

@@ -187,13 +187,22 @@ fn screen(output: &[u8], rows: u16, cols: u16) -> String {
 
 /// Waits until the screen shows `text` (at most 20 s).
 fn wait_for(output: &std::sync::Mutex<Vec<u8>>, text: &str) -> String {
+    wait_at_most(output, text, Duration::from_secs(20))
+}
+
+/// Waits until the screen shows `text`, for a computation of many events (at most 10 minutes).
+fn wait_for_long(output: &std::sync::Mutex<Vec<u8>>, text: &str) -> String {
+    wait_at_most(output, text, Duration::from_secs(600))
+}
+
+fn wait_at_most(output: &std::sync::Mutex<Vec<u8>>, text: &str, most: Duration) -> String {
     let started = Instant::now();
     loop {
         let shown = screen(&output.lock().unwrap(), 40, 160);
         if shown.contains(text) {
             return shown;
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "the screen never showed {text:?}:\n{shown}");
+        assert!(started.elapsed() < most, "the screen never showed {text:?}:\n{shown}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -220,4 +229,85 @@ fn the_terminal_ui_steps_back_and_jumps_to_the_last_event() {
     keys.write_all(b"q").unwrap();
     let status = child.wait().unwrap();
     assert!(status.success());
+}
+
+/// The ticks of replaying the whole pier from the first computable event, and the mug after each event,
+/// with `threads` threads for heavy jets' jobs: `(event, tick, steps, ended)` and `(event, mug)`.
+fn replay_ticks(pier: &Path, threads: &str) -> (Vec<(u64, u64, u64, bool)>, Vec<(u64, String)>) {
+    let mut child = engine_command()
+        .args(["debug", pier.to_str().unwrap(), "--threads", threads, "--tick-steps", "100000"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"first\ntick 1000000\nlist\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = ok(&out, "debug");
+    let answers: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let ticks = answers.iter().filter(|a| a.get("tick").is_some()).map(|a| {
+        (
+            a["event"].as_u64().unwrap(),
+            a["tick"].as_u64().unwrap(),
+            a["steps"].as_u64().unwrap(),
+            a["ended"] == true,
+        )
+    });
+    let mugs = answers.iter().filter(|a| a.get("mug").is_some() && a.get("event").is_some()).map(|a| {
+        assert_eq!(a["matches_log"], true, "{a}");
+        (a["event"].as_u64().unwrap(), a["mug"].as_str().unwrap().to_string())
+    });
+    (ticks.collect(), mugs.collect())
+}
+
+#[test]
+fn a_replay_gives_the_same_ticks_and_mugs_on_one_thread_and_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = counter_with_history(dir.path());
+    let (one_ticks, one_mugs) = replay_ticks(&pier, "1");
+    let (two_ticks, two_mugs) = replay_ticks(&pier, "2");
+    assert!(!one_ticks.is_empty() && !one_mugs.is_empty());
+    assert_eq!(one_ticks, two_ticks);
+    assert_eq!(one_mugs, two_mugs);
+}
+
+/// A fake ~zod booted from brass.pill: replayed with one thread and with two, the same ticks (events
+/// sliced at 100,000 steps, heavy jets' jobs answered on the pool or here) and the same mug after every
+/// event; then the terminal UI: find the `%boot` event, compute up to it, its card shown, a step back, a
+/// jump to the last event.
+#[test]
+#[ignore = "long: boots brass.pill (about 4 minutes in release), then replays it twice"]
+fn brass_replays_the_same_on_one_thread_and_two_and_the_terminal_ui_steps_through_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = dir.path().join("zod");
+    let brass = engine_tests::pill_path("brass.pill");
+    ok(
+        &engine(&["boot", "--fake", "zod", "--pill", brass.to_str().unwrap(), pier.to_str().unwrap()]),
+        "boot",
+    );
+    let before = contents(&pier);
+    let (one_ticks, one_mugs) = replay_ticks(&pier, "1");
+    let (two_ticks, two_mugs) = replay_ticks(&pier, "2");
+    assert!(one_mugs.len() > 5);
+    assert_eq!(one_ticks, two_ticks);
+    assert_eq!(one_mugs, two_mugs);
+
+    let last = logged_mugs(&pier).last().unwrap().0;
+    let args = [std::ffi::OsStr::new("debug"), pier.as_os_str()];
+    let (mut child, mut keys, output) = on_a_terminal(&args, Some((40, 160)));
+    wait_for(&output, &format!("at {last}"));
+    keys.write_all(b"/%boot\r").unwrap();
+    let shown = wait_for(&output, "found %boot at event");
+    let at = shown.find("found %boot at event ").unwrap() + "found %boot at event ".len();
+    let boot: u64 = shown[at..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap();
+    keys.write_all(b"\r").unwrap();
+    let shown = wait_for_long(&output, &format!("jumped to event {boot}"));
+    assert!(shown.contains("%boot"), "{shown}");
+    keys.write_all(b"p").unwrap();
+    wait_for_long(&output, &format!("back to event {}", boot - 1));
+    keys.write_all(b"G").unwrap();
+    wait_for_long(&output, &format!("jumped to event {last}"));
+    keys.write_all(b"q").unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(contents(&pier), before, "the pier is not written");
 }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::PierReader;
 use store::snapshot;
-use systems::serf::{InFlight, Serf, Work};
+use systems::serf::{InFlight, Progress, Serf, Work};
 
 /// How a session checkpoints and ticks.
 #[derive(Debug, Clone, Copy)]
@@ -27,11 +27,14 @@ pub struct Options {
     pub checkpoint_bytes_max: usize,
     /// The Nock steps of one tick, as `engine run --tick-steps`.
     pub tick_steps: u64,
+    /// Threads for heavy jets' jobs (as `engine run --threads`): with more than one, each job runs on a
+    /// pool thread, as `jet_dispatch` runs it; with one, here.
+    pub threads: usize,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { checkpoint_every: 16, checkpoint_bytes_max: 1 << 30, tick_steps: 1 << 20 }
+        Options { checkpoint_every: 16, checkpoint_bytes_max: 1 << 30, tick_steps: 1 << 20, threads: 1 }
     }
 }
 
@@ -123,6 +126,8 @@ struct Flight {
     ticks: u64,
     steps_start: u64,
     started: Instant,
+    /// A heavy jet's answer, given back at the next tick.
+    answer: Option<Vec<u8>>,
 }
 
 /// A pier being debugged.
@@ -140,6 +145,8 @@ pub struct Session {
     slogs: Arc<Mutex<Vec<String>>>,
     pub breakpoints: Vec<Breakpoint>,
     options: Options,
+    /// The pool heavy jets' jobs run on (with more than one thread).
+    pool: Option<rayon::ThreadPool>,
 }
 
 impl Session {
@@ -165,6 +172,7 @@ impl Session {
             slogs: Arc::new(Mutex::new(Vec::new())),
             breakpoints: Vec::new(),
             options,
+            pool: job_pool(options.threads)?,
         };
         session.load_snapshots();
         let start = match session.checkpoints.keys().next_back() {
@@ -348,13 +356,15 @@ impl Session {
             .cloned()
     }
 
-    /// The next event after `after` whose wire contains `text` or whose tag is `text`.
+    /// The next event after `after` whose wire contains `text` or whose tag is `text` (`%text`: whose tag
+    /// is `text`).
     pub fn search(&self, text: &str, after: u64) -> Option<u64> {
-        let text = text.trim_start_matches('%');
-        self.rows
-            .iter()
-            .find(|r| r.number > after && (r.wire.contains(text) || r.tag == text))
-            .map(|r| r.number)
+        let (tag_only, text) = match text.strip_prefix('%') {
+            Some(tag) => (true, tag),
+            None => (false, text),
+        };
+        let matches = |r: &Row| r.tag == text || (!tag_only && r.wire.contains(text));
+        self.rows.iter().find(|r| r.number > after && matches(r)).map(|r| r.number)
     }
 
     /// The first event stamped at or after `da`.
@@ -377,12 +387,32 @@ impl Session {
         }
         let flight = self.flight.as_mut().expect("an event in flight");
         flight.ticks += 1;
+        if let Some(answer) = flight.answer.take() {
+            self.serf.give_job(&mut flight.event, &answer);
+        }
         let before = self.serf.runner.steps;
-        let work = self.serf.advance(&mut flight.event, self.options.tick_steps);
+        let progress = self.serf.advance_pooled(&mut flight.event, self.options.tick_steps);
         let steps = self.serf.runner.steps - before;
         let (number, tick, steps_in_event) =
             (flight.number, flight.ticks, self.serf.runner.steps - flight.steps_start);
         systems.push(("nock_step", format!("event {number}: {steps} steps ({steps_in_event} so far)")));
+        let work = match progress {
+            Progress::Ended(work) => Some(work),
+            Progress::Paused => None,
+            Progress::Job(job) => {
+                let answer = match &self.pool {
+                    Some(pool) => pool.install(|| job.answer()),
+                    None => job.answer(),
+                };
+                let place = if self.pool.is_some() { "on the pool" } else { "here" };
+                systems.push((
+                    "jet_dispatch",
+                    format!("a heavy jet's job of {} bytes ran {place}", job.input.len()),
+                ));
+                flight.answer = Some(answer);
+                None
+            }
+        };
         let ended = work.is_some();
         if let Some(work) = work {
             let flight = self.flight.take().expect("an event in flight");
@@ -410,8 +440,15 @@ impl Session {
         self.slogs.lock().expect("slogs").clear();
         let steps_start = self.serf.runner.steps;
         let event = self.serf.begin(now, ovum);
-        self.flight =
-            Some(Flight { number, event, now: now_da, ticks: 0, steps_start, started: Instant::now() });
+        self.flight = Some(Flight {
+            number,
+            event,
+            now: now_da,
+            ticks: 0,
+            steps_start,
+            started: Instant::now(),
+            answer: None,
+        });
         Ok(true)
     }
 
@@ -523,6 +560,16 @@ impl Session {
         self.flight = None;
         Ok(())
     }
+}
+
+/// A pool of `threads` threads for heavy jets' jobs; none for one thread.
+fn job_pool(threads: usize) -> Result<Option<rayon::ThreadPool>, String> {
+    if threads <= 1 {
+        return Ok(None);
+    }
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(threads).thread_name(|i| format!("jets-{i}")).build();
+    pool.map(Some).map_err(|e| format!("debug: cannot start {threads} threads: {e}"))
 }
 
 /// Reads every event's header and, after the lifecycle, its ovum: time, wire, vane, tag.

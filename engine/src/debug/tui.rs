@@ -170,12 +170,15 @@ fn answer_prompt(session: &mut Session, view: &mut View, kind: char, text: &str)
 }
 
 fn find(session: &mut Session, view: &mut View) {
-    match session.search(&view.last_search, view.selected) {
+    let after = session.search(&view.last_search, view.selected);
+    let wrapped = after.is_none();
+    match after.or_else(|| session.search(&view.last_search, 0)) {
         Some(found) => {
             view.selected = found;
-            view.message = format!("found {} at event {found}", view.last_search);
+            let from_top = if wrapped { " (from the top)" } else { "" };
+            view.message = format!("found {} at event {found}{from_top}", view.last_search);
         }
-        None => view.message = format!("no event after {} matches {}", view.selected, view.last_search),
+        None => view.message = format!("no event matches {}", view.last_search),
     }
 }
 
