@@ -231,9 +231,12 @@ fn the_terminal_ui_steps_back_and_jumps_to_the_last_event() {
     assert!(status.success());
 }
 
+/// A tick as the batch mode reports it: event, tick, steps, whether the event ended.
+type Tick = (u64, u64, u64, bool);
+
 /// The ticks of replaying the whole pier from the first computable event, and the mug after each event,
 /// with `threads` threads for heavy jets' jobs: `(event, tick, steps, ended)` and `(event, mug)`.
-fn replay_ticks(pier: &Path, threads: &str) -> (Vec<(u64, u64, u64, bool)>, Vec<(u64, String)>) {
+fn replay_ticks(pier: &Path, threads: &str) -> (Vec<Tick>, Vec<(u64, String)>) {
     let mut child = engine_command()
         .args(["debug", pier.to_str().unwrap(), "--threads", threads, "--tick-steps", "100000"])
         .stdin(Stdio::piped())
