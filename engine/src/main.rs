@@ -164,9 +164,12 @@ enum Command {
         /// Find the first event after which this pier's kernel and PIER's differ, and where they differ.
         #[arg(long, value_name = "OTHER")]
         diff: Option<PathBuf>,
-        /// Keep a copy of the state every this many events replayed (for stepping back).
+        /// Keep a copy of the state every this many events replayed (for stepping back), and after
+        /// every --checkpoint-after seconds of computing.
         #[arg(long, default_value_t = 16)]
         checkpoint_every: u64,
+        #[arg(long, default_value_t = 2.0)]
+        checkpoint_after: f64,
         /// The most memory those copies may take, in MiB.
         #[arg(long, default_value_t = 1024)]
         checkpoint_mib: usize,
@@ -241,20 +244,28 @@ fn main() -> ExitCode {
         }
         Command::Dojo { pier, command, timeout } => cmd::dojo::run(&pier, command, timeout),
         Command::Play { pier } => cmd::pier::play(&pier),
-        Command::Debug { pier, script, diff, checkpoint_every, checkpoint_mib, tick_steps, threads } => {
-            debug::run(debug::Command {
-                pier,
-                diff,
-                script,
-                options: debug::session::Options {
-                    checkpoint_every,
-                    checkpoint_bytes_max: checkpoint_mib << 20,
-                    tick_steps,
-                    threads: threads
-                        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-                },
-            })
-        }
+        Command::Debug {
+            pier,
+            script,
+            diff,
+            checkpoint_every,
+            checkpoint_after,
+            checkpoint_mib,
+            tick_steps,
+            threads,
+        } => debug::run(debug::Command {
+            pier,
+            diff,
+            script,
+            options: debug::session::Options {
+                checkpoint_every,
+                checkpoint_after: std::time::Duration::from_secs_f64(checkpoint_after.clamp(0.0, 1e6)),
+                checkpoint_bytes_max: checkpoint_mib << 20,
+                tick_steps,
+                threads: threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            },
+        }),
         Command::Cram { pier, file } => cmd::pier::cram(&pier, &file),
         Command::Pill(PillCommand::Fetch { name, base_url, dir }) => {
             cmd::pill::fetch(&name, base_url.as_deref(), dir.as_deref())

@@ -306,6 +306,7 @@ fn brass_replays_the_same_on_one_thread_and_two_and_the_terminal_ui_steps_throug
     keys.write_all(b"\r").unwrap();
     let shown = wait_for_long(&output, &format!("jumped to event {boot}"));
     assert!(shown.contains("%boot"), "{shown}");
+    assert!(shown.contains("jets ("), "the jets it called are listed: {shown}");
     keys.write_all(b"p").unwrap();
     wait_for_long(&output, &format!("back to event {}", boot - 1));
     keys.write_all(b"G").unwrap();

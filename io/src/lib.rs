@@ -8,6 +8,7 @@
 //! [`conn::ConnServer`] and each client's [`conn::Connection`]).
 //! ames, http, cttp and unix follow.
 
+pub mod ames;
 pub mod behn;
 pub mod conn;
 mod dispatch;

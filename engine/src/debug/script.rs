@@ -241,6 +241,13 @@ pub fn detail_json(row: &Row, computed: Option<&Computed>) -> Value {
         value["effects_count"] = json!(computed.effects_count);
         value["slogs"] = json!(computed.slogs);
         value["goof"] = json!(computed.goof);
+        value["jet_calls"] = json!(computed.jet_calls);
+        let jets: Vec<Value> = computed
+            .jets
+            .iter()
+            .map(|(label, calls, micros)| json!({"jet": label, "calls": calls, "micros": micros}))
+            .collect();
+        value["jets"] = json!(jets);
     }
     value
 }

@@ -20,8 +20,10 @@ use systems::serf::{InFlight, Progress, Serf, Work};
 /// How a session checkpoints and ticks.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
-    /// A checkpoint every this many events replayed.
+    /// A checkpoint every this many events replayed, and after any event that ends this much computing
+    /// since the last checkpoint (so that stepping back over a slow stretch is quick).
     pub checkpoint_every: u64,
+    pub checkpoint_after: Duration,
     /// The most bytes of heap all in-memory checkpoints together may hold (the snapshots' and the
     /// lifecycle's are kept whatever their size).
     pub checkpoint_bytes_max: usize,
@@ -34,7 +36,13 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { checkpoint_every: 16, checkpoint_bytes_max: 1 << 30, tick_steps: 1 << 20, threads: 1 }
+        Options {
+            checkpoint_every: 16,
+            checkpoint_after: Duration::from_secs(2),
+            checkpoint_bytes_max: 1 << 30,
+            tick_steps: 1 << 20,
+            threads: 1,
+        }
     }
 }
 
@@ -44,6 +52,8 @@ const SHOWN_CHARS_MAX: usize = 600;
 const EFFECTS_SHOWN_MAX: usize = 64;
 /// The most slog lines of one event kept.
 const SLOGS_KEPT_MAX: usize = 256;
+/// The most jets listed for one event (those called most).
+const JETS_LISTED_MAX: usize = 24;
 
 /// An event of the log, as read (no computation needed).
 #[derive(Debug, Clone)]
@@ -82,6 +92,10 @@ pub struct Computed {
     pub slogs: Vec<String>,
     /// Its crash, if it did not compute as logged.
     pub goof: Vec<String>,
+    /// The jets it called most: label, calls, and the time their drivers took (microseconds).
+    pub jets: Vec<(String, u64, u64)>,
+    /// Jet calls in all.
+    pub jet_calls: u64,
 }
 
 /// What one tick did.
@@ -147,6 +161,8 @@ pub struct Session {
     options: Options,
     /// The pool heavy jets' jobs run on (with more than one thread).
     pool: Option<rayon::ThreadPool>,
+    /// Time spent computing events since the kernel was last checkpointed or restored.
+    computing_since_checkpoint: Duration,
 }
 
 impl Session {
@@ -173,6 +189,7 @@ impl Session {
             breakpoints: Vec::new(),
             options,
             pool: job_pool(options.threads)?,
+            computing_since_checkpoint: Duration::ZERO,
         };
         session.load_snapshots();
         let start = match session.checkpoints.keys().next_back() {
@@ -439,6 +456,7 @@ impl Session {
         let now_da = self.serf.heap.atom(now).map_or(0, |a| u128_of(&a.to_bytes()));
         self.slogs.lock().expect("slogs").clear();
         let steps_start = self.serf.runner.steps;
+        self.serf.runner.hints.jet_calls = Some(Default::default());
         let event = self.serf.begin(now, ovum);
         self.flight = Some(Flight {
             number,
@@ -463,6 +481,7 @@ impl Session {
             slogs: std::mem::take(&mut *self.slogs.lock().expect("slogs")),
             ..Computed::default()
         };
+        self.count_jets(&mut computed);
         match work {
             Work::Done { mug, effects, .. } => {
                 computed.mug = mug;
@@ -487,14 +506,29 @@ impl Session {
         }
         self.computed.insert(flight.number, computed.clone());
         self.serf.tidy();
-        if self.serf.event.is_multiple_of(self.options.checkpoint_every.max(1))
-            && !self.checkpoints.contains_key(&self.serf.event)
-        {
+        self.computing_since_checkpoint += Duration::from_micros(computed.micros);
+        let due = self.serf.event.is_multiple_of(self.options.checkpoint_every.max(1))
+            || self.computing_since_checkpoint >= self.options.checkpoint_after;
+        if due && !self.checkpoints.contains_key(&self.serf.event) {
             let mut serf = std::mem::take(&mut self.serf);
             self.keep_checkpoint(&mut serf, false);
             self.serf = serf;
         }
         Ok(computed)
+    }
+
+    /// The jets the event called, most called first.
+    fn count_jets(&mut self, computed: &mut Computed) {
+        let hints = &mut self.serf.runner.hints;
+        let Some(calls) = hints.jet_calls.take() else { return };
+        let mut jets: Vec<(String, u64, u64)> = calls
+            .into_iter()
+            .map(|(id, (count, nanos))| (hints.dashboard.label(id as usize).to_string(), count, nanos / 1000))
+            .collect();
+        computed.jet_calls = jets.iter().map(|j| j.1).sum();
+        jets.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        jets.truncate(JETS_LISTED_MAX);
+        computed.jets = jets;
     }
 
     /// Prints an event's effects and sets behn's timer from its `%doze`.
@@ -526,6 +560,7 @@ impl Session {
         let heap = serf.heap.clone();
         let bytes = heap.words_used() * 8;
         self.checkpoints.insert(serf.event, Checkpoint { heap, roots, bytes, pinned });
+        self.computing_since_checkpoint = Duration::ZERO;
         while self.unpinned_bytes() > self.options.checkpoint_bytes_max {
             let events: Vec<u64> = self.checkpoints.keys().copied().collect();
             let crowded = events
@@ -550,6 +585,7 @@ impl Session {
         let serf = Serf::restore(checkpoint.heap.clone(), &checkpoint.roots, event)
             .ok_or(format!("the checkpoint at event {event} does not restore"))?;
         self.serf = serf;
+        self.computing_since_checkpoint = Duration::ZERO;
         let slogs = Arc::clone(&self.slogs);
         self.serf.runner.hints.log = Some(Arc::new(move |line: &str| {
             let mut kept = slogs.lock().expect("slogs");

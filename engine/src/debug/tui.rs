@@ -335,6 +335,19 @@ fn detail_lines(computed: &Computed, lines: &mut Vec<Line<'static>>) {
     )));
     lines.push(Line::from(format!("effects ({}):", computed.effects_count)));
     lines.extend(computed.effects.iter().map(|e| Line::from(format!("  {e}"))));
+    if !computed.jets.is_empty() {
+        lines.push(Line::from(format!(
+            "jets ({} calls; most called, with their drivers' time):",
+            computed.jet_calls
+        )));
+        let listed: Vec<String> = computed
+            .jets
+            .iter()
+            .take(8)
+            .map(|(label, calls, micros)| format!("{label} ×{calls} {micros}µs"))
+            .collect();
+        lines.push(Line::from(format!("  {}", listed.join(", "))));
+    }
     if !computed.slogs.is_empty() {
         lines.push(Line::from("slogs:"));
         lines.extend(computed.slogs.iter().map(|s| Line::from(format!("  {s}"))));

@@ -50,6 +50,10 @@ pub struct ConsoleHints {
     pub log: Option<LogSink>,
     /// A heavy jet's job, between [`Hints::jet`] and [`Hints::take_job`].
     job: Option<crate::interp::Job>,
+    /// Jet calls counted by the core's location, with the nanoseconds its driver took (a gate-calling
+    /// jet's time is not counted: its work is the machine's): counted while `Some` (the replay debugger
+    /// turns it on for each event).
+    pub jet_calls: Option<U64Map<(u64, u64)>>,
 }
 
 impl ConsoleHints {
@@ -130,6 +134,9 @@ fn tank_text(heap: &Heap, tank: Noun) -> String {
 impl Hints for ConsoleHints {
     fn jet(&mut self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
         let Some((binding, id)) = self.dashboard.find(heap, core, axis) else { return JetCall::Nock };
+        if let Some(calls) = self.jet_calls.as_mut() {
+            calls.entry(id as u64).or_default().0 += 1;
+        }
         match binding {
             Binding::Mink => crate::jets::dashboard::mink_call(heap, core),
             Binding::Memo(arm) => {
@@ -146,7 +153,12 @@ impl Hints for ConsoleHints {
                 None => JetCall::Nock,
             },
             Binding::Driver(jet) => {
-                let outcome = match jet(heap, core) {
+                let started = self.jet_calls.is_some().then(std::time::Instant::now);
+                let outcome = jet(heap, core);
+                if let (Some(calls), Some(started)) = (self.jet_calls.as_mut(), started) {
+                    calls.entry(id as u64).or_default().1 += started.elapsed().as_nanos() as u64;
+                }
+                let outcome = match outcome {
                     // Checked jets answer at once, to be compared.
                     JetOutcome::Offload(job) if self.check_jets => {
                         JetOutcome::Product(heap.atom_from_bytes(&job.answer()))
