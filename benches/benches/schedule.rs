@@ -69,6 +69,8 @@ fn options(threads: usize) -> RunOptions {
         snapshot_every: Duration::from_secs(3600),
         tick_steps: 1_000_000,
         conn: false,
+        ames: false,
+        ames_port: None,
         tty: false,
         threads,
     }
@@ -99,6 +101,7 @@ fn fleet(ships: usize, threads: usize, events: usize, dir: &std::path::Path) -> 
                 log,
                 inbox,
                 conn: None,
+                ames: None,
                 terminal: Terminal::default(),
             };
             spawn_ship(&mut world, parts).unwrap()

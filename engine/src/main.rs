@@ -123,6 +123,13 @@ enum Command {
         /// Do not serve the control socket (<pier>/.urb/conn.sock).
         #[arg(long)]
         no_conn: bool,
+        /// No networking: do not open ames's UDP socket.
+        #[arg(long)]
+        no_ames: bool,
+        /// ames's UDP port (Vere's -p). Default: a galaxy's own (31337+n for a fake ship, 13337+n for a
+        /// real one), else any free port. A fake ship listens on 127.0.0.1 only.
+        #[arg(long, short = 'p')]
+        ames_port: Option<u16>,
         /// Threads for the tick's systems, which step ships with work in parallel (default: one per
         /// core; 1: everything on one thread, with bevy's single-threaded executor).
         #[arg(long)]
@@ -225,6 +232,8 @@ fn main() -> ExitCode {
             tick_steps,
             inject,
             no_conn,
+            no_ames,
+            ames_port,
             threads,
             virtual_time,
             seed,
@@ -235,6 +244,8 @@ fn main() -> ExitCode {
                 snapshot_every,
                 tick_steps,
                 conn: !no_conn,
+                ames: !no_ames,
+                ames_port,
                 tty: !no_tty,
                 threads,
                 virtual_time,

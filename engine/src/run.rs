@@ -29,8 +29,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use store::{EventLog, Layout, PierGuard};
 use systems::app::{
-    Conn, Kernel, LogWriter, Order, ShipParts, Signals, SnapshotWriter, Stdin, Terminal, close_conn,
-    finish_ship, insert_resources, spawn_ship, tick_schedule,
+    Conn, Kernel, LogWriter, Order, ShipParts, Signals, SnapshotWriter, Stdin, Terminal, close_ames,
+    close_conn, finish_ship, insert_resources, spawn_ship, tick_schedule,
 };
 use systems::serf::Serf;
 
@@ -125,6 +125,11 @@ fn first_inbox(
     }
     let started_noun = ship::atom_u128(&mut serf.heap, started);
     let sev = serf.heap.mug(started_noun) as u64;
+    if options.ames {
+        let sev_knot = engine_io::conn::sev_knot(&mut serf.heap, sev);
+        let born = engine_io::ames::born(&mut serf.heap, &sev_knot);
+        inbox.push(&serf.heap, born);
+    }
     let born = engine_io::behn::born(&mut serf.heap, sev);
     inbox.push(&serf.heap, born);
     let mut conn = None;
@@ -273,7 +278,8 @@ pub fn run(
             log_above_prompt(&mut serf, ansi, prefix.as_deref().unwrap_or(""));
         }
         let terminal = Terminal { ansi: tty.ansi.clone(), prefix };
-        parts.push(ShipParts { serf, root: guard.root.clone(), who, log, inbox, conn, terminal });
+        let ames = options.ames.then_some((guard.meta.fake, options.ames_port));
+        parts.push(ShipParts { serf, root: guard.root.clone(), who, log, inbox, conn, ames, terminal });
         guards.push(guard);
     }
     let (mut world, ships) = build_world(options, clock, signals, tty.raw.is_some(), parts)?;
@@ -302,6 +308,7 @@ pub fn run(
 fn stop(world: &mut World, ship: Entity, root: &Path) -> Result<(), String> {
     let stop_result = finish_ship(world, ship);
     close_conn(world, ship);
+    close_ames(world, ship);
     let mut entity = world.entity_mut(ship);
     let mut kernel = entity.take::<Kernel>().expect("the ship's kernel");
     let writer = entity.take::<LogWriter>().expect("the ship's log writer");

@@ -5,7 +5,8 @@
 //! each came from ([`Inbox`], [`Origin`]), the effects of computed events waiting for the log
 //! ([`AwaitingCommit`]) and those released to the drivers ([`Outbox`]), behn's timer ([`BehnTimer`]),
 //! what the terminal printed for conn's `%dojo` ([`DojoCapture`]) and when its last snapshot was written
-//! ([`SnapshotClock`]). The process's resources: its options ([`RunOptions`]) and whether to stop
+//! ([`SnapshotClock`]), the datagrams ames is to send ([`AmesOutbox`]); each peer of its ames is an entity
+//! with an [`AmesFlow`]. The process's resources: its options ([`RunOptions`]) and whether to stop
 //! ([`RunState`]).
 //!
 //! ```
@@ -24,6 +25,7 @@
 
 mod clock;
 mod effects;
+mod flow;
 mod inbox;
 mod options;
 mod terminal;
@@ -31,6 +33,7 @@ mod timer;
 
 pub use clock::{Clock, seeded_entropy};
 pub use effects::{AwaitingCommit, FailedRequests, Outbox, ShipFailure};
+pub use flow::{AMES_OUT_MAX, AmesFlow, AmesOutbox};
 pub use inbox::{INBOX_BYTES_MAX, INBOX_OVA_MAX, Inbox, Origin};
 pub use options::{Focus, RunOptions, RunState, ShipPier, SnapshotClock, TICK_STEPS};
 pub use terminal::{Capture, DojoCapture};

@@ -20,6 +20,9 @@ pub struct RunOptions {
     pub tick_steps: u64,
     /// Serve the control socket (`<pier>/.urb/conn.sock`).
     pub conn: bool,
+    /// Run ames (UDP networking), on this port if given (else a galaxy's, else any).
+    pub ames: bool,
+    pub ames_port: Option<u16>,
     /// Use the terminal in raw mode when stdin and stdout are terminals (`-t` turns it off).
     pub tty: bool,
     /// Threads that run the tick's systems and step the ships (1: everything on the main thread, with the

@@ -34,6 +34,8 @@ pub struct RunFlags {
     pub snapshot_every: f64,
     pub tick_steps: u64,
     pub conn: bool,
+    pub ames: bool,
+    pub ames_port: Option<u16>,
     pub tty: bool,
     /// `--threads`: none means one per core.
     pub threads: Option<usize>,
@@ -43,8 +45,19 @@ pub struct RunFlags {
 }
 
 pub fn run(roots: &[PathBuf], flags: RunFlags, inject: &[PathBuf]) -> Result<(), String> {
-    let RunFlags { exit_on_eof, verbose, snapshot_every, tick_steps, conn, tty, threads, virtual_time, seed } =
-        flags;
+    let RunFlags {
+        exit_on_eof,
+        verbose,
+        snapshot_every,
+        tick_steps,
+        conn,
+        ames,
+        ames_port,
+        tty,
+        threads,
+        virtual_time,
+        seed,
+    } = flags;
     if !snapshot_every.is_finite() || snapshot_every < 0.0 {
         return Err(format!("--snapshot-every {snapshot_every}: give a number of seconds"));
     }
@@ -62,6 +75,8 @@ pub fn run(roots: &[PathBuf], flags: RunFlags, inject: &[PathBuf]) -> Result<(),
         snapshot_every: Duration::from_secs_f64(snapshot_every),
         tick_steps,
         conn,
+        ames,
+        ames_port,
         tty,
         threads,
     };

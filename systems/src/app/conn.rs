@@ -4,17 +4,18 @@
 //! connection) through [`conn_completions`]; the ship's systems only queue their replies in the ship's
 //! [`Conn`], and [`conn_write`] hands them to the connections, which write them.
 
+use super::ames::{AmesPort, ames_completion};
 use super::poll::PollShip;
 use super::ship::{Conn, ConnClient, Io};
 use bevy_ecs::prelude::*;
 use components::Heap;
-use components::app::{Inbox, ShipPier};
+use components::app::{AmesFlow, Inbox, ShipPier};
 use engine_io::Completion;
 use engine_io::conn::{ConnAction, ConnActions, EventEnd, PeelFacts};
 use std::time::Duration;
 
-/// Waits at most `wait` for the reactor; each completion goes to the listening socket or the connection
-/// it is for, and the ova a connection's requests ask for to its ship's inbox. A new client becomes an
+/// Waits at most `wait` for the reactor; each completion goes to the socket it is for (an ames port, a
+/// conn connection, or a ship's listening socket), and the ova a connection's requests ask for to its ship's inbox. A new client becomes an
 /// entity, spawned through `commands` (its first completion comes at a later poll, once the commands are
 /// applied).
 pub(super) fn conn_completions(
@@ -22,10 +23,13 @@ pub(super) fn conn_completions(
     commands: &mut Commands,
     ships: &mut Query<PollShip>,
     clients: &mut Query<&mut ConnClient>,
+    (ports, flows, now): (&mut Query<&mut AmesPort>, &mut Query<&mut AmesFlow>, u128),
     wait: Duration,
 ) {
     for (key, completion) in io.0.poll(wait) {
-        if let Ok(mut client) = clients.get_mut(key) {
+        if let Ok(mut port) = ports.get_mut(key) {
+            ames_completion(io, commands, key, &mut port, flows, completion, now);
+        } else if let Ok(mut client) = clients.get_mut(key) {
             let Ok((_, pier, _, mut inbox, _, _, _, _, Some(mut conn))) = ships.get_mut(client.ship) else {
                 continue;
             };

@@ -1,11 +1,12 @@
 //! `io_poll` (the first system of a tick) and `term_resize`: what comes from outside becomes ova in the
 //! ships' inboxes.
 
+use super::ames::{AmesPort, feed_hears};
 use super::conn::conn_completions;
 use super::ship::{Computing, Conn, ConnClient, Io, Kernel, Signals, Stdin, Terminal, busy};
 use bevy_ecs::prelude::*;
 use components::app::{
-    AwaitingCommit, BehnTimer, Clock, Focus, Inbox, Outbox, RunOptions, RunState, ShipPier,
+    AmesFlow, AwaitingCommit, BehnTimer, Clock, Focus, Inbox, Outbox, RunOptions, RunState, ShipPier,
 };
 use components::{Heap, time};
 use engine_io::term::{self, Key};
@@ -46,6 +47,8 @@ pub fn io_poll(
     mut commands: Commands,
     mut ships: Query<PollShip>,
     mut clients: Query<&mut ConnClient>,
+    mut ports: Query<&mut AmesPort>,
+    mut flows: Query<&mut AmesFlow>,
 ) {
     if signals.terminate.load(Ordering::Relaxed) {
         state.stop = true;
@@ -61,6 +64,7 @@ pub fn io_poll(
         state.stop = true;
         return;
     }
+    let any_busy = any_busy || ports.iter().any(|port| !port.hears.is_empty());
     let wait = match (any_busy, next_wake) {
         (true, _) => Duration::ZERO,
         // Every ship idle: a virtual clock jumps to the next due timer, which fires next tick.
@@ -71,7 +75,13 @@ pub fn io_poll(
         (false, Some(at)) => time::until(now, at).min(POLL),
         (false, None) => POLL,
     };
-    conn_completions(&mut io, &mut commands, &mut ships, &mut clients, wait);
+    let ames = (&mut ports, &mut flows, now);
+    conn_completions(&mut io, &mut commands, &mut ships, &mut clients, ames, wait);
+    for mut port in &mut ports {
+        if let Ok((_, _, _, mut inbox, ..)) = ships.get_mut(port.ship) {
+            feed_hears(&mut port, &mut inbox);
+        }
+    }
     if stdin.open {
         let mut first = Focus { ships: ships.iter().take(1).map(|(ship, ..)| ship).collect(), at: 0 };
         let focus = match focus.as_deref_mut() {

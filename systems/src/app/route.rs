@@ -4,9 +4,10 @@
 use super::ship::{Conn, Kernel, LogWriter, Terminal};
 use bevy_ecs::prelude::*;
 use components::app::{
-    AwaitingCommit, BehnTimer, Capture, Clock, DojoCapture, Focus, Outbox, RunState, ShipPier,
+    AmesOutbox, AwaitingCommit, BehnTimer, Capture, Clock, DojoCapture, Focus, Outbox, RunState, ShipPier,
 };
 use components::{Heap, Noun, time};
+use engine_io::ames::{AmesEffect, Lane};
 use engine_io::behn::TimerAction;
 use engine_io::conn::EventEnd;
 use engine_io::term::{self, Blit, TermEffect};
@@ -38,6 +39,7 @@ pub type RouteShip<'a> = (
     &'a Terminal,
     &'a mut DojoCapture,
     Option<&'a mut Conn>,
+    Option<&'a mut AmesOutbox>,
 );
 
 /// Sends each released effect to its driver (behn's timer, conn, or the terminal); then tells conn that
@@ -51,7 +53,8 @@ pub fn route_effects(
     let focused = focus.and_then(|f| f.current());
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for (me, pier, mut kernel, mut outbox, mut behn, terminal, mut capture, mut conn) in &mut ships {
+    for (me, pier, mut kernel, mut outbox, mut behn, terminal, mut capture, mut conn, mut ames) in &mut ships
+    {
         while let Some((effects, origin)) = outbox.0.pop_front() {
             let heap = &kernel.0.heap;
             let mut list = effects;
@@ -66,6 +69,10 @@ pub fn route_effects(
                 if let Some(conn) = conn.as_deref_mut()
                     && conn.on_effect(heap, wire, card)
                 {
+                    continue;
+                }
+                if let Some(claimed) = engine_io::ames::claims(heap, wire, card) {
+                    send_datagram(ames.as_deref_mut(), claimed);
                     continue;
                 }
                 if engine_io::behn::claims(heap, wire) {
@@ -85,6 +92,28 @@ pub fn route_effects(
                 conn.on_event_end(&mut kernel.0.heap, &origin, &EventEnd::Done);
             }
         }
+    }
+}
+
+/// An ames effect: a `%send`'s datagram queued for its lane's address (dropped where there is no
+/// socket, or no address: a real galaxy's needs DNS, which is not done yet).
+fn send_datagram(ames: Option<&mut AmesOutbox>, claimed: Result<AmesEffect, String>) {
+    let Some(ames) = ames else { return };
+    match claimed {
+        Ok(AmesEffect::Send(lane, datagram)) => {
+            let to = match (ames.local_only, lane) {
+                (true, lane) => lane.fake_destination(),
+                (false, Lane::Address(address)) if address.port() != 0 => {
+                    Some(std::net::SocketAddr::V4(address))
+                }
+                (false, _) => None,
+            };
+            if let Some(to) = to {
+                ames.push(to, datagram);
+            }
+        }
+        Ok(AmesEffect::Turf(_) | AmesEffect::Ignored) => {}
+        Err(e) => eprintln!("{e}"),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Stopping a ship: its event in flight finished, everything it computed committed and its effects routed.
 
+use super::ames::ames_send;
 use super::conn::conn_write;
 use super::route::{persist, route_effects};
 use super::ship::{Computing, JetJob, Kernel, LogWriter};
@@ -40,7 +41,7 @@ pub fn finish_ship(world: &mut World, ship: Entity) -> Result<(), String> {
     }
     let mut tail = Schedule::default();
     tail.set_executor(SingleThreadedExecutor::new());
-    tail.add_systems((persist, route_effects, conn_write).chain());
+    tail.add_systems((persist, route_effects, conn_write, ames_send).chain());
     tail.run(world);
     Ok(())
 }

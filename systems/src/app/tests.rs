@@ -21,6 +21,8 @@ fn options() -> RunOptions {
         snapshot_every: Duration::from_secs(3600),
         tick_steps: 1000,
         conn: false,
+        ames: false,
+        ames_port: None,
         tty: false,
         threads: 1,
     }

@@ -2,18 +2,19 @@
 //! component the tick's systems look for, and the schedule of one tick. `engine run` builds its world with
 //! these; so do the benchmarks of schedules.
 
+use super::ames::AmesPort;
 use super::ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, Stdin, Terminal};
 use super::snapshot::SnapshotWriter;
 use super::{
-    conn_serve, conn_write, io_poll, jet_dispatch, nock_step, persist, route_effects, settle_failures,
-    snapshot, term_resize,
+    ames_send, conn_serve, conn_write, io_poll, jet_dispatch, nock_step, persist, route_effects,
+    settle_failures, snapshot, term_resize,
 };
 use crate::serf::Serf;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, MultiThreadedExecutor, ScheduleBuildSettings, SingleThreadedExecutor};
 use components::app::{
-    AwaitingCommit, BehnTimer, Clock, DojoCapture, FailedRequests, Inbox, Outbox, RunOptions, RunState,
-    ShipFailure, ShipPier, SnapshotClock,
+    AmesOutbox, AwaitingCommit, BehnTimer, Clock, DojoCapture, FailedRequests, Inbox, Outbox, RunOptions,
+    RunState, ShipFailure, ShipPier, SnapshotClock,
 };
 use std::path::PathBuf;
 use std::time::Instant;
@@ -59,6 +60,7 @@ pub fn tick_schedule(threads: usize, order: Order) -> Schedule {
         route_effects,
         conn_serve,
         conn_write,
+        ames_send,
         snapshot,
     );
     match order {
@@ -98,6 +100,8 @@ pub struct ShipParts {
     /// The ova it starts with.
     pub inbox: Inbox,
     pub conn: Option<Conn>,
+    /// ames: whether the ship is fake (local-only) and the port asked for (`None`: no ames).
+    pub ames: Option<(bool, Option<u16>)>,
     pub terminal: Terminal,
 }
 
@@ -125,6 +129,24 @@ pub fn spawn_ship(world: &mut World, ship: ShipParts) -> Result<Entity, String> 
     if let Some(mut conn) = ship.conn {
         conn.start(&mut world.resource_mut::<Io>().0, entity)?;
         world.entity_mut(entity).insert(conn);
+    }
+    if let Some((fake, port)) = ship.ames {
+        match AmesPort::bind(entity, ship.who, fake, port) {
+            Ok(mut ames) => {
+                eprintln!(
+                    "ames: live on {}{}",
+                    ames.address.port(),
+                    if fake { " (localhost only)" } else { "" }
+                );
+                let port_entity = world.spawn_empty().id();
+                ames.receive(&mut world.resource_mut::<Io>(), port_entity);
+                world.entity_mut(port_entity).insert(ames);
+                world.entity_mut(entity).insert(AmesOutbox { local_only: fake, ..AmesOutbox::default() });
+            }
+            // Vere stops here; engine goes on without the network, so that a second fake galaxy of the
+            // same name (a test, a copy) still runs.
+            Err(e) => eprintln!("{e}; the ship runs without the network"),
+        }
     }
     Ok(entity)
 }

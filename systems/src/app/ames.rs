@@ -1,0 +1,254 @@
+//! ames's sockets and flows in the app. Each ship's UDP socket is an entity of its own ([`AmesPort`]),
+//! whose completions come back under it: `io_poll` hands them to [`ames_completion`], which checks each
+//! datagram's header (dropping and counting what fails), keeps the ship's flow with the sender (an
+//! [`AmesFlow`] entity) and queues `%hear` (at most [`HEAR_QUEUE_MAX`]: past it the oldest go, as in
+//! Vere), fed to the ship's inbox a few at a time by [`feed_hears`]. `route_effects` puts the datagrams of
+//! `%send` effects in the ship's [`AmesOutbox`], and [`ames_send`] writes them.
+
+use super::ship::Io;
+use bevy_ecs::prelude::*;
+use components::Heap;
+use components::app::{AmesFlow, AmesOutbox, Inbox};
+use engine_io::Completion;
+use engine_io::ames::{self, DATAGRAM_BYTES_MAX, Drop, HEAR_QUEUE_MAX};
+use engine_io::{Op, Token};
+use hashbrown::HashMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::os::fd::AsRawFd;
+
+/// Receives kept in flight on each socket (datagrams taken per tick, at most).
+const RECEIVES_IN_FLIGHT: usize = 16;
+/// Sends kept in flight on each socket.
+const SENDS_IN_FLIGHT: usize = 64;
+/// `%hear` ova moved into a ship's inbox per tick.
+const HEARS_PER_TICK: usize = 64;
+
+/// One ship's ames socket.
+#[derive(Component)]
+pub struct AmesPort {
+    /// The ship whose socket it is.
+    pub ship: Entity,
+    socket: UdpSocket,
+    pub address: SocketAddr,
+    /// Only 127.0.0.1 is sent to (a fake ship).
+    pub local_only: bool,
+    /// The receives in flight.
+    receives: hashbrown::HashSet<Token>,
+    sending: usize,
+    /// `%hear` ova (jammed) waiting for the ship, oldest first.
+    pub hears: VecDeque<Vec<u8>>,
+    /// Datagrams dropped, by reason.
+    pub dropped: BTreeMap<Drop, u64>,
+    pub heard: u64,
+    pub sent: u64,
+    pub send_failures: u64,
+    /// The flow entity of each peer (lookups only).
+    pub flows: HashMap<u128, Entity, ahash::RandomState>,
+}
+
+impl AmesPort {
+    /// Binds the ship's socket: `port` if given, else a galaxy's (31337+n for a fake ship, 13337+n for a
+    /// real one), else any; on 127.0.0.1 for a fake ship, else on every address.
+    pub fn bind(ship: Entity, who: u128, fake: bool, port: Option<u16>) -> Result<AmesPort, String> {
+        let galaxy_port = |base: u16| u16::try_from(who).ok().filter(|&n| n < 256).map(|n| base + n);
+        let port =
+            port.or_else(|| galaxy_port(if fake { ames::FAKE_GALAXY_PORT_BASE } else { 13337 })).unwrap_or(0);
+        let ip = if fake { Ipv4Addr::LOCALHOST } else { Ipv4Addr::UNSPECIFIED };
+        let socket = UdpSocket::bind(SocketAddrV4::new(ip, port)).map_err(|e| {
+            format!("ames: cannot bind {ip}:{port}: {e} (is another copy of this ship running?)")
+        })?;
+        socket.set_nonblocking(true).map_err(|e| format!("ames: {e}"))?;
+        let address = socket.local_addr().map_err(|e| format!("ames: {e}"))?;
+        Ok(AmesPort {
+            ship,
+            socket,
+            address,
+            local_only: fake,
+            receives: hashbrown::HashSet::new(),
+            sending: 0,
+            hears: VecDeque::new(),
+            dropped: BTreeMap::new(),
+            heard: 0,
+            sent: 0,
+            send_failures: 0,
+            flows: HashMap::default(),
+        })
+    }
+
+    /// Keeps [`RECEIVES_IN_FLIGHT`] receives submitted (`me`: the port's entity).
+    pub fn receive(&mut self, io: &mut Io, me: Entity) {
+        while self.receives.len() < RECEIVES_IN_FLIGHT {
+            let op = Op::RecvFrom { fd: self.socket.as_raw_fd(), max: DATAGRAM_BYTES_MAX + 1 };
+            match io.0.submit(me, op) {
+                Ok(token) => {
+                    self.receives.insert(token);
+                }
+                Err(e) => {
+                    eprintln!("ames: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn drop_counted(&mut self, why: Drop) {
+        *self.dropped.entry(why).or_default() += 1;
+    }
+
+    /// What it did, in one line: `ames: 12 heard, 10 sent; dropped: 3 checksum mismatch`.
+    pub fn summary(&self) -> String {
+        let dropped: Vec<String> =
+            self.dropped.iter().map(|(why, n)| format!("{n} {}", why.name())).collect();
+        let dropped = if dropped.is_empty() { "none".into() } else { dropped.join(", ") };
+        format!(
+            "ames on {}: {} heard, {} sent ({} failed); dropped: {dropped}; {} peers",
+            self.address,
+            self.heard,
+            self.sent,
+            self.send_failures,
+            self.flows.len()
+        )
+    }
+}
+
+/// One completion of a port's socket (`me`: the port's entity; `now`: the app's clock, `@da`).
+pub fn ames_completion(
+    io: &mut Io,
+    commands: &mut Commands,
+    me: Entity,
+    port: &mut AmesPort,
+    flows: &mut Query<&mut AmesFlow>,
+    completion: Completion,
+    now: u128,
+) {
+    match completion {
+        Completion::Received { token, data, from } => {
+            port.receives.remove(&token);
+            hear(commands, port, flows, &data, from, now);
+        }
+        Completion::Sent { .. } => {
+            port.sending -= 1;
+            port.sent += 1;
+        }
+        Completion::Failed { token, error } if !port.receives.remove(&token) => {
+            eprintln!("ames: a send failed: {error}");
+            port.sending -= 1;
+            port.send_failures += 1;
+        }
+        Completion::Cancelled { token } => {
+            port.receives.remove(&token);
+        }
+        _ => {}
+    }
+    port.receive(io, me);
+}
+
+/// A datagram heard: checked, its flow kept, queued as `%hear`.
+fn hear(
+    commands: &mut Commands,
+    port: &mut AmesPort,
+    flows: &mut Query<&mut AmesFlow>,
+    datagram: &[u8],
+    from: SocketAddr,
+    now: u128,
+) {
+    let SocketAddr::V4(from) = from else { return port.drop_counted(Drop::NotIpv4) };
+    let header = match ames::parse(datagram) {
+        Ok(header) => header,
+        Err(why) => return port.drop_counted(why),
+    };
+    port.heard += 1;
+    let flow = flow_of(commands, port, flows, header.sender);
+    if let Some(mut flow) = flow.and_then(|f| flows.get_mut(f).ok()) {
+        flow.packets_in += 1;
+        flow.bytes_in += datagram.len() as u64;
+        flow.lane = Some(SocketAddr::V4(from));
+        flow.last_heard = Some(now);
+    }
+    if port.hears.len() >= HEAR_QUEUE_MAX {
+        port.hears.pop_front();
+        port.drop_counted(Drop::QueueFull);
+    }
+    let mut heap = Heap::new();
+    let ovum = ames::hear(&mut heap, from, datagram);
+    port.hears.push_back(heap.jam(ovum));
+}
+
+/// The flow entity of `peer`, made (through `commands`, so not yet queryable) if it is new: `None` then.
+fn flow_of(
+    commands: &mut Commands,
+    port: &mut AmesPort,
+    flows: &Query<&mut AmesFlow>,
+    peer: u128,
+) -> Option<Entity> {
+    if let Some(&flow) = port.flows.get(&peer)
+        && flows.contains(flow)
+    {
+        return Some(flow);
+    }
+    let flow = commands.spawn(AmesFlow::new(port.ship, peer)).id();
+    port.flows.insert(peer, flow);
+    None
+}
+
+/// Moves waiting `%hear` ova into the ship's inbox, a few a tick.
+pub fn feed_hears(port: &mut AmesPort, inbox: &mut Inbox) {
+    for _ in 0..HEARS_PER_TICK {
+        let Some(jam) = port.hears.pop_front() else { return };
+        if inbox.push_jam(jam, components::app::Origin::Ship).is_some() {
+            port.drop_counted(Drop::QueueFull);
+            return;
+        }
+    }
+}
+
+/// Writes the datagrams each ship's events asked to send, as many as its socket has room for in flight;
+/// each one's flow (by the receiver its header names) counts it.
+pub fn ames_send(
+    mut commands: Commands,
+    mut io: ResMut<Io>,
+    mut ships: Query<&mut AmesOutbox>,
+    mut ports: Query<(Entity, &mut AmesPort)>,
+    mut flows: Query<&mut AmesFlow>,
+) {
+    for (me, mut port) in &mut ports {
+        let Ok(mut outbox) = ships.get_mut(port.ship) else { continue };
+        while port.sending < SENDS_IN_FLIGHT {
+            let Some((to, datagram)) = outbox.datagrams.pop_front() else { break };
+            let flow = ames::parse(&datagram)
+                .ok()
+                .and_then(|h| flow_of(&mut commands, &mut port, &flows, h.receiver));
+            if let Some(mut flow) = flow.and_then(|f| flows.get_mut(f).ok()) {
+                flow.packets_out += 1;
+                flow.bytes_out += datagram.len() as u64;
+                flow.lane = Some(to);
+            }
+            let op = Op::SendTo { fd: port.socket.as_raw_fd(), data: datagram, to };
+            match io.0.submit(me, op) {
+                Ok(_) => port.sending += 1,
+                Err(e) => {
+                    eprintln!("ames: {e}");
+                    port.send_failures += 1;
+                }
+            }
+        }
+    }
+}
+
+/// A ship's ames socket is closed (what it did printed on stderr) and its flows dropped.
+pub fn close_ames(world: &mut World, ship: Entity) {
+    let mut ports = world.query::<(Entity, &AmesPort)>();
+    let found: Vec<(Entity, String, Vec<Entity>)> = ports
+        .iter(world)
+        .filter(|(_, port)| port.ship == ship)
+        .map(|(entity, port)| (entity, port.summary(), port.flows.values().copied().collect()))
+        .collect();
+    for (entity, summary, flows) in found {
+        eprintln!("{summary}");
+        for flow in flows {
+            world.despawn(flow);
+        }
+        world.despawn(entity);
+    }
+}
