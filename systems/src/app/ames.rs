@@ -18,7 +18,9 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::os::fd::AsRawFd;
 
 /// Receives kept in flight on each socket (datagrams taken per tick, at most).
-const RECEIVES_IN_FLIGHT: usize = 16;
+const RECEIVES_IN_FLIGHT: usize = 64;
+/// The socket's receive buffer asked of the kernel.
+const RECEIVE_BUFFER_BYTES: usize = 8 << 20;
 /// Sends kept in flight on each socket.
 const SENDS_IN_FLIGHT: usize = 64;
 /// `%hear` ova moved into a ship's inbox per tick.
@@ -55,10 +57,9 @@ impl AmesPort {
         let port =
             port.or_else(|| galaxy_port(if fake { ames::FAKE_GALAXY_PORT_BASE } else { 13337 })).unwrap_or(0);
         let ip = if fake { Ipv4Addr::LOCALHOST } else { Ipv4Addr::UNSPECIFIED };
-        let socket = UdpSocket::bind(SocketAddrV4::new(ip, port)).map_err(|e| {
+        let socket = udp_socket(SocketAddrV4::new(ip, port)).map_err(|e| {
             format!("ames: cannot bind {ip}:{port}: {e} (is another copy of this ship running?)")
         })?;
-        socket.set_nonblocking(true).map_err(|e| format!("ames: {e}"))?;
         let address = socket.local_addr().map_err(|e| format!("ames: {e}"))?;
         Ok(AmesPort {
             ship,
@@ -110,6 +111,18 @@ impl AmesPort {
             self.flows.len()
         )
     }
+}
+
+/// A non-blocking UDP socket bound to `address`, with a receive buffer of [`RECEIVE_BUFFER_BYTES`] (a
+/// burst waits there for the next tick instead of being dropped by the kernel).
+fn udp_socket(address: SocketAddrV4) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+    socket.set_nonblocking(true)?;
+    // The kernel may give less than asked (net.core.rmem_max): what it gives is enough.
+    let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER_BYTES);
+    socket.bind(&SocketAddr::V4(address).into())?;
+    Ok(socket.into())
 }
 
 /// One completion of a port's socket (`me`: the port's entity; `now`: the app's clock, `@da`).
