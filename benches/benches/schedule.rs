@@ -71,6 +71,7 @@ fn options(threads: usize) -> RunOptions {
         conn: false,
         ames: false,
         ames_port: None,
+        net: None,
         tty: false,
         threads,
     }

@@ -139,9 +139,24 @@ enum Command {
         /// piers and input then give the same events and mugs, whatever --threads.
         #[arg(long)]
         virtual_time: bool,
-        /// With --virtual-time: the seed of the ships' entropy.
+        /// With --virtual-time: the seed of the ships' entropy (and of the simulated network).
         #[arg(long, default_value_t = 0, requires = "virtual_time")]
         seed: u64,
+        /// `udp`: ames over real UDP sockets; `sim`: the fleet's galaxies joined by a simulated network
+        /// (each datagram delayed, lost, duplicated or overtaken as --seed decides; deterministic with
+        /// --virtual-time).
+        #[arg(long, default_value = "udp", value_parser = ["udp", "sim"])]
+        net: String,
+        /// The simulated network's latency, and the most jitter added to it (milliseconds).
+        #[arg(long, default_value_t = 20)]
+        net_latency_ms: u64,
+        #[arg(long, default_value_t = 10)]
+        net_jitter_ms: u64,
+        /// The fraction of datagrams the simulated network loses, and that it delivers twice.
+        #[arg(long, default_value_t = 0.0)]
+        net_loss: f64,
+        #[arg(long, default_value_t = 0.0)]
+        net_duplicate: f64,
     },
     /// Type one dojo command into a running ship (through its control socket) and print what the
     /// terminal printed while the ship worked on it. Exits with status 1 if the ship cannot be reached.
@@ -237,7 +252,19 @@ fn main() -> ExitCode {
             threads,
             virtual_time,
             seed,
+            net,
+            net_latency_ms,
+            net_jitter_ms,
+            net_loss,
+            net_duplicate,
         } => {
+            let net = (net == "sim").then_some(components::app::SimNetConfig {
+                seed,
+                latency_ms: net_latency_ms,
+                jitter_ms: net_jitter_ms,
+                loss: net_loss,
+                duplicate: net_duplicate,
+            });
             let options = cmd::pier::RunFlags {
                 exit_on_eof,
                 verbose,
@@ -250,6 +277,7 @@ fn main() -> ExitCode {
                 threads,
                 virtual_time,
                 seed,
+                net,
             };
             cmd::pier::run(&piers, options, &inject)
         }

@@ -18,7 +18,7 @@
 
 use crate::ship::{self, Verbosity};
 use bevy_ecs::prelude::*;
-use components::app::{Clock, Focus, Inbox, Origin, RunState, seeded_entropy};
+use components::app::{Clock, Focus, Inbox, Origin, RunState, SimNet, seeded_entropy};
 use components::{Heap, Noun, time};
 use engine_io::conn::ConnServer;
 use engine_io::term::AnsiOutput;
@@ -288,6 +288,9 @@ pub fn run(
         schedule.run(&mut world);
     }
     let failure = world.resource_mut::<RunState>().failure.take();
+    if let Some(net) = world.get_resource::<SimNet>() {
+        eprintln!("{}", net.summary());
+    }
     let mut stopped = Ok(());
     for (ship, guard) in ships.into_iter().zip(&guards) {
         let result = stop(&mut world, ship, &guard.root);

@@ -209,3 +209,81 @@ fn brass_galaxies_say_hi_over_ames_in_one_process_and_in_two() {
     stop(first);
     stop(second);
 }
+
+/// Every event's logged mug, for each pier.
+fn logged_mugs(piers: &[std::path::PathBuf]) -> Vec<Vec<(u64, u32)>> {
+    piers
+        .iter()
+        .map(|pier| {
+            let reader = store::PierReader::open(pier).unwrap();
+            reader.records().iter().map(|r| (r.number, r.mug)).collect()
+        })
+        .collect()
+}
+
+/// Copies of `piers` run as a fleet on the simulated network with this seed and these threads, with
+/// `lines` typed: each copy's logged mugs, and what the fleet printed.
+fn simulated_run(
+    dir: &Path,
+    piers: &[&Path],
+    seed: &str,
+    threads: &str,
+    lines: &str,
+) -> (Vec<Vec<(u64, u32)>>, String) {
+    let run = dir.join(format!("run-{seed}-{threads}"));
+    let copies: Vec<std::path::PathBuf> = piers
+        .iter()
+        .map(|pier| {
+            let copy = run.join(pier.file_name().unwrap());
+            copy_dir(pier, &copy);
+            copy
+        })
+        .collect();
+    let mut child = engine_command()
+        .args(["run", "-x", "--virtual-time", "--seed", seed, "--threads", threads, "--net", "sim"])
+        .args(["--net-loss", "0.2", "--net-duplicate", "0.1", "--net-jitter-ms", "40"])
+        .args(&copies)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(lines.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let printed = ok(&out, "run on the simulated network");
+    eprintln!(
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| l.contains("simulated"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    (logged_mugs(&copies), printed)
+}
+
+#[test]
+#[ignore = "long: boots three galaxies from brass.pill (about 9 minutes in release)"]
+fn a_brass_fleet_on_the_simulated_network_logs_the_same_mugs_for_the_same_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let brass = engine_tests::pill_path("brass.pill");
+    let piers: Vec<std::path::PathBuf> = ["zod", "nec", "bus"]
+        .iter()
+        .map(|name| {
+            let pier = dir.path().join(name);
+            let args = ["boot", "--fake", name, "--pill", brass.to_str().unwrap(), pier.to_str().unwrap()];
+            ok(&engine(&args), "boot");
+            pier
+        })
+        .collect();
+    let piers: Vec<&Path> = piers.iter().map(|p| p.as_path()).collect();
+    let lines =
+        "~zod: |hi ~nec\n~nec: |hi ~bus\n~bus: |hi ~zod\n~zod: |hi ~bus\n~nec: |hi ~zod\n~bus: |hi ~nec\n";
+    let (one, printed) = simulated_run(dir.path(), &piers, "7", "1", lines);
+    let (two, _) = simulated_run(dir.path(), &piers, "7", "2", lines);
+    let (other, _) = simulated_run(dir.path(), &piers, "8", "2", lines);
+    assert!(printed.contains("successful"), "some |hi got through: {printed}");
+    assert!(one.iter().all(|mugs| mugs.len() > 13), "the fleet computed events");
+    assert_eq!(one, two, "the same seed: the same mug after every event, on one thread and two");
+    assert_ne!(one, other, "another seed: another history");
+}

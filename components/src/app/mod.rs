@@ -28,6 +28,7 @@ mod effects;
 mod flow;
 mod inbox;
 mod options;
+mod simnet;
 mod terminal;
 mod timer;
 
@@ -36,5 +37,6 @@ pub use effects::{AwaitingCommit, FailedRequests, Outbox, ShipFailure};
 pub use flow::{AMES_OUT_MAX, AmesFlow, AmesOutbox};
 pub use inbox::{INBOX_BYTES_MAX, INBOX_OVA_MAX, Inbox, Origin};
 pub use options::{Focus, RunOptions, RunState, ShipPier, SnapshotClock, TICK_STEPS};
+pub use simnet::{SIM_IN_FLIGHT_MAX, SimDatagram, SimNet, SimNetConfig};
 pub use terminal::{Capture, DojoCapture};
 pub use timer::BehnTimer;

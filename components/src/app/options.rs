@@ -23,6 +23,8 @@ pub struct RunOptions {
     /// Run ames (UDP networking), on this port if given (else a galaxy's, else any).
     pub ames: bool,
     pub ames_port: Option<u16>,
+    /// ames over the simulated network, not UDP (`--net sim`).
+    pub net: Option<super::SimNetConfig>,
     /// Use the terminal in raw mode when stdin and stdout are terminals (`-t` turns it off).
     pub tty: bool,
     /// Threads that run the tick's systems and step the ships (1: everything on the main thread, with the

@@ -2,6 +2,7 @@
 
 use crate::run::{self, RunOptions};
 use crate::ship::{self, Verbosity};
+use components::app::SimNetConfig;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -42,6 +43,8 @@ pub struct RunFlags {
     /// `--virtual-time`, with `--seed`'s entropy.
     pub virtual_time: bool,
     pub seed: u64,
+    /// `--net sim`: the simulated network, so configured.
+    pub net: Option<SimNetConfig>,
 }
 
 pub fn run(roots: &[PathBuf], flags: RunFlags, inject: &[PathBuf]) -> Result<(), String> {
@@ -57,7 +60,13 @@ pub fn run(roots: &[PathBuf], flags: RunFlags, inject: &[PathBuf]) -> Result<(),
         threads,
         virtual_time,
         seed,
+        net,
     } = flags;
+    if let Some(net) = net
+        && (!(0.0..=1.0).contains(&net.loss) || !(0.0..=1.0).contains(&net.duplicate))
+    {
+        return Err("--net-loss and --net-duplicate are fractions, from 0 to 1".into());
+    }
     if !snapshot_every.is_finite() || snapshot_every < 0.0 {
         return Err(format!("--snapshot-every {snapshot_every}: give a number of seconds"));
     }
@@ -79,6 +88,7 @@ pub fn run(roots: &[PathBuf], flags: RunFlags, inject: &[PathBuf]) -> Result<(),
         ames_port,
         tty,
         threads,
+        net,
     };
     let simulation = virtual_time.then_some(run::Simulation { seed });
     run::run(roots, options, inject, simulation)

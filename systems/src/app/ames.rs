@@ -8,7 +8,7 @@
 use super::ship::Io;
 use bevy_ecs::prelude::*;
 use components::Heap;
-use components::app::{AmesFlow, AmesOutbox, Inbox};
+use components::app::{AmesFlow, AmesOutbox, Clock, Inbox, SimNet};
 use engine_io::Completion;
 use engine_io::ames::{self, DATAGRAM_BYTES_MAX, Drop, HEAR_QUEUE_MAX};
 use engine_io::{Op, Token};
@@ -31,7 +31,8 @@ const HEARS_PER_TICK: usize = 64;
 pub struct AmesPort {
     /// The ship whose socket it is.
     pub ship: Entity,
-    socket: UdpSocket,
+    /// The UDP socket; none on the simulated network.
+    socket: Option<UdpSocket>,
     pub address: SocketAddr,
     /// Only 127.0.0.1 is sent to (a fake ship).
     pub local_only: bool,
@@ -61,11 +62,25 @@ impl AmesPort {
             format!("ames: cannot bind {ip}:{port}: {e} (is another copy of this ship running?)")
         })?;
         let address = socket.local_addr().map_err(|e| format!("ames: {e}"))?;
-        Ok(AmesPort {
+        Ok(AmesPort::new(ship, Some(socket), address, fake))
+    }
+
+    /// A galaxy's port on the simulated network: at 127.0.0.1:31337+n, as a fake galaxy's socket would be.
+    pub fn simulated(ship: Entity, who: u128) -> Result<AmesPort, String> {
+        let galaxy = u16::try_from(who).ok().filter(|&n| n < 256).ok_or_else(|| {
+            format!("ames: the simulated network joins galaxies only, not {}", ames::peer_name(who))
+        })?;
+        let address =
+            SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, ames::FAKE_GALAXY_PORT_BASE + galaxy));
+        Ok(AmesPort::new(ship, None, address, true))
+    }
+
+    fn new(ship: Entity, socket: Option<UdpSocket>, address: SocketAddr, local_only: bool) -> AmesPort {
+        AmesPort {
             ship,
             socket,
             address,
-            local_only: fake,
+            local_only,
             receives: hashbrown::HashSet::new(),
             sending: 0,
             hears: VecDeque::new(),
@@ -74,13 +89,14 @@ impl AmesPort {
             sent: 0,
             send_failures: 0,
             flows: HashMap::default(),
-        })
+        }
     }
 
     /// Keeps [`RECEIVES_IN_FLIGHT`] receives submitted (`me`: the port's entity).
     pub fn receive(&mut self, io: &mut Io, me: Entity) {
+        let Some(fd) = self.socket.as_ref().map(|s| s.as_raw_fd()) else { return };
         while self.receives.len() < RECEIVES_IN_FLIGHT {
-            let op = Op::RecvFrom { fd: self.socket.as_raw_fd(), max: DATAGRAM_BYTES_MAX + 1 };
+            let op = Op::RecvFrom { fd, max: DATAGRAM_BYTES_MAX + 1 };
             match io.0.submit(me, op) {
                 Ok(token) => {
                     self.receives.insert(token);
@@ -157,8 +173,9 @@ pub fn ames_completion(
     port.receive(io, me);
 }
 
-/// A datagram heard: checked, its flow kept, queued as `%hear`.
-fn hear(
+/// A datagram heard (from the socket or the simulated network): checked, its flow kept, queued as
+/// `%hear`.
+pub(super) fn hear(
     commands: &mut Commands,
     port: &mut AmesPort,
     flows: &mut Query<&mut AmesFlow>,
@@ -221,6 +238,8 @@ pub fn feed_hears(port: &mut AmesPort, inbox: &mut Inbox) {
 pub fn ames_send(
     mut commands: Commands,
     mut io: ResMut<Io>,
+    clock: Res<Clock>,
+    mut net: Option<ResMut<SimNet>>,
     mut ships: Query<&mut AmesOutbox>,
     mut ports: Query<(Entity, &mut AmesPort)>,
     mut flows: Query<&mut AmesFlow>,
@@ -237,7 +256,14 @@ pub fn ames_send(
                 flow.bytes_out += datagram.len() as u64;
                 flow.lane = Some(to);
             }
-            let op = Op::SendTo { fd: port.socket.as_raw_fd(), data: datagram, to };
+            let Some(fd) = port.socket.as_ref().map(|s| s.as_raw_fd()) else {
+                if let Some(net) = net.as_deref_mut() {
+                    net.send(clock.now(), port.address, to, datagram);
+                    port.sent += 1;
+                }
+                continue;
+            };
+            let op = Op::SendTo { fd, data: datagram, to };
             match io.0.submit(me, op) {
                 Ok(_) => port.sending += 1,
                 Err(e) => {

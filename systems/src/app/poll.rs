@@ -1,12 +1,12 @@
 //! `io_poll` (the first system of a tick) and `term_resize`: what comes from outside becomes ova in the
 //! ships' inboxes.
 
-use super::ames::{AmesPort, feed_hears};
+use super::ames::{AmesPort, feed_hears, hear};
 use super::conn::conn_completions;
 use super::ship::{Computing, Conn, ConnClient, Io, Kernel, Signals, Stdin, Terminal, busy};
 use bevy_ecs::prelude::*;
 use components::app::{
-    AmesFlow, AwaitingCommit, BehnTimer, Clock, Focus, Inbox, Outbox, RunOptions, RunState, ShipPier,
+    AmesFlow, AwaitingCommit, BehnTimer, Clock, Focus, Inbox, Outbox, RunOptions, RunState, ShipPier, SimNet,
 };
 use components::{Heap, time};
 use engine_io::term::{self, Key};
@@ -49,6 +49,7 @@ pub fn io_poll(
     mut clients: Query<&mut ConnClient>,
     mut ports: Query<&mut AmesPort>,
     mut flows: Query<&mut AmesFlow>,
+    mut net: Option<ResMut<SimNet>>,
 ) {
     if signals.terminate.load(Ordering::Relaxed) {
         state.stop = true;
@@ -60,11 +61,24 @@ pub fn io_poll(
     }
     let now = clock.now();
     let (any_busy, next_wake) = signals_and_timers(&mut ships, ctrl_c, now);
-    if !stdin.open && !any_busy && options.exit_on_eof {
+    if let Some(net) = net.as_deref_mut() {
+        for datagram in net.due(now) {
+            if let Ok(mut port) = ports.get_mut(datagram.to) {
+                hear(&mut commands, &mut port, &mut flows, &datagram.bytes, datagram.from, now);
+            }
+        }
+    }
+    let next_delivery = net.as_deref().and_then(SimNet::next_delivery);
+    let next_wake = match (next_wake, next_delivery) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let any_busy = any_busy || ports.iter().any(|port| !port.hears.is_empty());
+    // A datagram still crossing the simulated network is work not done yet.
+    if !stdin.open && !any_busy && next_delivery.is_none() && options.exit_on_eof {
         state.stop = true;
         return;
     }
-    let any_busy = any_busy || ports.iter().any(|port| !port.hears.is_empty());
     let wait = match (any_busy, next_wake) {
         (true, _) => Duration::ZERO,
         // Every ship idle: a virtual clock jumps to the next due timer, which fires next tick.

@@ -23,6 +23,7 @@ fn options() -> RunOptions {
         conn: false,
         ames: false,
         ames_port: None,
+        net: None,
         tty: false,
         threads: 1,
     }

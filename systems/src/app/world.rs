@@ -14,7 +14,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, MultiThreadedExecutor, ScheduleBuildSettings, SingleThreadedExecutor};
 use components::app::{
     AmesOutbox, AwaitingCommit, BehnTimer, Clock, DojoCapture, FailedRequests, Inbox, Outbox, RunOptions,
-    RunState, ShipFailure, ShipPier, SnapshotClock,
+    RunState, ShipFailure, ShipPier, SimNet, SnapshotClock,
 };
 use std::path::PathBuf;
 use std::time::Instant;
@@ -81,6 +81,9 @@ pub fn insert_resources(
     writer: SnapshotWriter,
 ) -> Result<(), String> {
     world.insert_resource(Io(engine_io::Dispatcher::new()?));
+    if let Some(config) = options.net {
+        world.insert_resource(SimNet::new(config));
+    }
     world.insert_resource(clock);
     world.insert_resource(options);
     world.insert_resource(RunState::default());
@@ -131,14 +134,23 @@ pub fn spawn_ship(world: &mut World, ship: ShipParts) -> Result<Entity, String> 
         world.entity_mut(entity).insert(conn);
     }
     if let Some((fake, port)) = ship.ames {
-        match AmesPort::bind(entity, ship.who, fake, port) {
+        let simulated = world.contains_resource::<SimNet>();
+        let bound = match simulated {
+            true => AmesPort::simulated(entity, ship.who),
+            false => AmesPort::bind(entity, ship.who, fake, port),
+        };
+        match bound {
             Ok(mut ames) => {
-                eprintln!(
-                    "ames: live on {}{}",
-                    ames.address.port(),
-                    if fake { " (localhost only)" } else { "" }
-                );
+                let place = match (simulated, fake) {
+                    (true, _) => " (the simulated network)",
+                    (false, true) => " (localhost only)",
+                    (false, false) => "",
+                };
+                eprintln!("ames: live on {}{place}", ames.address.port());
                 let port_entity = world.spawn_empty().id();
+                if let Some(mut net) = world.get_resource_mut::<SimNet>() {
+                    net.attach(ames.address, port_entity);
+                }
                 ames.receive(&mut world.resource_mut::<Io>(), port_entity);
                 world.entity_mut(port_entity).insert(ames);
                 world.entity_mut(entity).insert(AmesOutbox { local_only: fake, ..AmesOutbox::default() });
