@@ -39,10 +39,12 @@ pub struct SimDatagram {
 #[derive(Resource, Debug)]
 pub struct SimNet {
     pub config: SimNetConfig,
-    state: u64,
     ports: BTreeMap<SocketAddr, Entity>,
-    in_flight: BTreeMap<(u128, u64), SimDatagram>,
-    sequence: u64,
+    /// By arrival time, then sender and the sender's count: an order that does not depend on which tick
+    /// each sender's datagram left in.
+    in_flight: BTreeMap<(u128, SocketAddr, u64), SimDatagram>,
+    /// Datagrams each address has sent.
+    sent_by: BTreeMap<SocketAddr, u64>,
     pub sent: u64,
     pub delivered: u64,
     pub lost: u64,
@@ -55,10 +57,9 @@ impl SimNet {
     pub fn new(config: SimNetConfig) -> SimNet {
         SimNet {
             config,
-            state: config.seed ^ 0x005e_ed0f_a3e5,
             ports: BTreeMap::new(),
             in_flight: BTreeMap::new(),
-            sequence: 0,
+            sent_by: BTreeMap::new(),
             sent: 0,
             delivered: 0,
             lost: 0,
@@ -72,54 +73,68 @@ impl SimNet {
         self.ports.insert(address, port);
     }
 
-    /// The next number of the generator (SplitMix64).
-    fn next(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
+    /// Draw `k` for the `n`th datagram of `from`: a function of the seed and those alone (SplitMix64's
+    /// finish over them), so that what befalls a datagram does not depend on what other senders did in
+    /// the same tick.
+    fn draw(&self, from: SocketAddr, n: u64, k: u64) -> u64 {
+        let address = match from {
+            SocketAddr::V4(a) => u64::from(u32::from(*a.ip())) << 16 | u64::from(a.port()),
+            SocketAddr::V6(a) => u64::from(a.port()),
+        };
+        let mut z = self.config.seed
+            ^ address.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ n.wrapping_mul(0xd1b5_4a32_d192_ed03)
+            ^ k.wrapping_mul(0xa24b_aed4_963e_e407);
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
 
     /// A draw in [0, 1).
-    fn chance(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    fn chance(&self, from: SocketAddr, n: u64, k: u64) -> f64 {
+        (self.draw(from, n, k) >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    fn delay(&mut self) -> u128 {
-        let jitter =
-            if self.config.jitter_ms == 0 { 0 } else { self.next() % (self.config.jitter_ms * 1000) };
+    fn delay(&self, from: SocketAddr, n: u64, k: u64) -> u128 {
+        let jitter = match self.config.jitter_ms {
+            0 => 0,
+            most => self.draw(from, n, k) % (most * 1000),
+        };
         u128::from(self.config.latency_ms) * MILLISECOND + u128::from(jitter) * MILLISECOND / 1000
     }
 
     /// Sends a datagram at `now` (`@da`): lost, delivered later, or delivered twice.
     pub fn send(&mut self, now: u128, from: SocketAddr, to: SocketAddr, bytes: Vec<u8>) {
         self.sent += 1;
+        let count = self.sent_by.entry(from).or_default();
+        *count += 1;
+        let n = *count;
         let Some(&port) = self.ports.get(&to) else {
             self.unreachable += 1;
             return;
         };
-        if self.chance() < self.config.loss || self.in_flight.len() >= SIM_IN_FLIGHT_MAX {
+        if self.chance(from, n, 0) < self.config.loss || self.in_flight.len() >= SIM_IN_FLIGHT_MAX {
             self.lost += 1;
             return;
         }
-        let copies = if self.chance() < self.config.duplicate { 2 } else { 1 };
+        let copies = if self.chance(from, n, 1) < self.config.duplicate { 2 } else { 1 };
         self.duplicated += copies - 1;
-        for _ in 0..copies {
-            let at = now + self.delay();
-            self.sequence += 1;
-            self.in_flight.insert((at, self.sequence), SimDatagram { to: port, from, bytes: bytes.clone() });
+        for copy in 0..copies {
+            let at = now + self.delay(from, n, 2 + copy);
+            self.in_flight
+                .insert((at, from, 2 * n + copy), SimDatagram { to: port, from, bytes: bytes.clone() });
         }
     }
 
     /// When the next datagram arrives, if any is on its way.
     pub fn next_delivery(&self) -> Option<u128> {
-        self.in_flight.keys().next().map(|&(at, _)| at)
+        self.in_flight.keys().next().map(|&(at, _, _)| at)
     }
 
     /// The datagrams due at `now`, in the order they arrive.
     pub fn due(&mut self, now: u128) -> Vec<SimDatagram> {
-        let later = self.in_flight.split_off(&(now + 1, 0));
+        let first_address = SocketAddr::from(([0, 0, 0, 0], 0));
+        let later = self.in_flight.split_off(&(now + 1, first_address, 0));
         let due: Vec<SimDatagram> = std::mem::replace(&mut self.in_flight, later).into_values().collect();
         self.delivered += due.len() as u64;
         due
@@ -176,6 +191,22 @@ mod tests {
         let order: Vec<u32> =
             first.iter().map(|(_, b)| u32::from_le_bytes(b[..4].try_into().unwrap())).collect();
         assert!(order.windows(2).any(|w| w[1] < w[0]), "reordered");
+    }
+
+    #[test]
+    fn what_befalls_a_datagram_does_not_depend_on_the_order_senders_sent_in() {
+        let deliveries = |a_first: bool| {
+            let (mut net, a, b) = net(11, 0.3);
+            let c: SocketAddr = "127.0.0.1:31339".parse().unwrap();
+            net.attach(a, Entity::from_raw_u32(8).unwrap());
+            for i in 0..50u8 {
+                let (first, second) = if a_first { ((a, b), (c, a)) } else { ((c, a), (a, b)) };
+                net.send(0, first.0, first.1, vec![i, first.0.port() as u8]);
+                net.send(0, second.0, second.1, vec![i, second.0.port() as u8]);
+            }
+            net.due(u128::MAX - 1)
+        };
+        assert_eq!(deliveries(true), deliveries(false));
     }
 
     #[test]
