@@ -2,6 +2,8 @@
 
 mod cache;
 mod cmd;
+#[cfg(test)]
+mod fault_sim;
 mod progress;
 mod run;
 mod ship;

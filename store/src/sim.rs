@@ -78,12 +78,16 @@ pub struct SimStats {
     pub torn_files: u64,
 }
 
-/// SplitMix64: a small, good, seedable generator.
+/// SplitMix64: a small, good, seedable generator (the simulator's, and a harness's own draws).
 #[derive(Debug, Clone)]
-struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -92,11 +96,12 @@ impl Rng {
     }
 
     /// A number in `0..n` (0 when `n` is 0).
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         if n == 0 { 0 } else { self.next() % n }
     }
 
-    fn one_in(&mut self, n: u32) -> bool {
+    /// True one time in `n` (never when `n` is 0).
+    pub fn one_in(&mut self, n: u32) -> bool {
         n != 0 && self.below(n as u64) == 0
     }
 }
@@ -153,6 +158,10 @@ struct State {
     locks: BTreeSet<PathBuf>,
     crash_at: Option<u64>,
     crashed: bool,
+    /// While set, operations are neither counted nor faulted (a harness reading the disk to check it).
+    suspended: bool,
+    /// Every read of this file fails with `EIO` (a test's fault at a chosen place).
+    failing_reads: Option<PathBuf>,
     stats: SimStats,
     trace: VecDeque<String>,
 }
@@ -186,6 +195,9 @@ impl State {
         if self.crashed {
             return Gate::CrashBefore;
         }
+        if self.suspended {
+            return Gate::Go;
+        }
         self.stats.ops += 1;
         if self.trace.len() == TRACE_OPS_MAX {
             self.trace.pop_front();
@@ -217,7 +229,7 @@ impl State {
 
     /// Draws a fault of one-in-`n` odds, within the budget.
     fn fault(&mut self, n: u32, what: &str) -> bool {
-        if self.faults.budget == 0 || !self.rng.one_in(n) {
+        if self.suspended || self.faults.budget == 0 || !self.rng.one_in(n) {
             return false;
         }
         self.faults.budget -= 1;
@@ -324,6 +336,8 @@ impl SimDisk {
             locks: BTreeSet::new(),
             crash_at: None,
             crashed: false,
+            suspended: false,
+            failing_reads: None,
             stats: SimStats::default(),
             trace: VecDeque::new(),
         };
@@ -347,6 +361,20 @@ impl SimDisk {
     /// Whether the world has stopped (a crash point was reached).
     pub fn crashed(&self) -> bool {
         self.lock_state().crashed
+    }
+
+    /// Runs `check` with faults and the crash point suspended and its operations not counted: a harness
+    /// reading the disk to check it, outside the simulated process.
+    pub fn unfaulted<T>(&self, check: impl FnOnce() -> T) -> T {
+        self.lock_state().suspended = true;
+        let result = check();
+        self.lock_state().suspended = false;
+        result
+    }
+
+    /// Makes every read of `path` fail with `EIO` until called with `None`.
+    pub fn fail_reads_of(&self, path: Option<PathBuf>) {
+        self.lock_state().failing_reads = path;
     }
 
     /// Sets the faults drawn from now on (a new budget included).
@@ -480,7 +508,11 @@ impl SimDisk {
             || format!("read {}", path.display()),
             |state| {
                 let inode = state.inode_at(path)?;
-                if state.fault(n, "read EIO") { Err(eio()) } else { Ok(state.inodes[inode].data.clone()) }
+                if state.failing_reads.as_deref() == Some(path) || state.fault(n, "read EIO") {
+                    Err(eio())
+                } else {
+                    Ok(state.inodes[inode].data.clone())
+                }
             },
         )
     }
