@@ -308,10 +308,17 @@ fn write_segment(
     Ok(SegmentEntry { first, words: words.len() as u64, crc: words_crc(words) })
 }
 
-/// The newest manifest, if it is there and reads, with its bytes.
-fn newest_manifest(disk: &dyn Disk, dir: &Path) -> Option<(Manifest, Vec<u8>)> {
-    let bytes = disk.read(&dir.join(NEWEST)).ok()?;
-    Manifest::decode(&bytes).ok().map(|m| (m, bytes))
+/// The newest manifest, if it is there and decodes, with its bytes. A manifest that cannot be read (an
+/// I/O error, not its absence) is an error: a write must not replace a snapshot it could not keep as the
+/// backup.
+fn newest_manifest(disk: &dyn Disk, dir: &Path) -> Result<Option<(Manifest, Vec<u8>)>, SnapshotError> {
+    let path = dir.join(NEWEST);
+    let bytes = match disk.read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(SnapshotError::Io { path, op: "read", source }),
+    };
+    Ok(Manifest::decode(&bytes).ok().map(|m| (m, bytes)))
 }
 
 /// Writes a snapshot of `heap` into `dir`, verifies it, and makes it the newest; the one it replaces is
@@ -330,7 +337,7 @@ pub fn write_on(
 ) -> Result<WriteReport, SnapshotError> {
     assert_eq!(info.mugs.len(), info.roots.len(), "a mug for every root");
     disk.create_dir_all(dir).map_err(io_error(dir, "create"))?;
-    let newest = newest_manifest(disk, dir);
+    let newest = newest_manifest(disk, dir)?;
     let result = write_verified(disk, dir, heap, info, newest.as_ref().map(|(m, _)| m));
     let report = match result {
         Ok(report) => report,
@@ -435,13 +442,17 @@ fn verify_written(
 }
 
 /// Removes the segment files that neither the newest manifest nor the backup lists (left by an older
-/// lineage, a rejected snapshot or an interrupted write). A manifest that does not read keeps nothing.
+/// lineage, a rejected snapshot or an interrupted write). If either manifest is there but does not read
+/// (an I/O error, or damage), nothing is removed: its segments cannot be told apart from garbage.
 fn remove_unlisted_segments(disk: &dyn Disk, dir: &Path) {
-    let listed: Vec<PathBuf> = [NEWEST, BACKUP]
-        .iter()
-        .filter_map(|name| read_manifest(disk, dir, name).ok())
-        .flat_map(|m| m.segments.iter().map(|s| segment_path(dir, m.lineage, s.first)).collect::<Vec<_>>())
-        .collect();
+    let mut listed: Vec<PathBuf> = Vec::new();
+    for name in [NEWEST, BACKUP] {
+        match read_manifest(disk, dir, name) {
+            Ok(m) => listed.extend(m.segments.iter().map(|s| segment_path(dir, m.lineage, s.first))),
+            Err(SnapshotError::Missing(_)) => {}
+            Err(_) => return,
+        }
+    }
     let Ok(names) = disk.list(dir) else { return };
     for name in names {
         let path = dir.join(name);
@@ -629,6 +640,34 @@ mod tests {
             }
             other => panic!("the mixed image loaded: {:?}", other.map(|(_, info)| info)),
         }
+    }
+
+    /// Found by the fault-injection harness (seed 99): a read of the newest manifest that failed once,
+    /// just after a write, made its segments look unlisted, and they were removed.
+    #[test]
+    fn an_unreadable_manifest_keeps_every_segment() {
+        use crate::sim::{Faults, SimDisk};
+        let sim = SimDisk::new(1, Faults::none());
+        let dir = Path::new("/pier/snap");
+        let mut heap = Heap::new();
+        let list = atoms(&mut heap, 0, 10);
+        let first = SnapshotInfo::of(&mut heap, 1, vec![list]);
+        write_on(&sim, dir, &heap, &first).unwrap();
+        let more = atoms(&mut heap, 10, 20);
+        let second = SnapshotInfo::of(&mut heap, 2, vec![more]);
+        write_on(&sim, dir, &heap, &second).unwrap();
+
+        sim.fail_reads_of(Some(dir.join(NEWEST)));
+        remove_unlisted_segments(&sim, dir);
+        let third = atoms(&mut heap, 20, 30);
+        let info = SnapshotInfo::of(&mut heap, 3, vec![third]);
+        let refused = write_on(&sim, dir, &heap, &info);
+        assert!(matches!(refused, Err(SnapshotError::Io { op: "read", .. })), "{refused:?}");
+        sim.fail_reads_of(None);
+
+        let (_, newest) = load_on(&sim, dir).expect("the newest snapshot still loads");
+        assert_eq!(newest.event, 2);
+        assert_eq!(load_backup_on(&sim, dir).unwrap().1.event, 1);
     }
 
     #[test]
