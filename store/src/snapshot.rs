@@ -357,11 +357,18 @@ pub fn write_on(
 }
 
 /// Makes the prepared manifest the newest, and `newest` (the bytes of the one it replaces) the backup.
+///
+/// A name is durable only once its directory is synced, and a crash may keep any of the renames made
+/// since: so the directory is synced before each rename that must not reach the disk without what came
+/// before it (the new segments before the manifest that lists them, the backup before the newest is
+/// replaced).
 fn promote(disk: &dyn Disk, dir: &Path, newest: Option<&[u8]>) -> Result<(), SnapshotError> {
+    sync_dir(disk, dir)?;
     if let Some(bytes) = newest {
         let prepared = dir.join(BACKUP_PREPARED);
         write_synced(disk, &prepared, bytes)?;
         disk.rename(&prepared, &dir.join(BACKUP)).map_err(io_error(&prepared, "rename into place"))?;
+        sync_dir(disk, dir)?;
     }
     let path = dir.join(NEWEST);
     disk.rename(&dir.join(PREPARED), &path).map_err(io_error(&path, "rename into place"))?;
