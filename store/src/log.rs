@@ -7,7 +7,9 @@
 //! Opening checks every record (magic, size, checksum, contiguous numbers). A bad record at the very end of
 //! the last segment, with nothing valid after it, is a torn write from a crash: it is truncated and
 //! reported in [`EventLog::recovery`]. Anything else is corruption: an error naming the event, never a
-//! silent skip.
+//! silent skip. A missing segment is a hole ([`LogError::Hole`]). Then the last segment and the directory
+//! are synced, so that records a dead process wrote but did not sync are durable before anything is built
+//! on them.
 
 use crate::disk::{self, Disk, DiskFile};
 use crate::record::{self, Event, HEADER_BYTES, HeaderFault};
@@ -229,8 +231,13 @@ impl EventLog {
         }
         let (last, recovery) = Self::verify(&*disk, &segments)?;
         let tail_path = segments.last().expect("a segment").path.clone();
-        let tail = disk.open_append(&tail_path).map_err(io_error(&tail_path, "open"))?;
+        let mut tail = disk.open_append(&tail_path).map_err(io_error(&tail_path, "open"))?;
         let tail_bytes = tail.size_bytes().map_err(io_error(&tail_path, "stat"))?;
+        // What was read may not be durable: a process that died between a write and its fsync leaves its
+        // records in the page cache, where this one reads them and builds on them (a snapshot past them,
+        // say). Sync them, and the names of the segments, before trusting them.
+        tail.sync().map_err(io_error(&tail_path, "sync"))?;
+        sync_dir(&*disk, dir)?;
         Ok(EventLog {
             disk,
             dir: dir.to_path_buf(),
