@@ -505,7 +505,7 @@ fn load_state(pier: &Pier) -> Result<(Serf, Start), String> {
             Err(why) => Some(why),
         },
         Err(SnapshotError::Missing(_)) => None,
-        Err(e @ SnapshotError::Io { .. }) => return Err(e.to_string()),
+        Err(e @ (SnapshotError::Io { .. } | SnapshotError::Newer { .. })) => return Err(e.to_string()),
         Err(e) => Some(describe_unusable(pier, &e)),
     };
     if let Some(why) = &rejected {
@@ -522,7 +522,7 @@ fn load_state(pier: &Pier) -> Result<(Serf, Start), String> {
             Err(why) => Some(why),
         },
         Err(SnapshotError::Missing(_)) => rejected,
-        Err(e @ SnapshotError::Io { .. }) => return Err(e.to_string()),
+        Err(e @ (SnapshotError::Io { .. } | SnapshotError::Newer { .. })) => return Err(e.to_string()),
         Err(e) => Some(format!("and the backup: {}", describe_unusable(pier, &e))),
     };
     if let Some(why) = &why {
@@ -670,6 +670,7 @@ pub fn play(root: &Path, verbosity: Verbosity) -> Result<(Serf, Vec<u64>), Strin
     match snapshot::load(&layout.snap) {
         Ok((_, info)) => checks.push((info.event, info.mug())),
         Err(SnapshotError::Missing(_)) => {}
+        Err(e @ SnapshotError::Newer { .. }) => return Err(e.to_string()),
         Err(e) => {
             eprintln!(
                 "snapshot: the newest is unusable ({}); setting it aside",
@@ -681,6 +682,7 @@ pub fn play(root: &Path, verbosity: Verbosity) -> Result<(Serf, Vec<u64>), Strin
     match snapshot::load_backup(&layout.snap) {
         Ok((_, info)) => checks.push((info.event, info.mug())),
         Err(SnapshotError::Missing(_)) => {}
+        Err(e @ SnapshotError::Newer { .. }) => return Err(e.to_string()),
         Err(e) => eprintln!("snapshot: the backup is unusable ({})", describe_unusable(&pier, &e)),
     }
     let mut serf = initial_serf(&pier)?;

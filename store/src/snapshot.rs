@@ -92,6 +92,12 @@ pub enum SnapshotError {
         path: PathBuf,
         why: String,
     },
+    /// The snapshot was written by a newer engine, in a format this one does not read: not damage, so
+    /// never set aside or replaced.
+    Newer {
+        path: PathBuf,
+        version: u32,
+    },
     /// The image is well formed, but a root's mug, computed from the image's structure, is not the one
     /// recorded: the words are not the heap the manifest was written for (or a write read back something
     /// other than what it wrote).
@@ -113,6 +119,12 @@ impl fmt::Display for SnapshotError {
             SnapshotError::Corrupt { path, why } => {
                 write!(f, "snapshot {} is unusable: {why}", path.display())
             }
+            SnapshotError::Newer { path, version } => write!(
+                f,
+                "snapshot {} is of format {version}, written by a newer engine; this engine reads formats \
+                 {VERSION_NO_ROOT_MUGS} and {VERSION}: run the pier with the engine that made it",
+                path.display()
+            ),
             SnapshotError::Mismatch { path, event, root: 0, recorded, computed } => write!(
                 f,
                 "snapshot {} of event {event} does not hold its kernel: the image's kernel mug is \
@@ -194,6 +206,16 @@ impl Manifest {
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         out
+    }
+
+    /// The format version a manifest's bytes claim, if they say (its checksum holding).
+    fn claimed_version(bytes: &[u8]) -> Option<u32> {
+        if bytes.len() < 12 || bytes[..4] != MAGIC {
+            return None;
+        }
+        let (body, crc) = bytes.split_at(bytes.len() - 4);
+        let intact = crc32fast::hash(body) == u32::from_le_bytes(crc.try_into().expect("4 bytes"));
+        intact.then(|| u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes")))
     }
 
     fn decode(bytes: &[u8]) -> Result<Manifest, String> {
@@ -478,6 +500,9 @@ fn read_manifest(disk: &dyn Disk, dir: &Path, name: &str) -> Result<Manifest, Sn
         }
         Err(source) => return Err(SnapshotError::Io { path, op: "read", source }),
     };
+    if let Some(version) = Manifest::claimed_version(&bytes).filter(|&v| v > VERSION) {
+        return Err(SnapshotError::Newer { path, version });
+    }
     Manifest::decode(&bytes).map_err(|why| SnapshotError::Corrupt { path, why })
 }
 
