@@ -148,3 +148,126 @@ fn a_log_with_a_missing_segment_is_refused_naming_the_hole() {
     assert!(text.contains("hole") && text.contains("missing") && text.contains(next), "{text}");
     assert_eq!(files(&pier), before, "nothing is truncated or rewritten");
 }
+
+/// A term or short cord as a decimal atom, for the text notation.
+fn t(text: &str) -> String {
+    let mut bytes = [0u8; 16];
+    bytes[..text.len()].copy_from_slice(text.as_bytes());
+    u128::from_le_bytes(bytes).to_string()
+}
+
+/// `engine run PIER`, once it listens on its control socket.
+fn start_ship(pier: &Path) -> std::process::Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+        .args(["run", pier.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let socket = pier.join(".urb/conn.sock");
+    for _ in 0..1200 {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("engine run ended ({status}) before listening");
+        }
+        if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("engine run did not listen on {} within a minute", socket.display());
+}
+
+/// Sends `payload` as one frame on a new connection: the reply, printed, or `None` if the ship closed the
+/// connection without one.
+fn ask(pier: &Path, what: &str, payload: &[u8]) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(pier.join(".urb/conn.sock")).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    stream.write_all(&engine_io::conn::frame(payload)).unwrap();
+    let mut decoder = engine_io::conn::Decoder::default();
+    let mut buffer = [0u8; 4096];
+    loop {
+        if let Some(reply) = decoder.next_frame().expect("the ship's replies are well framed") {
+            let mut heap = components::Heap::new();
+            let noun = heap.cue(&reply).expect("the ship's replies cue");
+            return Some(heap.print(noun));
+        }
+        let n = stream.read(&mut buffer);
+        let n = n.unwrap_or_else(|e| panic!("{what}: no reply and no close within a minute: {e}"));
+        if n == 0 {
+            return None;
+        }
+        decoder.feed(&buffer[..n]);
+    }
+}
+
+fn jam_of(text: &str) -> Vec<u8> {
+    let mut heap = components::Heap::new();
+    let noun = heap.parse(text).unwrap();
+    heap.jam(noun)
+}
+
+/// Every conn request shape with a part of the wrong type: the ones that cannot be read are refused with
+/// their bail (and the connection closed); the ones that can are answered, their events computed (or
+/// failed) as any other; the ship answers a good request after each and stops cleanly at the end.
+///
+/// Not here: a `%fyrd` whose card is not `[desk name mark data]` is taken and sent to khan, and a kernel
+/// without khan (this one) never answers it, so its connection waits for ever.
+#[test]
+fn conn_requests_of_the_wrong_types_are_refused_or_answered_and_the_ship_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_baby(dir.path());
+    let mut child = start_ship(&pier);
+    let bail = |code: i64, tag: &str| format!("[0 {} {} {}]", t("bail"), code as u32, t(tag));
+    let big = "9".repeat(3000);
+    let refused: Vec<(String, Vec<u8>, String)> = vec![
+        ("not a jam".into(), vec![0xff, 0xff, 0xff], bail(-1, "cue-none")),
+        ("an empty frame".into(), Vec::new(), bail(-9, "frame-bad")),
+        ("an atom".into(), jam_of("5"), bail(-2, "jar-bad")),
+        ("a cell rid".into(), jam_of(&format!("[[1 2] {} {} 0]", t("peel"), t("who"))), bail(-2, "jar-bad")),
+        ("an atom request".into(), jam_of("[1 5]"), bail(-2, "jar-bad")),
+        ("a cell tag".into(), jam_of("[1 [1 2] 0]"), bail(-3, "tag-unknown")),
+        ("an unknown tag".into(), jam_of(&format!("[1 {} 0]", t("zzz"))), bail(-3, "tag-unknown")),
+        ("an ovum of an atom".into(), jam_of(&format!("[1 {} 5]", t("ovum"))), bail(-6, "ovum-bad")),
+        (
+            "an ovum without a card".into(),
+            jam_of(&format!("[1 {} {} 5]", t("ovum"), t("d"))),
+            bail(-6, "ovum-bad"),
+        ),
+        ("an urth of a number".into(), jam_of(&format!("[1 {} 5]", t("urth"))), bail(-7, "urth-bad")),
+        ("an urth of a cell".into(), jam_of(&format!("[1 {} [1 2] 3]", t("urth"))), bail(-7, "urth-bad")),
+        (
+            "a dojo line that is a cell".into(),
+            jam_of(&format!("[1 {} 1 2]", t("dojo"))),
+            bail(-3, "tag-unknown"),
+        ),
+    ];
+    for (what, payload, expected) in &refused {
+        assert_eq!(ask(&pier, what, payload).as_deref(), Some(expected.as_str()), "{what}");
+    }
+    // Readable, with parts of the wrong type: answered (a peel of an unknown path gives ~), or computed.
+    let answered = [
+        ("a peel of an atom path", format!("[2 {} 5]", t("peel"))),
+        ("a peel of a path of cells", format!("[2 {} [1 2] [3 4] 0]", t("peel"))),
+        ("a peel of a huge atom", format!("[2 {} {big} 0]", t("peel"))),
+        ("a peek of an atom", format!("[2 {} 5]", t("peek"))),
+        ("a peek of cells", format!("[2 {} [1 2] [3 4] 5]", t("peek"))),
+        ("an ovum with a cell target", format!("[2 {} [1 2] [3 0] 4]", t("ovum"))),
+        ("an ovum with an atom card", format!("[2 {} {} [{} 0] 5]", t("ovum"), t("d"), t("term"))),
+        ("an ovum with a huge card", format!("[2 {} {} [{} 0] {big}]", t("ovum"), t("d"), t("term"))),
+    ];
+    for (what, request) in &answered {
+        let reply = ask(&pier, what, &jam_of(request));
+        let reply = reply.unwrap_or_else(|| panic!("{what}: the connection closed without a reply"));
+        assert!(reply.starts_with("[2 "), "{what}: {reply}");
+        let who = ask(&pier, "a peel of who", &jam_of(&format!("[3 {} {} 0]", t("peel"), t("who"))));
+        assert_eq!(who.as_deref(), Some("[3 0 0]"), "after {what}, the ship answers");
+    }
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    drop(child.stdin.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "the ship stops cleanly after it all: {status}");
+}
