@@ -271,3 +271,19 @@ fn conn_requests_of_the_wrong_types_are_refused_or_answered_and_the_ship_goes_on
     let status = child.wait().unwrap();
     assert!(status.success(), "the ship stops cleanly after it all: {status}");
 }
+
+/// A 1 GiB `-I` file (sparse: nothing to read) is refused by its size, before anything is read.
+#[test]
+fn a_1_gib_inject_file_is_refused_quickly_without_being_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_baby(dir.path());
+    let big = dir.path().join("big.jam");
+    std::fs::File::create(&big).unwrap().set_len(1 << 30).unwrap();
+    let started = std::time::Instant::now();
+    let out = engine(&["run", "-x", "-I", big.to_str().unwrap(), pier.to_str().unwrap()]);
+    let text = refused(&out, "run -I big.jam");
+    assert!(text.contains("big.jam") && text.contains("too large"), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "took {:?}", started.elapsed());
+    let ok = engine(&["run", "-x", pier.to_str().unwrap()]);
+    assert!(ok.status.success(), "the pier is unharmed: {}", stderr(&ok));
+}
