@@ -287,3 +287,104 @@ fn a_1_gib_inject_file_is_refused_quickly_without_being_read() {
     let ok = engine(&["run", "-x", pier.to_str().unwrap()]);
     assert!(ok.status.success(), "the pier is unharmed: {}", stderr(&ok));
 }
+
+/// A small tmpfs mounted at `dir` (we may be root), unmounted when dropped; `None`, with the reason
+/// printed, where mounting is not allowed.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(dir).unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output();
+        match out {
+            Ok(out) if out.status.success() => Some(Tmpfs(dir.to_path_buf())),
+            Ok(out) => {
+                eprintln!(
+                    "skipped: cannot mount a tmpfs here: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!("skipped: no mount command: {e}");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Fills the filesystem of `dir` with a file, then frees `spare` bytes of it: the file, to free later.
+fn fill(dir: &Path, spare: u64) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join("filler");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let block = vec![0xa5u8; 4096];
+    let mut written = 0u64;
+    while file.write_all(&block).is_ok() {
+        written += block.len() as u64;
+    }
+    file.set_len(written.saturating_sub(spare)).unwrap();
+    file.sync_all().unwrap();
+    path
+}
+
+/// A full disk (a small tmpfs): a boot that cannot write its pier fails and leaves none; a running ship
+/// that fills the disk reports it and exits with an error, every event whose output it printed (its
+/// acknowledged events) is in the log, and once space is freed the ship starts again and goes on.
+#[test]
+fn a_full_disk_is_reported_loses_no_acknowledged_event_and_a_restart_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = Tmpfs::mount(&dir.path().join("disk"), "1m") else { return };
+    let pill = pill_path("sword-baby.pill");
+    let filler = fill(&disk.0, 32 << 10);
+    let pier = disk.0.join("baby");
+    let out = engine(&["boot", "--pill", pill.to_str().unwrap(), pier.to_str().unwrap()]);
+    let text = refused(&out, "boot on a full disk");
+    assert!(text.contains("No space left on device"), "{text}");
+    assert!(!pier.exists(), "the failed boot left {}", pier.display());
+
+    std::fs::remove_file(&filler).unwrap();
+    let out = engine(&["boot", "--pill", pill.to_str().unwrap(), pier.to_str().unwrap()]);
+    assert!(out.status.success(), "boot: {}", stderr(&out));
+    let booted = EventLog::open(&pier.join(".engine/log"), LogConfig::default()).unwrap().last();
+    let filler = fill(&disk.0, 16 << 10);
+    let lines: String = (0..20_000).map(|i| format!("line {i} of the full disk test\n")).collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+        .args(["run", "-x", pier.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let _ = std::io::Write::write_all(&mut stdin, lines.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    let text = refused(&out, "run on a full disk");
+    assert!(text.contains("No space left on device"), "{text}");
+    let acknowledged = String::from_utf8_lossy(&out.stdout).matches("effect").count() as u64;
+    assert!(acknowledged > 10, "the ship ran a while first: {acknowledged} outputs");
+    std::fs::remove_file(&filler).unwrap();
+    let logged = EventLog::open(&pier.join(".engine/log"), LogConfig::default()).unwrap().last();
+    assert!(
+        logged - booted >= acknowledged,
+        "{acknowledged} outputs were printed, but only {} events after the boot's {booted} are in the log",
+        logged - booted
+    );
+
+    let out = engine(&["run", "-x", pier.to_str().unwrap()]);
+    assert!(out.status.success(), "the restart after space was freed: {}", stderr(&out));
+    let after = EventLog::open(&pier.join(".engine/log"), LogConfig::default()).unwrap().last();
+    assert!(after > logged, "the ship went on: {after} events, {logged} before");
+}
