@@ -520,3 +520,34 @@ fn one_seed() {
         Err(report) => panic!("{report}"),
     }
 }
+
+/// A SIGTERM while the snapshot loads: `open` gives the snapshot's state back without replaying the
+/// events after it (engine run then exits cleanly, writing nothing), and the next start replays them.
+#[test]
+fn a_sigterm_during_the_snapshot_load_stops_before_the_replay() {
+    let mut run = Run::new(7);
+    run.boot().unwrap();
+    let root = Path::new(ROOT);
+    let (mut pier, mut serf, _) =
+        ship::open_on(Arc::clone(&run.disk), root, LOG, Verbosity::Quiet, None, None).unwrap();
+    let snapshot_event = serf.event;
+    for _ in 0..3 {
+        run.commit_batch(&mut pier, &mut serf).unwrap();
+    }
+    let last = serf.event;
+    assert!(last > snapshot_event);
+    let mug = serf.mug();
+    drop(pier);
+
+    let sigterm = AtomicBool::new(true);
+    let (pier, serf, start) =
+        ship::open_on(Arc::clone(&run.disk), root, LOG, Verbosity::Quiet, Some(&sigterm), None).unwrap();
+    assert_eq!(start, Start::Snapshot(snapshot_event));
+    assert_eq!(serf.event, snapshot_event, "no event was replayed after the SIGTERM");
+    assert_eq!(pier.log.last(), last, "the log is as it was");
+    drop(pier);
+
+    let (_, mut serf, _) =
+        ship::open_on(Arc::clone(&run.disk), root, LOG, Verbosity::Quiet, None, None).unwrap();
+    assert_eq!((serf.event, serf.mug()), (last, mug), "the next start replays to the end");
+}
