@@ -94,6 +94,7 @@ struct Promises {
 #[derive(Debug, Default, Clone, Copy)]
 struct Tally {
     runs: u64,
+    disk_ops: u64,
     lives: u64,
     restarts: u64,
     restarts_failed: u64,
@@ -110,6 +111,7 @@ struct Tally {
 impl Tally {
     fn add(&mut self, other: &Tally) {
         self.runs += other.runs;
+        self.disk_ops += other.disk_ops;
         self.lives += other.lives;
         self.restarts += other.restarts;
         self.restarts_failed += other.restarts_failed;
@@ -457,6 +459,7 @@ impl Run {
 
 /// Runs one seed; on failure, what failed, the seed's replay command, and the last disk operations.
 fn run_seed(seed: u64) -> Result<Tally, String> {
+    components::heap::simulate_lineages(Some(seed));
     let mut run = Run::new(seed);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.run()));
     let failure = match outcome {
@@ -471,8 +474,10 @@ fn run_seed(seed: u64) -> Result<Tally, String> {
                 .unwrap_or("?")
         )),
     };
+    components::heap::simulate_lineages(None);
     let stats = run.sim.stats();
     run.tally.runs = 1;
+    run.tally.disk_ops = stats.ops;
     run.tally.faults = stats.faults;
     run.tally.lies = stats.lies;
     run.tally.torn_files = stats.torn_files;
@@ -550,4 +555,21 @@ fn a_sigterm_during_the_snapshot_load_stops_before_the_replay() {
     let (_, mut serf, _) =
         ship::open_on(Arc::clone(&run.disk), root, LOG, Verbosity::Quiet, None, None).unwrap();
     assert_eq!((serf.event, serf.mug()), (last, mug), "the next start replays to the end");
+}
+
+/// A seed replays exactly: the same disk operations, faults and crashes, in the same order.
+#[test]
+fn a_seed_replays_exactly() {
+    let replay = |seed: u64| {
+        components::heap::simulate_lineages(Some(seed));
+        let mut run = Run::new(seed);
+        let result = run.run();
+        components::heap::simulate_lineages(None);
+        (result, run.sim.trace(), run.sim.stats())
+    };
+    for seed in [3, 99, 303] {
+        let (first, second) = (replay(seed), replay(seed));
+        assert_eq!(first, second, "seed {seed}");
+        assert!(first.2.ops > 50 && first.2.crashes > 0, "seed {seed} does something: {:?}", first.2);
+    }
 }

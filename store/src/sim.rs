@@ -95,14 +95,16 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    /// A number in `0..n` (0 when `n` is 0).
+    /// A number in `0..n` (0 when `n` is 0). One draw whatever `n`, so that the draws after it do not
+    /// depend on it.
     pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next_u64() % n }
+        let draw = self.next_u64();
+        if n == 0 { 0 } else { draw % n }
     }
 
     /// True one time in `n` (never when `n` is 0).
     pub fn one_in(&mut self, n: u32) -> bool {
-        n != 0 && self.below(n as u64) == 0
+        self.below(n as u64) == 0 && n != 0
     }
 }
 
@@ -568,10 +570,18 @@ impl Disk for SimDisk {
                 if !state.dirs.contains(dir) {
                     return Err(not_found(dir));
                 }
-                let files = state.names.keys().filter(|p| p.parent() == Some(dir));
+                // In the order the files were made, not by name: names may hold time-seeded parts (a
+                // heap's lineage), and a seed must replay the same operations in the same order.
+                let mut files: Vec<(&PathBuf, usize)> = state
+                    .names
+                    .iter()
+                    .filter(|(p, _)| p.parent() == Some(dir))
+                    .map(|(p, &i)| (p, i))
+                    .collect();
+                files.sort_by_key(|&(_, inode)| inode);
                 let dirs = state.dirs.iter().filter(|p| p.parent() == Some(dir));
-                let names = files.chain(dirs).filter_map(|p| p.file_name()?.to_str().map(String::from));
-                Ok(names.collect())
+                let paths = files.into_iter().map(|(p, _)| p).chain(dirs);
+                Ok(paths.filter_map(|p| p.file_name()?.to_str().map(String::from)).collect())
             },
         )
     }
