@@ -182,7 +182,7 @@ impl Run {
         }
     }
 
-    /// Boots the pier (no faults): the lifecycle logged, a snapshot written, everything durable.
+    /// Boots the pier (no faults): the lifecycle logged, a snapshot written; then a power loss, or not.
     fn boot(&mut self) -> Result<(), String> {
         let mut serf = Serf::new();
         let pill = journal_pill(&mut serf.heap);
@@ -202,9 +202,16 @@ impl Run {
         pier.log.append_events(&events).map_err(|e| e.to_string())?;
         serf.compact();
         ship::write_snapshot_on(&*self.disk, &pier.layout(), &mut serf)?;
-        self.sim.sync_everything();
         self.promises.acked = events;
         self.promises.snapshot_floor = serf.event;
+        // Sometimes the power goes right after the boot: what it wrote must all be durable.
+        drop(pier);
+        if self.rng.below(4) == 0 {
+            self.sim.crash();
+            self.tally.power_losses += 1;
+        } else {
+            self.sim.kill();
+        }
         Ok(())
     }
 

@@ -89,6 +89,25 @@ pub trait Disk: Send + Sync + fmt::Debug {
     fn lock(&self, path: &Path) -> Result<DiskLock, LockRefused>;
 }
 
+/// Creates `path` and its missing parents, each made durable in its parent (a new directory's entry is a
+/// name like any other: until its parent is synced, a crash may lose it and everything written inside).
+pub fn create_dir_durably(disk: &dyn Disk, path: &Path) -> io::Result<()> {
+    let missing: Vec<&Path> =
+        path.ancestors().take_while(|dir| !dir.as_os_str().is_empty() && !disk.is_dir(dir)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    disk.create_dir_all(path)?;
+    for dir in missing.into_iter().rev() {
+        match dir.parent() {
+            Some(parent) if parent.as_os_str().is_empty() => disk.sync_dir(Path::new("."))?,
+            Some(parent) => disk.sync_dir(parent)?,
+            None => {}
+        }
+    }
+    Ok(())
+}
+
 /// The operating system's filesystem.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RealDisk;

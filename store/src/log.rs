@@ -215,7 +215,7 @@ impl EventLog {
         first: u64,
     ) -> Result<EventLog, LogError> {
         let first = first.max(1);
-        disk.create_dir_all(dir).map_err(io_error(dir, "create"))?;
+        disk::create_dir_durably(&*disk, dir).map_err(io_error(dir, "create"))?;
         let mut segments = Vec::new();
         for name in disk.list(dir).map_err(io_error(dir, "list"))? {
             if let Some(first) = parse_segment_name(&name) {

@@ -186,7 +186,8 @@ impl Pier {
             return Err(PierError::Exists(root.to_path_buf()));
         }
         let layout = Layout::of(root);
-        disk.create_dir_all(&layout.engine_dir).map_err(io_error(&layout.engine_dir, "create"))?;
+        disk::create_dir_durably(&*disk, &layout.engine_dir)
+            .map_err(io_error(&layout.engine_dir, "create"))?;
         let lock = take_lock(&*disk, root, &layout.lock)?;
         meta.write_on(&*disk, &layout.meta)?;
         let log = EventLog::open_from_on(Arc::clone(&disk), &layout.log, config, first)?;

@@ -8,8 +8,9 @@
 //!   file had reached (the size reached the disk, the data did not).
 //! - A name (a create, a rename, a removal) is durable once its directory is synced ([`Disk::sync_dir`]).
 //!   Of the names changed and not synced, a crash keeps either a prefix in the order they were made (a
-//!   journaling filesystem) or any subset (the strict reading); each rename is atomic either way.
-//!   Directories themselves are durable when made (a simplification: the pier makes them once).
+//!   journaling filesystem) or any subset (the strict reading); each rename is atomic either way. A new
+//!   directory is a name in its parent like any other: lost with everything in it unless the parent was
+//!   synced.
 //! - A crash ([`SimDisk::crash`], a power loss) applies those rules; a process death
 //!   ([`SimDisk::kill`]) loses nothing that was written, only the locks.
 //!
@@ -119,18 +120,22 @@ enum NameOp {
     Link { path: PathBuf, inode: usize },
     Unlink { path: PathBuf },
     Rename { from: PathBuf, to: PathBuf, inode: usize },
+    Mkdir { path: PathBuf },
 }
 
 impl NameOp {
     fn dir(&self) -> Option<&Path> {
         match self {
-            NameOp::Link { path, .. } | NameOp::Unlink { path } => path.parent(),
+            NameOp::Link { path, .. } | NameOp::Unlink { path } | NameOp::Mkdir { path } => path.parent(),
             NameOp::Rename { to, .. } => to.parent(),
         }
     }
 
-    fn apply(&self, names: &mut BTreeMap<PathBuf, usize>) {
+    fn apply(&self, names: &mut BTreeMap<PathBuf, usize>, dirs: &mut BTreeSet<PathBuf>) {
         match self {
+            NameOp::Mkdir { path } => {
+                dirs.insert(path.clone());
+            }
             NameOp::Link { path, inode } => {
                 names.insert(path.clone(), *inode);
             }
@@ -157,6 +162,7 @@ struct State {
     durable_names: BTreeMap<PathBuf, usize>,
     pending: Vec<NameOp>,
     dirs: BTreeSet<PathBuf>,
+    durable_dirs: BTreeSet<PathBuf>,
     locks: BTreeSet<PathBuf>,
     crash_at: Option<u64>,
     crashed: bool,
@@ -282,17 +288,28 @@ impl State {
 
     fn crash(&mut self) {
         let mut names = std::mem::take(&mut self.durable_names);
+        let mut dirs = std::mem::take(&mut self.durable_dirs);
         let pending = std::mem::take(&mut self.pending);
         if self.rng.below(2) == 0 {
             let kept = self.rng.below(pending.len() as u64 + 1) as usize;
-            pending[..kept].iter().for_each(|op| op.apply(&mut names));
+            pending[..kept].iter().for_each(|op| op.apply(&mut names, &mut dirs));
         } else {
             for op in &pending {
                 if self.rng.below(2) == 0 {
-                    op.apply(&mut names);
+                    op.apply(&mut names, &mut dirs);
                 }
             }
         }
+        // A directory whose own entry was lost takes everything in it along (parents sort first).
+        let mut reachable = BTreeSet::new();
+        for dir in dirs {
+            if dir.parent().is_none_or(|parent| reachable.contains(parent)) {
+                reachable.insert(dir);
+            }
+        }
+        names.retain(|path, _| path.parent().is_some_and(|dir| reachable.contains(dir)));
+        self.dirs = reachable.clone();
+        self.durable_dirs = reachable;
         for inode in 0..self.inodes.len() {
             let (bytes, torn) = State::survivor(&mut self.rng, &self.inodes[inode]);
             self.stats.torn_files += torn as u64;
@@ -335,6 +352,7 @@ impl SimDisk {
             durable_names: BTreeMap::new(),
             pending: Vec::new(),
             dirs: BTreeSet::from([PathBuf::from("/")]),
+            durable_dirs: BTreeSet::from([PathBuf::from("/")]),
             locks: BTreeSet::new(),
             crash_at: None,
             crashed: false,
@@ -403,6 +421,7 @@ impl SimDisk {
             inode.durable = inode.data.clone();
         }
         state.durable_names = state.names.clone();
+        state.durable_dirs = state.dirs.clone();
         state.pending.clear();
     }
 
@@ -547,11 +566,14 @@ impl Disk for SimDisk {
         state.run(
             || format!("mkdir -p {}", path.display()),
             |state| {
-                for dir in path.ancestors() {
+                let ancestors: Vec<&Path> = path.ancestors().collect();
+                for dir in ancestors.into_iter().rev() {
                     if state.names.contains_key(dir) {
                         return Err(io::Error::from(io::ErrorKind::AlreadyExists));
                     }
-                    state.dirs.insert(dir.to_path_buf());
+                    if state.dirs.insert(dir.to_path_buf()) {
+                        state.pending.push(NameOp::Mkdir { path: dir.to_path_buf() });
+                    }
                 }
                 Ok(())
             },
@@ -661,8 +683,10 @@ impl Disk for SimDisk {
                 let (here, elsewhere): (Vec<NameOp>, Vec<NameOp>) =
                     pending.into_iter().partition(|op| op.dir() == Some(dir));
                 let mut names = std::mem::take(&mut state.durable_names);
-                here.iter().for_each(|op| op.apply(&mut names));
+                let mut dirs = std::mem::take(&mut state.durable_dirs);
+                here.iter().for_each(|op| op.apply(&mut names, &mut dirs));
                 state.durable_names = names;
+                state.durable_dirs = dirs;
                 state.pending = elsewhere;
                 Ok(())
             },

@@ -358,7 +358,7 @@ pub fn write_on(
     info: &SnapshotInfo,
 ) -> Result<WriteReport, SnapshotError> {
     assert_eq!(info.mugs.len(), info.roots.len(), "a mug for every root");
-    disk.create_dir_all(dir).map_err(io_error(dir, "create"))?;
+    crate::disk::create_dir_durably(disk, dir).map_err(io_error(dir, "create"))?;
     let newest = newest_manifest(disk, dir)?;
     let result = write_verified(disk, dir, heap, info, newest.as_ref().map(|(m, _)| m));
     let report = match result {

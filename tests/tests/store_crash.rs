@@ -8,7 +8,7 @@ use std::sync::Arc;
 use store::disk::Disk;
 use store::sim::{Faults, SimDisk};
 use store::snapshot::{self, SnapshotInfo};
-use store::{EventLog, LogConfig};
+use store::{EventLog, LogConfig, Meta, Pier};
 
 /// Seeds per test: each draws other crash shapes (which unsynced bytes and names survive).
 const SEEDS: u64 = 24;
@@ -145,5 +145,30 @@ fn a_power_loss_at_any_operation_of_appends_keeps_every_acknowledged_event() {
                 Err(e) => assert_eq!(acked, 0, "seed {seed}, crash at {at}: the log does not open: {e}"),
             }
         }
+    }
+}
+
+/// A new directory is a name in its parent: a pier just made (its `.engine`, `log/` and `snap/`) must
+/// be synced into its parents, or a power loss takes the whole pier with it.
+#[test]
+fn a_power_loss_just_after_a_pier_is_made_keeps_all_of_it() {
+    let root = Path::new("/home/ship/zod");
+    for seed in 0..SEEDS {
+        let sim = SimDisk::new(seed, Faults::none());
+        let disk: Arc<dyn Disk> = Arc::new(sim.clone());
+        let meta = Meta { version: store::meta::VERSION, who: 0, fake: true, life: 1 };
+        let mut pier = Pier::create_on(Arc::clone(&disk), root, meta, LogConfig::default(), 1).unwrap();
+        pier.log.append([(0, b"boot".as_slice()), (9, b"first".as_slice())]).unwrap();
+        let mut heap = Heap::new();
+        let list = atoms(&mut heap, 0, 20);
+        let info = SnapshotInfo::of(&mut heap, 2, vec![list]);
+        snapshot::write_on(&sim, &pier.layout().snap, &heap, &info).unwrap();
+        drop(pier);
+        sim.crash();
+        let pier = Pier::open_on(Arc::clone(&disk), root, LogConfig::default())
+            .unwrap_or_else(|e| panic!("seed {seed}: the pier is gone after a power loss: {e}"));
+        assert_eq!(pier.log.last(), 2, "seed {seed}");
+        let (_, loaded) = snapshot::load_on(&sim, &pier.layout().snap).unwrap();
+        assert_eq!(loaded.event, 2, "seed {seed}");
     }
 }
