@@ -165,6 +165,7 @@ struct State {
     durable_dirs: BTreeSet<PathBuf>,
     locks: BTreeSet<PathBuf>,
     crash_at: Option<u64>,
+    fail_at: Option<u64>,
     crashed: bool,
     /// While set, operations are neither counted nor faulted (a harness reading the disk to check it).
     suspended: bool,
@@ -193,6 +194,8 @@ fn not_found(path: &Path) -> io::Error {
 /// Whether the operation goes on, and if it should take effect before failing (a crash after it).
 enum Gate {
     Go,
+    /// This one operation fails with `EIO`, having done nothing; the world goes on.
+    Fail,
     CrashBefore,
     CrashAfter,
 }
@@ -211,6 +214,11 @@ impl State {
             self.trace.pop_front();
         }
         self.trace.push_back(format!("{} {}", self.stats.ops, what()));
+        if self.fail_at == Some(self.stats.ops) {
+            self.stats.faults += 1;
+            self.trace.push_back("  -- fault: EIO (chosen by the test)".into());
+            return Gate::Fail;
+        }
         if self.crash_at == Some(self.stats.ops) {
             self.crashed = true;
             self.trace.push_back("  -- the process stops here".into());
@@ -227,6 +235,7 @@ impl State {
     ) -> io::Result<T> {
         match self.gate(what) {
             Gate::Go => op(self),
+            Gate::Fail => Err(eio()),
             Gate::CrashBefore => Err(crashed_error()),
             Gate::CrashAfter => {
                 let _ = op(self);
@@ -355,6 +364,7 @@ impl SimDisk {
             durable_dirs: BTreeSet::from([PathBuf::from("/")]),
             locks: BTreeSet::new(),
             crash_at: None,
+            fail_at: None,
             crashed: false,
             suspended: false,
             failing_reads: None,
@@ -376,6 +386,11 @@ impl SimDisk {
     /// Stops the world at operation number `op` (counted from the disk's creation).
     pub fn crash_at(&self, op: u64) {
         self.lock_state().crash_at = Some(op);
+    }
+
+    /// Makes operation number `op` fail with `EIO`, doing nothing (the process goes on).
+    pub fn fail_at(&self, op: u64) {
+        self.lock_state().fail_at = Some(op);
     }
 
     /// Whether the world has stopped (a crash point was reached).

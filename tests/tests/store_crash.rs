@@ -172,3 +172,92 @@ fn a_power_loss_just_after_a_pier_is_made_keeps_all_of_it() {
         assert_eq!(loaded.event, 2, "seed {seed}");
     }
 }
+
+/// An I/O error at any one operation of a snapshot write: the write fails (or, where the error fell on
+/// the cleanup after it, succeeds), the newest snapshot that loads is the last one written, and the next
+/// write succeeds and loads.
+#[test]
+fn an_io_error_at_any_operation_of_a_snapshot_write_loses_nothing_and_the_next_write_succeeds() {
+    let dir = Path::new("/pier/snap");
+    let heap_at = |sim: &SimDisk, upto: u64| {
+        let mut heap = Heap::new();
+        let mut info = None;
+        for (event, end) in (1..=upto).zip([50u64, 90, 140]) {
+            let list = atoms(&mut heap, 0, end);
+            let snapshot = SnapshotInfo::of(&mut heap, event, vec![list]);
+            info = Some(snapshot::write_on(sim, dir, &heap, &snapshot));
+        }
+        info.expect("a write")
+    };
+    let ops = operations_of(
+        |_| {},
+        |sim| {
+            heap_at(sim, 3).unwrap();
+        },
+    );
+    for at in 1..=ops {
+        let sim = SimDisk::new(1, Faults::none());
+        sim.fail_at(at);
+        let mut heap = Heap::new();
+        let mut written = 0;
+        for (event, end) in [(1u64, 50u64), (2, 90), (3, 140)] {
+            let list = atoms(&mut heap, 0, end);
+            let info = SnapshotInfo::of(&mut heap, event, vec![list]);
+            if snapshot::write_on(&sim, dir, &heap, &info).is_ok() {
+                written = event;
+            }
+            if written > 0 {
+                let (_, newest) = sim
+                    .unfaulted(|| snapshot::load_on(&sim, dir))
+                    .unwrap_or_else(|e| panic!("EIO at operation {at}: after event {event}: {e}"));
+                assert!(
+                    newest.event >= written,
+                    "EIO at {at}: event {} loads, {written} was written",
+                    newest.event
+                );
+            }
+        }
+        let list = atoms(&mut heap, 0, 200);
+        let info = SnapshotInfo::of(&mut heap, 4, vec![list]);
+        snapshot::write_on(&sim, dir, &heap, &info)
+            .unwrap_or_else(|e| panic!("EIO at {at}: the next write: {e}"));
+        assert_eq!(sim.unfaulted(|| snapshot::load_on(&sim, dir)).unwrap().1.event, 4, "EIO at {at}");
+    }
+}
+
+/// An I/O error at any one operation of appends: that batch is not committed, and the log, reopened,
+/// holds every batch that was, and takes new ones.
+#[test]
+fn an_io_error_at_any_operation_of_appends_loses_no_committed_event() {
+    let dir = Path::new("/pier/log");
+    let config = LogConfig { segment_bytes_max: 200 };
+    let ops = operations_of(
+        |_| {},
+        |sim| {
+            let mut log = EventLog::open_on(Arc::new(sim.clone()), dir, config).unwrap();
+            for batch in 0..12u8 {
+                log.append([(7, [batch; 40].as_slice())]).unwrap();
+            }
+        },
+    );
+    for at in 1..=ops {
+        let sim = SimDisk::new(1, Faults::none());
+        let disk: Arc<dyn Disk> = Arc::new(sim.clone());
+        sim.fail_at(at);
+        let mut committed = 0;
+        if let Ok(mut log) = EventLog::open_on(Arc::clone(&disk), dir, config) {
+            for batch in 0..12u8 {
+                match log.append([(7, [batch; 40].as_slice())]) {
+                    Ok(last) => committed = last,
+                    Err(_) => break,
+                }
+            }
+        }
+        sim.kill();
+        let mut log = EventLog::open_on(Arc::clone(&disk), dir, config)
+            .unwrap_or_else(|e| panic!("EIO at {at}: the log does not reopen: {e}"));
+        assert!(log.last() >= committed, "EIO at {at}: {} < {committed}", log.last());
+        let next = log.append([(7, b"after".as_slice())]).unwrap();
+        assert_eq!(next, log.last(), "EIO at {at}");
+    }
+}
