@@ -13,8 +13,21 @@
 
 use crate::noun::{DIRECT_MAX, Noun};
 use dashu_int::UBig;
+use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+thread_local! {
+    /// Where this thread's new lineages come from in a simulation ([`simulate_lineages`]).
+    static SIMULATED_LINEAGES: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// Makes the lineages that heaps on this thread take from now on a sequence drawn from `seed` (`None`:
+/// from the clock, as in production), so that a simulation's snapshot files, named by lineage, are the
+/// same on every run of one seed.
+pub fn simulate_lineages(seed: Option<u64>) {
+    SIMULATED_LINEAGES.set(seed);
+}
 
 /// The limit on one atom's size, in 64-bit limbs (2^32 limbs = 32 GiB), as in Vere's `0xffffffff` bytes.
 pub const ATOM_LIMBS_MAX: usize = u32::MAX as usize;
@@ -170,11 +183,19 @@ impl Heap {
     pub fn lineage(&self) -> u64 {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         if self.lineage.load(Ordering::Relaxed) == 0 {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64);
-            let salt = crate::hash::mix64(nanos ^ (std::process::id() as u64) << 32);
-            let fresh = salt ^ NEXT.fetch_add(1, Ordering::Relaxed) | 1;
+            let fresh = match SIMULATED_LINEAGES.get() {
+                Some(next) => {
+                    SIMULATED_LINEAGES.set(Some(next.wrapping_add(1)));
+                    crate::hash::mix64(next) | 1
+                }
+                None => {
+                    let nanos = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos() as u64);
+                    let salt = crate::hash::mix64(nanos ^ (std::process::id() as u64) << 32);
+                    salt ^ NEXT.fetch_add(1, Ordering::Relaxed) | 1
+                }
+            };
             let _ = self.lineage.compare_exchange(0, fresh, Ordering::Relaxed, Ordering::Relaxed);
         }
         self.lineage.load(Ordering::Relaxed)

@@ -3,6 +3,8 @@
 mod cache;
 mod cmd;
 mod debug;
+#[cfg(test)]
+mod fault_sim;
 mod progress;
 mod run;
 mod ship;

@@ -36,8 +36,9 @@ use systems::serf::Serf;
 
 pub use components::app::{RunOptions, TICK_STEPS};
 
-/// The most bytes of one `--inject` file.
-const INJECT_BYTES_MAX: u64 = 1 << 30;
+/// The most bytes of one `--inject` file (64 MiB: an ovum, not a heap); a larger file is refused by its
+/// size, before it is read.
+const INJECT_BYTES_MAX: u64 = 1 << 26;
 
 /// The ovum in an `--inject` file: the jam of `[wire card]` (Vere's `-I`).
 fn read_inject(heap: &mut Heap, file: &Path) -> Result<Noun, String> {

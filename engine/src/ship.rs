@@ -15,6 +15,7 @@ use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use store::disk::{self, Disk};
 use store::snapshot::{self, SnapshotError, SnapshotInfo};
 use store::{Event, Layout, LogConfig, Meta, Pier};
 use systems::serf::{PlayError, Serf};
@@ -346,9 +347,18 @@ fn report_goof(serf: &Serf, error: &PlayError) {
 
 /// Writes the serf's state as the pier's snapshot.
 pub fn write_snapshot(layout: &Layout, serf: &mut Serf) -> Result<snapshot::WriteReport, String> {
+    write_snapshot_on(&store::RealDisk, layout, serf)
+}
+
+/// [`write_snapshot`] on `disk`.
+pub fn write_snapshot_on(
+    disk: &dyn Disk,
+    layout: &Layout,
+    serf: &mut Serf,
+) -> Result<snapshot::WriteReport, String> {
     let roots = serf.roots().ok_or("no kernel to snapshot")?;
     let info = SnapshotInfo::of(&mut serf.heap, serf.event, roots);
-    snapshot::write(&layout.snap, &serf.heap, &info).map_err(|e| format!("snapshot: {e}"))
+    snapshot::write_on(disk, &layout.snap, &serf.heap, &info).map_err(|e| format!("snapshot: {e}"))
 }
 
 /// The `%arvo` / `%hashboard` tags of a cram.
@@ -443,14 +453,27 @@ pub enum Start {
 /// Opens the pier at `root` and brings its serf to the end of the log: from the newest snapshot if it is
 /// sound, else from the backup snapshot, else from the start. A torn log tail is truncated and reported.
 ///
-/// With `stop`, a replay ends early once the flag is set (a SIGTERM): the serf is then at the last event
-/// replayed, short of the end of the log.
+/// With `stop`, a replay ends early once the flag is set (a SIGTERM, during the snapshot's load or the
+/// replay): the serf is then at the last event replayed (or the snapshot's), short of the end of the log.
 pub fn open(
     root: &Path,
     verbosity: Verbosity,
     stop: Option<&AtomicBool>,
 ) -> Result<(Pier, Serf, Start), String> {
-    let pier = Pier::open(root, LogConfig::default()).map_err(|e| e.to_string())?;
+    let cache = cache::dir();
+    open_on(disk::real(), root, LogConfig::default(), verbosity, stop, Some(&cache))
+}
+
+/// [`open`] on `disk`, with the log's limits `log` and the lifecycle cache in `cache` (or none).
+pub fn open_on(
+    disk: Arc<dyn Disk>,
+    root: &Path,
+    log: LogConfig,
+    verbosity: Verbosity,
+    stop: Option<&AtomicBool>,
+    cache: Option<&Path>,
+) -> Result<(Pier, Serf, Start), String> {
+    let pier = Pier::open_on(disk, root, log).map_err(|e| e.to_string())?;
     if let Some(cut) = pier.log.recovery() {
         eprintln!(
             "log: a torn write at the end of {} was cut ({} bytes at offset {}); the log ends at event {}",
@@ -467,7 +490,7 @@ pub fn open(
     {
         note(verbosity, || format!("play: replaying events {}-{last} after the snapshot", at + 1));
     }
-    replay(&pier, &mut serf, last, verbosity, &[], Some(&cache::dir()), stop)?;
+    replay(&pier, &mut serf, last, verbosity, &[], cache, stop)?;
     Ok((pier, serf, start))
 }
 
@@ -476,7 +499,8 @@ pub fn open(
 /// beginning of the log. A snapshot past the end of the log is an error: the log lost committed events.
 fn load_state(pier: &Pier) -> Result<(Serf, Start), String> {
     let snap = pier.layout().snap;
-    let rejected = match snapshot::load(&snap) {
+    let disk = &**pier.disk();
+    let rejected = match snapshot::load_on(disk, &snap) {
         Ok(loaded) => match restore(pier, loaded)? {
             Ok(serf) => {
                 let event = serf.event;
@@ -485,14 +509,14 @@ fn load_state(pier: &Pier) -> Result<(Serf, Start), String> {
             Err(why) => Some(why),
         },
         Err(SnapshotError::Missing(_)) => None,
-        Err(e @ SnapshotError::Io { .. }) => return Err(e.to_string()),
+        Err(e @ (SnapshotError::Io { .. } | SnapshotError::Newer { .. })) => return Err(e.to_string()),
         Err(e) => Some(describe_unusable(pier, &e)),
     };
     if let Some(why) = &rejected {
         eprintln!("snapshot: the newest is unusable ({why}); setting it aside");
-        snapshot::reject_newest(&snap).map_err(|e| format!("snapshot: {e}"))?;
+        snapshot::reject_newest_on(disk, &snap).map_err(|e| format!("snapshot: {e}"))?;
     }
-    let why = match snapshot::load_backup(&snap) {
+    let why = match snapshot::load_backup_on(disk, &snap) {
         Ok(loaded) => match restore(pier, loaded)? {
             Ok(serf) => {
                 let event = serf.event;
@@ -502,7 +526,7 @@ fn load_state(pier: &Pier) -> Result<(Serf, Start), String> {
             Err(why) => Some(why),
         },
         Err(SnapshotError::Missing(_)) => rejected,
-        Err(e @ SnapshotError::Io { .. }) => return Err(e.to_string()),
+        Err(e @ (SnapshotError::Io { .. } | SnapshotError::Newer { .. })) => return Err(e.to_string()),
         Err(e) => Some(format!("and the backup: {}", describe_unusable(pier, &e))),
     };
     if let Some(why) = &why {
@@ -557,8 +581,13 @@ pub fn replay(
     cache: Option<&Path>,
     stop: Option<&AtomicBool>,
 ) -> Result<(), String> {
+    let stopped = || stop.is_some_and(|stop| stop.load(Ordering::Relaxed));
     if serf.kernel().is_none() {
         replay_lifecycle(pier, serf, verbosity, cache)?;
+    }
+    if stopped() && serf.event < to {
+        note(verbosity, || format!("play: stopped before replaying, at event {} of {to}", serf.event));
+        return Ok(());
     }
     while serf.event < to {
         let batch = (to - serf.event).min(REPLAY_BATCH as u64) as usize;
@@ -584,7 +613,7 @@ pub fn replay(
                     ));
                 }
             }
-            if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+            if stopped() {
                 note(verbosity, || format!("play: stopped at event {} of {to}", serf.event));
                 return Ok(());
             }
@@ -655,6 +684,7 @@ pub fn play(root: &Path, verbosity: Verbosity) -> Result<(Serf, Vec<u64>), Strin
     match snapshot::load(&layout.snap) {
         Ok((_, info)) => checks.push((info.event, info.mug())),
         Err(SnapshotError::Missing(_)) => {}
+        Err(e @ SnapshotError::Newer { .. }) => return Err(e.to_string()),
         Err(e) => {
             eprintln!(
                 "snapshot: the newest is unusable ({}); setting it aside",
@@ -666,6 +696,7 @@ pub fn play(root: &Path, verbosity: Verbosity) -> Result<(Serf, Vec<u64>), Strin
     match snapshot::load_backup(&layout.snap) {
         Ok((_, info)) => checks.push((info.event, info.mug())),
         Err(SnapshotError::Missing(_)) => {}
+        Err(e @ SnapshotError::Newer { .. }) => return Err(e.to_string()),
         Err(e) => eprintln!("snapshot: the backup is unusable ({})", describe_unusable(&pier, &e)),
     }
     let mut serf = initial_serf(&pier)?;

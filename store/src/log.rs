@@ -7,13 +7,16 @@
 //! Opening checks every record (magic, size, checksum, contiguous numbers). A bad record at the very end of
 //! the last segment, with nothing valid after it, is a torn write from a crash: it is truncated and
 //! reported in [`EventLog::recovery`]. Anything else is corruption: an error naming the event, never a
-//! silent skip.
+//! silent skip. A missing segment is a hole ([`LogError::Hole`]). Then the last segment and the directory
+//! are synced, so that records a dead process wrote but did not sync are durable before anything is built
+//! on them.
 
+use crate::disk::{self, Disk, DiskFile};
 use crate::record::{self, Event, HEADER_BYTES, HeaderFault};
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Limits of a log.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +39,8 @@ pub enum LogError {
     Io { path: PathBuf, op: &'static str, source: io::Error },
     /// A record before the tail is damaged: the log cannot be trusted past `event`.
     Corrupt { path: PathBuf, offset: u64, event: u64, why: String },
+    /// A segment is missing: the segments jump from event `last` to a segment starting at `path`.
+    Hole { path: PathBuf, last: u64, next: u64 },
     /// The batch given to append does not continue the log.
     NotNext { expected: u64, found: u64 },
 }
@@ -47,6 +52,14 @@ impl fmt::Display for LogError {
             LogError::Corrupt { path, offset, event, why } => {
                 write!(f, "event log corrupt at event {event} ({} byte {offset}): {why}", path.display())
             }
+            LogError::Hole { path, last, next } => write!(
+                f,
+                "event log has a hole: events {}-{} are missing (the segment {} starts at event {next}); \
+                 a segment file was lost",
+                last + 1,
+                next - 1,
+                path.display()
+            ),
             LogError::NotNext { expected, found } => {
                 write!(f, "event {found} does not continue the log (next is {expected})")
             }
@@ -81,14 +94,18 @@ struct Segment {
 /// An open event log.
 #[derive(Debug)]
 pub struct EventLog {
+    disk: Arc<dyn Disk>,
     dir: PathBuf,
     config: LogConfig,
     segments: Vec<Segment>,
     /// The last segment, open for appending.
-    tail: File,
+    tail: Box<dyn DiskFile>,
     tail_bytes: u64,
     last: u64,
     recovery: Option<Recovery>,
+    /// Set when a failed append could not be cut back: the tail holds bytes of a batch that did not
+    /// commit, so nothing more may be appended after them (a reopen cuts them as a torn tail).
+    unusable: bool,
 }
 
 fn segment_name(first: u64) -> String {
@@ -103,8 +120,8 @@ pub(crate) fn parse_segment_name(name: &str) -> Option<u64> {
     u64::from_str_radix(hex, 16).ok().filter(|&n| n >= 1)
 }
 
-fn sync_dir(dir: &Path) -> Result<(), LogError> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io_error(dir, "sync directory"))
+fn sync_dir(disk: &dyn Disk, dir: &Path) -> Result<(), LogError> {
+    disk.sync_dir(dir).map_err(io_error(dir, "sync directory"))
 }
 
 /// How a segment's scan ended.
@@ -168,10 +185,8 @@ fn valid_record_after(bytes: &[u8], offset: usize) -> bool {
         .any(|at| bytes[at..at + 4] == record::MAGIC && check_record(bytes, at).is_ok())
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, LogError> {
-    let mut bytes = Vec::new();
-    File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(io_error(path, "read"))?;
-    Ok(bytes)
+fn read_file(disk: &dyn Disk, path: &Path) -> Result<Vec<u8>, LogError> {
+    disk.read(path).map_err(io_error(path, "read"))
 }
 
 impl EventLog {
@@ -181,35 +196,63 @@ impl EventLog {
         Self::open_from(dir, config, 1)
     }
 
+    /// [`EventLog::open`] on `disk`.
+    pub fn open_on(disk: Arc<dyn Disk>, dir: &Path, config: LogConfig) -> Result<EventLog, LogError> {
+        Self::open_from_on(disk, dir, config, 1)
+    }
+
     /// As [`EventLog::open`], but a new log's first event will be `first` (a pier imported at event
     /// `first - 1`: its earlier events are not in this log).
     pub fn open_from(dir: &Path, config: LogConfig, first: u64) -> Result<EventLog, LogError> {
+        Self::open_from_on(disk::real(), dir, config, first)
+    }
+
+    /// [`EventLog::open_from`] on `disk`.
+    pub fn open_from_on(
+        disk: Arc<dyn Disk>,
+        dir: &Path,
+        config: LogConfig,
+        first: u64,
+    ) -> Result<EventLog, LogError> {
         let first = first.max(1);
-        fs::create_dir_all(dir).map_err(io_error(dir, "create"))?;
+        disk::create_dir_durably(&*disk, dir).map_err(io_error(dir, "create"))?;
         let mut segments = Vec::new();
-        for entry in fs::read_dir(dir).map_err(io_error(dir, "list"))? {
-            let entry = entry.map_err(io_error(dir, "list"))?;
-            if let Some(first) = entry.file_name().to_str().and_then(parse_segment_name) {
-                segments.push(Segment { first, path: entry.path() });
+        for name in disk.list(dir).map_err(io_error(dir, "list"))? {
+            if let Some(first) = parse_segment_name(&name) {
+                segments.push(Segment { first, path: dir.join(name) });
             }
         }
         segments.sort_by_key(|s| s.first);
         if segments.is_empty() {
             let path = dir.join(segment_name(first));
-            File::create(&path).map_err(io_error(&path, "create"))?;
-            sync_dir(dir)?;
+            disk.create(&path).map_err(io_error(&path, "create"))?;
+            sync_dir(&*disk, dir)?;
             segments.push(Segment { first, path });
         }
-        let (last, recovery) = Self::verify(&segments)?;
+        let (last, recovery) = Self::verify(&*disk, &segments)?;
         let tail_path = segments.last().expect("a segment").path.clone();
-        let mut tail =
-            OpenOptions::new().append(true).open(&tail_path).map_err(io_error(&tail_path, "open"))?;
-        let tail_bytes = tail.seek(SeekFrom::End(0)).map_err(io_error(&tail_path, "seek"))?;
-        Ok(EventLog { dir: dir.to_path_buf(), config, segments, tail, tail_bytes, last, recovery })
+        let mut tail = disk.open_append(&tail_path).map_err(io_error(&tail_path, "open"))?;
+        let tail_bytes = tail.size_bytes().map_err(io_error(&tail_path, "stat"))?;
+        // What was read may not be durable: a process that died between a write and its fsync leaves its
+        // records in the page cache, where this one reads them and builds on them (a snapshot past them,
+        // say). Sync them, and the names of the segments, before trusting them.
+        tail.sync().map_err(io_error(&tail_path, "sync"))?;
+        sync_dir(&*disk, dir)?;
+        Ok(EventLog {
+            disk,
+            dir: dir.to_path_buf(),
+            config,
+            segments,
+            tail,
+            tail_bytes,
+            last,
+            recovery,
+            unusable: false,
+        })
     }
 
     /// Scans every segment; the last event number, and the torn tail cut if there was one.
-    fn verify(segments: &[Segment]) -> Result<(u64, Option<Recovery>), LogError> {
+    fn verify(disk: &dyn Disk, segments: &[Segment]) -> Result<(u64, Option<Recovery>), LogError> {
         let mut last = segments[0].first - 1;
         let mut recovery = None;
         for (i, segment) in segments.iter().enumerate() {
@@ -220,19 +263,22 @@ impl EventLog {
                 event,
                 why,
             };
+            if segment.first > last + 1 && i > 0 {
+                return Err(LogError::Hole { path: segment.path.clone(), last, next: segment.first });
+            }
             if segment.first != last + 1 {
                 let why = format!("segment starts at event {} after event {last}", segment.first);
                 return Err(corrupt(0, last + 1, why));
             }
-            let bytes = read_file(&segment.path)?;
+            let bytes = read_file(disk, &segment.path)?;
             let scanned = scan(&bytes, segment.first);
             last = scanned.records.last().map_or(segment.first - 1, |&(n, _)| n);
             if let ScanEnd::Fault { offset, why } = scanned.end {
                 if !is_tail || valid_record_after(&bytes, offset as usize) {
                     return Err(corrupt(offset, last + 1, why));
                 }
-                let file = OpenOptions::new().write(true).open(&segment.path);
-                file.and_then(|f| f.set_len(offset).and_then(|()| f.sync_all()))
+                let file = disk.open_append(&segment.path);
+                file.and_then(|mut f| f.set_len(offset).and_then(|()| f.sync()))
                     .map_err(io_error(&segment.path, "truncate torn tail of"))?;
                 recovery = Some(Recovery {
                     path: segment.path.clone(),
@@ -272,14 +318,21 @@ impl EventLog {
         if number == self.last {
             return Ok(self.last);
         }
+        if self.unusable {
+            let path = self.segments.last().expect("a segment").path.clone();
+            let why = "an earlier append failed and could not be undone; reopen the log";
+            return Err(LogError::Io { path, op: "append to", source: io::Error::other(why) });
+        }
         if self.tail_bytes > 0 && self.tail_bytes + buffer.len() as u64 > self.config.segment_bytes_max {
             self.start_segment(self.last + 1)?;
         }
         let path = self.segments.last().expect("a segment").path.clone();
-        let written = self.tail.write_all(&buffer).and_then(|()| self.tail.sync_data());
+        let written = self.tail.write_all(&buffer).and_then(|()| self.tail.sync());
         if let Err(source) = written {
             // Drop whatever part of the batch reached the file, so a retry appends cleanly.
-            let _ = self.tail.set_len(self.tail_bytes);
+            if self.tail.set_len(self.tail_bytes).is_err() {
+                self.unusable = true;
+            }
             return Err(LogError::Io { path, op: "append to", source });
         }
         self.tail_bytes += buffer.len() as u64;
@@ -300,12 +353,8 @@ impl EventLog {
 
     fn start_segment(&mut self, first: u64) -> Result<(), LogError> {
         let path = self.dir.join(segment_name(first));
-        let file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(&path)
-            .map_err(io_error(&path, "create"))?;
-        sync_dir(&self.dir)?;
+        let file = self.disk.create_new(&path).map_err(io_error(&path, "create"))?;
+        sync_dir(&*self.disk, &self.dir)?;
         self.segments.push(Segment { first, path });
         self.tail = file;
         self.tail_bytes = 0;
@@ -320,7 +369,7 @@ impl EventLog {
         }
         let start = self.segments.partition_point(|s| s.first <= from) - 1;
         for segment in &self.segments[start..] {
-            let bytes = read_file(&segment.path)?;
+            let bytes = read_file(&*self.disk, &segment.path)?;
             let scanned = scan(&bytes, segment.first);
             for &(number, offset) in &scanned.records {
                 if number < from || number > self.last {
@@ -349,7 +398,7 @@ impl EventLog {
     pub fn events_with_mug(&self, mug: u32) -> Result<Vec<u64>, LogError> {
         let mut found = Vec::new();
         for segment in &self.segments {
-            let bytes = read_file(&segment.path)?;
+            let bytes = read_file(&*self.disk, &segment.path)?;
             for &(number, offset) in &scan(&bytes, segment.first).records {
                 let header = record::decode_header(&bytes[offset as usize..]).expect("scanned");
                 if header.mug == mug && number <= self.last {

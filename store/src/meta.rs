@@ -11,9 +11,9 @@
 //! ```
 //! Written to a temporary file, synced and renamed into place, so it is either the old or the new one.
 
+use crate::disk::{Disk, RealDisk};
 use std::fmt;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 const MAGIC: [u8; 4] = *b"ENGM";
@@ -35,8 +35,20 @@ pub struct Meta {
 /// Why the meta file could not be read or written.
 #[derive(Debug)]
 pub enum MetaError {
-    Io { path: PathBuf, op: &'static str, source: io::Error },
-    Corrupt { path: PathBuf, why: String },
+    Io {
+        path: PathBuf,
+        op: &'static str,
+        source: io::Error,
+    },
+    Corrupt {
+        path: PathBuf,
+        why: String,
+    },
+    /// A pier written by a newer engine, in a format this one does not know.
+    Newer {
+        path: PathBuf,
+        version: u32,
+    },
 }
 
 impl fmt::Display for MetaError {
@@ -46,6 +58,12 @@ impl fmt::Display for MetaError {
             MetaError::Corrupt { path, why } => {
                 write!(f, "pier meta {} is unreadable: {why}", path.display())
             }
+            MetaError::Newer { path, version } => write!(
+                f,
+                "pier meta {} is of format version {version}, written by a newer engine; this engine reads \
+                 version {VERSION}: run the pier with the engine that made it",
+                path.display()
+            ),
         }
     }
 }
@@ -63,6 +81,12 @@ impl Meta {
         let crc = crc32fast::hash(&bytes[..29]);
         bytes[29..].copy_from_slice(&crc.to_le_bytes());
         bytes
+    }
+
+    /// The format version the bytes claim, if they are long enough to say.
+    fn claimed_version(bytes: &[u8]) -> Option<u32> {
+        (bytes.len() >= 8 && bytes[..4] == MAGIC)
+            .then(|| u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes")))
     }
 
     fn decode(bytes: &[u8]) -> Result<Meta, String> {
@@ -95,20 +119,33 @@ impl Meta {
 
     /// Reads and checks the meta file.
     pub fn read(path: &Path) -> Result<Meta, MetaError> {
+        Meta::read_on(&RealDisk, path)
+    }
+
+    /// [`Meta::read`] on `disk`. A meta file of a later format version is [`MetaError::Newer`].
+    pub fn read_on(disk: &dyn Disk, path: &Path) -> Result<Meta, MetaError> {
         let bytes =
-            fs::read(path).map_err(|source| MetaError::Io { path: path.into(), op: "read", source })?;
+            disk.read(path).map_err(|source| MetaError::Io { path: path.into(), op: "read", source })?;
+        if let Some(version) = Meta::claimed_version(&bytes).filter(|&v| v > VERSION) {
+            return Err(MetaError::Newer { path: path.into(), version });
+        }
         Meta::decode(&bytes).map_err(|why| MetaError::Corrupt { path: path.into(), why })
     }
 
     /// Writes the meta file atomically (temporary file, sync, rename, sync the directory).
     pub fn write(&self, path: &Path) -> Result<(), MetaError> {
+        self.write_on(&RealDisk, path)
+    }
+
+    /// [`Meta::write`] on `disk`.
+    pub fn write_on(&self, disk: &dyn Disk, path: &Path) -> Result<(), MetaError> {
         let io = |op| move |source| MetaError::Io { path: path.into(), op, source };
         let temporary = path.with_extension("tmp");
-        let mut file = File::create(&temporary).map_err(io("create"))?;
-        file.write_all(&self.encode()).and_then(|()| file.sync_all()).map_err(io("write"))?;
-        fs::rename(&temporary, path).map_err(io("rename into place"))?;
+        let mut file = disk.create(&temporary).map_err(io("create"))?;
+        file.write_all(&self.encode()).and_then(|()| file.sync()).map_err(io("write"))?;
+        disk.rename(&temporary, path).map_err(io("rename into place"))?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        File::open(dir).and_then(|d| d.sync_all()).map_err(io("sync directory of"))
+        disk.sync_dir(dir).map_err(io("sync directory of"))
     }
 }
 

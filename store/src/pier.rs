@@ -15,12 +15,13 @@
 //! Unlike Vere, which signals the process named in `.vere.lock` and takes over, a second engine refuses to
 //! open a pier that is in use.
 
+use crate::disk::{self, Disk, DiskLock, LockRefused};
 use crate::log::{EventLog, LogConfig, LogError};
 use crate::meta::{Meta, MetaError};
 use std::fmt;
-use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{self, Read, Seek, Write};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Why a pier could not be created or opened.
 #[derive(Debug)]
@@ -85,8 +86,9 @@ fn io_error<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(io::Error) -> P
 #[derive(Debug)]
 pub struct Pier {
     root: PathBuf,
-    /// Held for the lock; closing the file releases it.
-    _lock: File,
+    disk: Arc<dyn Disk>,
+    /// Held for the lock; dropping it releases it.
+    _lock: DiskLock,
     pub meta: Meta,
     pub log: EventLog,
 }
@@ -95,7 +97,7 @@ pub struct Pier {
 #[derive(Debug)]
 pub struct PierGuard {
     pub root: PathBuf,
-    _lock: File,
+    _lock: DiskLock,
     pub meta: Meta,
 }
 
@@ -124,58 +126,42 @@ impl Layout {
     }
 }
 
-fn take_lock(root: &Path, path: &Path) -> Result<File, PierError> {
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(io_error(path, "open lock"))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(TryLockError::WouldBlock) => {
-            let mut text = String::new();
-            let _ = file.read_to_string(&mut text);
-            return Err(PierError::InUse { path: root.to_path_buf(), pid: text.trim().parse().ok() });
-        }
-        Err(TryLockError::Error(source)) => {
-            return Err(PierError::Io { path: path.into(), op: "lock", source });
-        }
+fn take_lock(disk: &dyn Disk, root: &Path, path: &Path) -> Result<DiskLock, PierError> {
+    disk.lock(path).map_err(|refused| match refused {
+        LockRefused::InUse { pid } => PierError::InUse { path: root.to_path_buf(), pid },
+        LockRefused::Io { op, source } => PierError::Io { path: path.into(), op, source },
+    })
+}
+
+/// Whether `root` holds anything (a pier must be created where nothing is).
+fn occupied(disk: &dyn Disk, root: &Path) -> bool {
+    match disk.list(root) {
+        Ok(names) => !names.is_empty(),
+        Err(e) => e.kind() != io::ErrorKind::NotFound,
     }
-    let pid = format!("{}\n", std::process::id());
-    file.set_len(0)
-        .and_then(|()| file.rewind())
-        .and_then(|()| file.write_all(pid.as_bytes()))
-        .map_err(io_error(path, "write lock"))?;
-    Ok(file)
 }
 
 impl Pier {
     /// Creates a new pier at `root` (which must not exist, or be an empty directory) for `meta`.
     pub fn create(root: &Path, meta: Meta, config: LogConfig) -> Result<Pier, PierError> {
-        let empty = fs::read_dir(root).map(|mut d| d.next().is_none()).unwrap_or(false);
-        if root.exists() && !empty {
-            return Err(PierError::Exists(root.to_path_buf()));
-        }
-        let layout = Layout::of(root);
-        fs::create_dir_all(&layout.engine_dir).map_err(io_error(&layout.engine_dir, "create"))?;
-        let lock = take_lock(root, &layout.lock)?;
-        meta.write(&layout.meta)?;
-        let log = EventLog::open(&layout.log, config)?;
-        Ok(Pier { root: root.to_path_buf(), _lock: lock, meta, log })
+        Pier::create_on(disk::real(), root, meta, config, 1)
     }
 
     /// Opens an existing pier, taking its lock and checking its log.
     pub fn open(root: &Path, config: LogConfig) -> Result<Pier, PierError> {
+        Pier::open_on(disk::real(), root, config)
+    }
+
+    /// [`Pier::open`] on `disk`.
+    pub fn open_on(disk: Arc<dyn Disk>, root: &Path, config: LogConfig) -> Result<Pier, PierError> {
         let layout = Layout::of(root);
-        if !layout.engine_dir.is_dir() {
+        if !disk.is_dir(&layout.engine_dir) {
             return Err(PierError::Missing(root.to_path_buf()));
         }
-        let lock = take_lock(root, &layout.lock)?;
-        let meta = Meta::read(&layout.meta)?;
-        let log = EventLog::open(&layout.log, config)?;
-        Ok(Pier { root: root.to_path_buf(), _lock: lock, meta, log })
+        let lock = take_lock(&*disk, root, &layout.lock)?;
+        let meta = Meta::read_on(&*disk, &layout.meta)?;
+        let log = EventLog::open_on(Arc::clone(&disk), &layout.log, config)?;
+        Ok(Pier { root: root.to_path_buf(), disk, _lock: lock, meta, log })
     }
 
     /// Creates a pier for state imported at event `event`: its log starts at `event + 1`.
@@ -185,16 +171,32 @@ impl Pier {
         config: LogConfig,
         event: u64,
     ) -> Result<Pier, PierError> {
-        let empty = fs::read_dir(root).map(|mut d| d.next().is_none()).unwrap_or(false);
-        if root.exists() && !empty {
+        Pier::create_on(disk::real(), root, meta, config, event + 1)
+    }
+
+    /// A new pier on `disk` whose log starts at event `first` (1, or after an imported state).
+    pub fn create_on(
+        disk: Arc<dyn Disk>,
+        root: &Path,
+        meta: Meta,
+        config: LogConfig,
+        first: u64,
+    ) -> Result<Pier, PierError> {
+        if occupied(&*disk, root) {
             return Err(PierError::Exists(root.to_path_buf()));
         }
         let layout = Layout::of(root);
-        fs::create_dir_all(&layout.engine_dir).map_err(io_error(&layout.engine_dir, "create"))?;
-        let lock = take_lock(root, &layout.lock)?;
-        meta.write(&layout.meta)?;
-        let log = EventLog::open_from(&layout.log, config, event + 1)?;
-        Ok(Pier { root: root.to_path_buf(), _lock: lock, meta, log })
+        disk::create_dir_durably(&*disk, &layout.engine_dir)
+            .map_err(io_error(&layout.engine_dir, "create"))?;
+        let lock = take_lock(&*disk, root, &layout.lock)?;
+        meta.write_on(&*disk, &layout.meta)?;
+        let log = EventLog::open_from_on(Arc::clone(&disk), &layout.log, config, first)?;
+        Ok(Pier { root: root.to_path_buf(), disk, _lock: lock, meta, log })
+    }
+
+    /// The storage the pier is on.
+    pub fn disk(&self) -> &Arc<dyn Disk> {
+        &self.disk
     }
 
     /// Splits the pier into its lock (held while the guard lives) and its log, so a writer thread can own

@@ -30,10 +30,10 @@
 //!
 //! Version 1 manifests (no root mugs) still load; only the kernel's mug is checked then.
 
+use crate::disk::{Disk, RealDisk};
 use components::{Heap, Noun};
 use std::fmt;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 const MAGIC: [u8; 4] = *b"ENGS";
@@ -92,6 +92,12 @@ pub enum SnapshotError {
         path: PathBuf,
         why: String,
     },
+    /// The snapshot was written by a newer engine, in a format this one does not read: not damage, so
+    /// never set aside or replaced.
+    Newer {
+        path: PathBuf,
+        version: u32,
+    },
     /// The image is well formed, but a root's mug, computed from the image's structure, is not the one
     /// recorded: the words are not the heap the manifest was written for (or a write read back something
     /// other than what it wrote).
@@ -113,6 +119,12 @@ impl fmt::Display for SnapshotError {
             SnapshotError::Corrupt { path, why } => {
                 write!(f, "snapshot {} is unusable: {why}", path.display())
             }
+            SnapshotError::Newer { path, version } => write!(
+                f,
+                "snapshot {} is of format {version}, written by a newer engine; this engine reads formats \
+                 {VERSION_NO_ROOT_MUGS} and {VERSION}: run the pier with the engine that made it",
+                path.display()
+            ),
             SnapshotError::Mismatch { path, event, root: 0, recorded, computed } => write!(
                 f,
                 "snapshot {} of event {event} does not hold its kernel: the image's kernel mug is \
@@ -194,6 +206,16 @@ impl Manifest {
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         out
+    }
+
+    /// The format version a manifest's bytes claim, if they say (its checksum holding).
+    fn claimed_version(bytes: &[u8]) -> Option<u32> {
+        if bytes.len() < 12 || bytes[..4] != MAGIC {
+            return None;
+        }
+        let (body, crc) = bytes.split_at(bytes.len() - 4);
+        let intact = crc32fast::hash(body) == u32::from_le_bytes(crc.try_into().expect("4 bytes"));
+        intact.then(|| u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes")))
     }
 
     fn decode(bytes: &[u8]) -> Result<Manifest, String> {
@@ -281,67 +303,103 @@ pub struct WriteReport {
 }
 
 /// Writes `bytes` to `path` and syncs it.
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), SnapshotError> {
-    let mut file = File::create(path).map_err(io_error(path, "create"))?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io_error(path, "write"))
+fn write_synced(disk: &dyn Disk, path: &Path, bytes: &[u8]) -> Result<(), SnapshotError> {
+    let mut file = disk.create(path).map_err(io_error(path, "create"))?;
+    file.write_all(bytes).and_then(|()| file.sync()).map_err(io_error(path, "write"))
 }
 
-fn sync_dir(dir: &Path) -> Result<(), SnapshotError> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io_error(dir, "sync"))
+fn sync_dir(disk: &dyn Disk, dir: &Path) -> Result<(), SnapshotError> {
+    disk.sync_dir(dir).map_err(io_error(dir, "sync"))
 }
 
 /// Writes `words` as the segment of `lineage` starting at word `first`.
-fn write_segment(dir: &Path, lineage: u64, first: u64, words: &[u64]) -> Result<SegmentEntry, SnapshotError> {
+fn write_segment(
+    disk: &dyn Disk,
+    dir: &Path,
+    lineage: u64,
+    first: u64,
+    words: &[u64],
+) -> Result<SegmentEntry, SnapshotError> {
     let path = segment_path(dir, lineage, first);
-    let mut file = File::create(&path).map_err(io_error(&path, "create"))?;
+    let mut file = disk.create(&path).map_err(io_error(&path, "create"))?;
     for chunk in words.chunks(1 << 16) {
         let bytes: Vec<u8> = chunk.iter().flat_map(|w| w.to_le_bytes()).collect();
         file.write_all(&bytes).map_err(io_error(&path, "write"))?;
     }
-    file.sync_all().map_err(io_error(&path, "sync"))?;
+    file.sync().map_err(io_error(&path, "sync"))?;
     Ok(SegmentEntry { first, words: words.len() as u64, crc: words_crc(words) })
 }
 
-/// The newest manifest, if it is there and reads, with its bytes.
-fn newest_manifest(dir: &Path) -> Option<(Manifest, Vec<u8>)> {
-    let bytes = fs::read(dir.join(NEWEST)).ok()?;
-    Manifest::decode(&bytes).ok().map(|m| (m, bytes))
+/// The newest manifest, if it is there and decodes, with its bytes. A manifest that cannot be read (an
+/// I/O error, not its absence) is an error: a write must not replace a snapshot it could not keep as the
+/// backup.
+fn newest_manifest(disk: &dyn Disk, dir: &Path) -> Result<Option<(Manifest, Vec<u8>)>, SnapshotError> {
+    let path = dir.join(NEWEST);
+    let bytes = match disk.read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(SnapshotError::Io { path, op: "read", source }),
+    };
+    Ok(Manifest::decode(&bytes).ok().map(|m| (m, bytes)))
 }
 
 /// Writes a snapshot of `heap` into `dir`, verifies it, and makes it the newest; the one it replaces is
 /// kept as the backup. On an error nothing that was there before is lost, and the heap's next snapshot
 /// is written in full.
 pub fn write(dir: &Path, heap: &Heap, info: &SnapshotInfo) -> Result<WriteReport, SnapshotError> {
+    write_on(&RealDisk, dir, heap, info)
+}
+
+/// [`write`] on `disk`.
+pub fn write_on(
+    disk: &dyn Disk,
+    dir: &Path,
+    heap: &Heap,
+    info: &SnapshotInfo,
+) -> Result<WriteReport, SnapshotError> {
     assert_eq!(info.mugs.len(), info.roots.len(), "a mug for every root");
-    fs::create_dir_all(dir).map_err(io_error(dir, "create"))?;
-    let newest = newest_manifest(dir);
-    let result = write_verified(dir, heap, info, newest.as_ref().map(|(m, _)| m));
+    crate::disk::create_dir_durably(disk, dir).map_err(io_error(dir, "create"))?;
+    let newest = newest_manifest(disk, dir)?;
+    let result = write_verified(disk, dir, heap, info, newest.as_ref().map(|(m, _)| m));
     let report = match result {
         Ok(report) => report,
         Err(e) => {
             heap.start_lineage();
-            let _ = fs::remove_file(dir.join(PREPARED));
-            remove_unlisted_segments(dir);
+            let _ = disk.remove_file(&dir.join(PREPARED));
+            remove_unlisted_segments(disk, dir);
             return Err(e);
         }
     };
     // The verified write becomes the newest; the newest before it, the backup. At every moment the
     // newest manifest names a complete, verified image.
-    if let Some((_, bytes)) = &newest {
+    promote(disk, dir, newest.as_ref().map(|(_, bytes)| bytes.as_slice()))?;
+    heap.seal();
+    remove_unlisted_segments(disk, dir);
+    Ok(report)
+}
+
+/// Makes the prepared manifest the newest, and `newest` (the bytes of the one it replaces) the backup.
+///
+/// A name is durable only once its directory is synced, and a crash may keep any of the renames made
+/// since: so the directory is synced before each rename that must not reach the disk without what came
+/// before it (the new segments before the manifest that lists them, the backup before the newest is
+/// replaced).
+fn promote(disk: &dyn Disk, dir: &Path, newest: Option<&[u8]>) -> Result<(), SnapshotError> {
+    sync_dir(disk, dir)?;
+    if let Some(bytes) = newest {
         let prepared = dir.join(BACKUP_PREPARED);
-        write_synced(&prepared, bytes)?;
-        fs::rename(&prepared, dir.join(BACKUP)).map_err(io_error(&prepared, "rename into place"))?;
+        write_synced(disk, &prepared, bytes)?;
+        disk.rename(&prepared, &dir.join(BACKUP)).map_err(io_error(&prepared, "rename into place"))?;
+        sync_dir(disk, dir)?;
     }
     let path = dir.join(NEWEST);
-    fs::rename(dir.join(PREPARED), &path).map_err(io_error(&path, "rename into place"))?;
-    sync_dir(dir)?;
-    heap.seal();
-    remove_unlisted_segments(dir);
-    Ok(report)
+    disk.rename(&dir.join(PREPARED), &path).map_err(io_error(&path, "rename into place"))?;
+    sync_dir(disk, dir)
 }
 
 /// Writes the segment and the prepared manifest, and reads the image back to check it.
 fn write_verified(
+    disk: &dyn Disk,
     dir: &Path,
     heap: &Heap,
     info: &SnapshotInfo,
@@ -371,7 +429,7 @@ fn write_verified(
     let lineage = heap.lineage();
     let new_words = &words[start as usize..];
     if !new_words.is_empty() {
-        segments.push(write_segment(dir, lineage, start, new_words)?);
+        segments.push(write_segment(disk, dir, lineage, start, new_words)?);
     }
     let manifest = Manifest {
         event: info.event,
@@ -382,8 +440,8 @@ fn write_verified(
         segments,
     };
     let prepared = dir.join(PREPARED);
-    write_synced(&prepared, &manifest.encode())?;
-    verify_written(dir, &manifest, &prepared, start)?;
+    write_synced(disk, &prepared, &manifest.encode())?;
+    verify_written(disk, dir, &manifest, &prepared, start)?;
     Ok(WriteReport { words_written: new_words.len() as u64, full: start == 0 })
 }
 
@@ -392,72 +450,105 @@ fn write_verified(
 /// reads back, and the words past `start` read back with their checksum; the words before them are the
 /// ones an earlier write verified, which this heap has not cut since (the lineage and the assertion
 /// above), and every load checks the whole image again.
-fn verify_written(dir: &Path, manifest: &Manifest, prepared: &Path, start: u64) -> Result<(), SnapshotError> {
+fn verify_written(
+    disk: &dyn Disk,
+    dir: &Path,
+    manifest: &Manifest,
+    prepared: &Path,
+    start: u64,
+) -> Result<(), SnapshotError> {
     if start == 0 {
-        return load_image(dir, manifest, prepared).map(|_| ());
+        return load_image(disk, dir, manifest, prepared).map(|_| ());
     }
-    let read = read_manifest(dir, PREPARED)?;
+    let read = read_manifest(disk, dir, PREPARED)?;
     if read != *manifest {
         let why = "the manifest read back is not the one written".to_string();
         return Err(SnapshotError::Corrupt { path: prepared.to_path_buf(), why });
     }
     let new: Vec<SegmentEntry> = manifest.segments.iter().filter(|s| s.first >= start).copied().collect();
     let increment = Manifest { segments: new, ..manifest.clone() };
-    read_segments(dir, &increment, prepared).map(|_| ())
+    read_segments(disk, dir, &increment, prepared).map(|_| ())
 }
 
 /// Removes the segment files that neither the newest manifest nor the backup lists (left by an older
-/// lineage, a rejected snapshot or an interrupted write). A manifest that does not read keeps nothing.
-fn remove_unlisted_segments(dir: &Path) {
-    let listed: Vec<PathBuf> = [NEWEST, BACKUP]
-        .iter()
-        .filter_map(|name| read_manifest(dir, name).ok())
-        .flat_map(|m| m.segments.iter().map(|s| segment_path(dir, m.lineage, s.first)).collect::<Vec<_>>())
-        .collect();
-    let Ok(entries) = fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
+/// lineage, a rejected snapshot or an interrupted write). If either manifest is there but does not read
+/// (an I/O error, or damage), nothing is removed: its segments cannot be told apart from garbage.
+fn remove_unlisted_segments(disk: &dyn Disk, dir: &Path) {
+    let mut listed: Vec<PathBuf> = Vec::new();
+    for name in [NEWEST, BACKUP] {
+        match read_manifest(disk, dir, name) {
+            Ok(m) => listed.extend(m.segments.iter().map(|s| segment_path(dir, m.lineage, s.first))),
+            Err(SnapshotError::Missing(_)) => {}
+            Err(_) => return,
+        }
+    }
+    let Ok(names) = disk.list(dir) else { return };
+    for name in names {
+        let path = dir.join(name);
         if path.extension().is_some_and(|e| e == "seg") && !listed.contains(&path) {
-            let _ = fs::remove_file(&path);
+            let _ = disk.remove_file(&path);
         }
     }
 }
 
-fn read_manifest(dir: &Path, name: &str) -> Result<Manifest, SnapshotError> {
+fn read_manifest(disk: &dyn Disk, dir: &Path, name: &str) -> Result<Manifest, SnapshotError> {
     let path = dir.join(name);
-    let bytes = match fs::read(&path) {
+    let bytes = match disk.read(&path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             return Err(SnapshotError::Missing(dir.to_path_buf()));
         }
         Err(source) => return Err(SnapshotError::Io { path, op: "read", source }),
     };
+    if let Some(version) = Manifest::claimed_version(&bytes).filter(|&v| v > VERSION) {
+        return Err(SnapshotError::Newer { path, version });
+    }
     Manifest::decode(&bytes).map_err(|why| SnapshotError::Corrupt { path, why })
 }
 
 /// Loads the newest snapshot in `dir`: the heap (mapped from its segments and copied in) and what it
 /// holds, every reachable box checked and every root's mug computed from the image.
 pub fn load(dir: &Path) -> Result<(Heap, SnapshotInfo), SnapshotError> {
-    let manifest = read_manifest(dir, NEWEST)?;
-    load_image(dir, &manifest, &dir.join(NEWEST))
+    load_on(&RealDisk, dir)
+}
+
+/// [`load`] on `disk`.
+pub fn load_on(disk: &dyn Disk, dir: &Path) -> Result<(Heap, SnapshotInfo), SnapshotError> {
+    let manifest = read_manifest(disk, dir, NEWEST)?;
+    load_image(disk, dir, &manifest, &dir.join(NEWEST))
 }
 
 /// Loads the backup: the snapshot the newest one replaced (checked as [`load`] checks).
 pub fn load_backup(dir: &Path) -> Result<(Heap, SnapshotInfo), SnapshotError> {
-    let manifest = read_manifest(dir, BACKUP)?;
-    load_image(dir, &manifest, &dir.join(BACKUP))
+    load_backup_on(&RealDisk, dir)
+}
+
+/// [`load_backup`] on `disk`.
+pub fn load_backup_on(disk: &dyn Disk, dir: &Path) -> Result<(Heap, SnapshotInfo), SnapshotError> {
+    let manifest = read_manifest(disk, dir, BACKUP)?;
+    load_image(disk, dir, &manifest, &dir.join(BACKUP))
 }
 
 /// Sets the newest snapshot aside (as `manifest.rejected`), so that the backup is the one loaded and kept
 /// from now on; for a newest snapshot that failed to load. Its segments go at the next write.
 pub fn reject_newest(dir: &Path) -> Result<(), SnapshotError> {
+    reject_newest_on(&RealDisk, dir)
+}
+
+/// [`reject_newest`] on `disk`.
+pub fn reject_newest_on(disk: &dyn Disk, dir: &Path) -> Result<(), SnapshotError> {
     let path = dir.join(NEWEST);
-    fs::rename(&path, dir.join(REJECTED)).map_err(io_error(&path, "set aside"))?;
-    sync_dir(dir)
+    disk.rename(&path, &dir.join(REJECTED)).map_err(io_error(&path, "set aside"))?;
+    sync_dir(disk, dir)
 }
 
 /// The words of the image `manifest` lists, each segment's size and CRC checked.
-fn read_segments(dir: &Path, manifest: &Manifest, manifest_path: &Path) -> Result<Vec<u64>, SnapshotError> {
+fn read_segments(
+    disk: &dyn Disk,
+    dir: &Path,
+    manifest: &Manifest,
+    manifest_path: &Path,
+) -> Result<Vec<u64>, SnapshotError> {
     let mut words: Vec<u64> = Vec::new();
     let listed: u64 = manifest.segments.iter().map(|s| s.words).sum();
     words.try_reserve_exact(listed as usize).map_err(|_| SnapshotError::Corrupt {
@@ -467,25 +558,17 @@ fn read_segments(dir: &Path, manifest: &Manifest, manifest_path: &Path) -> Resul
     for segment in &manifest.segments {
         let path = segment_path(dir, manifest.lineage, segment.first);
         let corrupt = |why: String| SnapshotError::Corrupt { path: path.clone(), why };
-        let file = match File::open(&path) {
-            Ok(file) => file,
+        let map = match disk.map(&path) {
+            Ok(map) => map,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(corrupt("segment file is missing".into()));
             }
-            Err(source) => return Err(SnapshotError::Io { path: path.clone(), op: "open", source }),
+            Err(source) => return Err(SnapshotError::Io { path: path.clone(), op: "map", source }),
         };
-        let size = file.metadata().map_err(io_error(&path, "stat"))?.len();
+        let size = map.len() as u64;
         if size != segment.words * 8 {
             return Err(corrupt(format!("{size} bytes where {} were written", segment.words * 8)));
         }
-        if size == 0 {
-            continue;
-        }
-        // SAFETY: the map is read-only and private to this call; the snapshot directory belongs to the
-        // pier, whose lock this process holds, so no other engine rewrites the file while it is mapped (and
-        // a segment is never rewritten in place: new snapshots write new files). A file changed behind
-        // our back would at worst give different words, which the CRC check below catches.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_error(&path, "map"))?;
         let start = words.len();
         words.extend(map.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))));
         if words_crc(&words[start..]) != segment.crc {
@@ -498,11 +581,12 @@ fn read_segments(dir: &Path, manifest: &Manifest, manifest_path: &Path) -> Resul
 /// The heap and info of the image `manifest` describes, checked: segments, boxes, and the roots' mugs
 /// computed from the structure.
 fn load_image(
+    disk: &dyn Disk,
     dir: &Path,
     manifest: &Manifest,
     manifest_path: &Path,
 ) -> Result<(Heap, SnapshotInfo), SnapshotError> {
-    let words = read_segments(dir, manifest, manifest_path)?;
+    let words = read_segments(disk, dir, manifest, manifest_path)?;
     let roots: Vec<Noun> = manifest.roots.iter().map(|&r| Noun::from_raw(r)).collect();
     let mut heap = Heap::from_image(words, manifest.lineage, &roots)
         .map_err(|e| SnapshotError::Corrupt { path: manifest_path.to_path_buf(), why: e.to_string() })?;
@@ -556,14 +640,20 @@ mod tests {
         let old_list = atoms(&mut old, 0, 100);
         let first = SnapshotInfo::of(&mut old, 1, vec![old_list]);
         write(dir.path(), &old, &first).unwrap();
-        let base = read_manifest(dir.path(), NEWEST).unwrap();
+        let base = read_manifest(&RealDisk, dir.path(), NEWEST).unwrap();
 
         let mut new = Heap::new();
         let new_list = atoms(&mut new, 7, 107);
         assert_eq!(new.words_used() as u64, base.words);
         let kernel = new.cell(new_list, Noun::ONE);
         let info = SnapshotInfo::of(&mut new, 2, vec![kernel]);
-        let tail = write_segment(dir.path(), base.lineage, base.words, &new.words()[base.words as usize..]);
+        let tail = write_segment(
+            &RealDisk,
+            dir.path(),
+            base.lineage,
+            base.words,
+            &new.words()[base.words as usize..],
+        );
         let mixed = Manifest {
             event: 2,
             lineage: base.lineage,
@@ -572,7 +662,7 @@ mod tests {
             mugs: info.mugs.clone(),
             segments: [base.segments.clone(), vec![tail.unwrap()]].concat(),
         };
-        write_synced(&dir.path().join(NEWEST), &mixed.encode()).unwrap();
+        write_synced(&RealDisk, &dir.path().join(NEWEST), &mixed.encode()).unwrap();
 
         let image_kernel = old.cell(old_list, Noun::ONE);
         match load(dir.path()) {
@@ -584,6 +674,34 @@ mod tests {
         }
     }
 
+    /// Found by the fault-injection harness (seed 99): a read of the newest manifest that failed once,
+    /// just after a write, made its segments look unlisted, and they were removed.
+    #[test]
+    fn an_unreadable_manifest_keeps_every_segment() {
+        use crate::sim::{Faults, SimDisk};
+        let sim = SimDisk::new(1, Faults::none());
+        let dir = Path::new("/pier/snap");
+        let mut heap = Heap::new();
+        let list = atoms(&mut heap, 0, 10);
+        let first = SnapshotInfo::of(&mut heap, 1, vec![list]);
+        write_on(&sim, dir, &heap, &first).unwrap();
+        let more = atoms(&mut heap, 10, 20);
+        let second = SnapshotInfo::of(&mut heap, 2, vec![more]);
+        write_on(&sim, dir, &heap, &second).unwrap();
+
+        sim.fail_reads_of(Some(dir.join(NEWEST)));
+        remove_unlisted_segments(&sim, dir);
+        let third = atoms(&mut heap, 20, 30);
+        let info = SnapshotInfo::of(&mut heap, 3, vec![third]);
+        let refused = write_on(&sim, dir, &heap, &info);
+        assert!(matches!(refused, Err(SnapshotError::Io { op: "read", .. })), "{refused:?}");
+        sim.fail_reads_of(None);
+
+        let (_, newest) = load_on(&sim, dir).expect("the newest snapshot still loads");
+        assert_eq!(newest.event, 2);
+        assert_eq!(load_backup_on(&sim, dir).unwrap().1.event, 1);
+    }
+
     #[test]
     fn a_version_1_manifest_still_loads() {
         let dir = tempfile::tempdir().unwrap();
@@ -591,14 +709,14 @@ mod tests {
         let list = atoms(&mut heap, 0, 10);
         let info = SnapshotInfo::of(&mut heap, 5, vec![list, Noun::ONE]);
         write(dir.path(), &heap, &info).unwrap();
-        let manifest = read_manifest(dir.path(), NEWEST).unwrap();
+        let manifest = read_manifest(&RealDisk, dir.path(), NEWEST).unwrap();
         // The same manifest in the first format: the root mugs dropped, the version 1.
         let mut bytes = manifest.encode();
         bytes.truncate(bytes.len() - 4 - 4 * manifest.roots.len());
         bytes[4..8].copy_from_slice(&VERSION_NO_ROOT_MUGS.to_le_bytes());
         let crc = crc32fast::hash(&bytes);
         bytes.extend_from_slice(&crc.to_le_bytes());
-        write_synced(&dir.path().join(NEWEST), &bytes).unwrap();
+        write_synced(&RealDisk, &dir.path().join(NEWEST), &bytes).unwrap();
         let (_, got) = load(dir.path()).unwrap();
         assert_eq!((got.event, got.mugs), (5, info.mugs));
     }

@@ -1,8 +1,15 @@
 //! Cue on a million hostile inputs: random bytes and mutations of real jam streams. Nothing may panic or
 //! hang; every success must round-trip, and the heap may grow only in proportion to the input.
+//!
+//! `ENGINE_CUE_FUZZ_INPUTS=N` runs N inputs instead of a million (the long mode: 10,000,000); a proptest
+//! adds inputs of its own choosing, shrunk to the smallest on a failure.
 
 use components::Heap;
 use engine_tests::{cases, field, hex_bytes, pill_bytes, shared_path, vectors};
+use proptest::prelude::*;
+
+/// Inputs of the seeded fuzz in CI.
+const INPUTS_CI: usize = 1_000_000;
 
 /// xorshift64*: deterministic, so a failure replays exactly from its iteration number.
 struct Rng(u64);
@@ -98,10 +105,13 @@ fn check(bytes: &[u8], iteration: usize) -> bool {
 
 #[test]
 fn cue_survives_a_million_random_and_mutated_inputs() {
+    let inputs =
+        std::env::var("ENGINE_CUE_FUZZ_INPUTS").ok().and_then(|n| n.parse().ok()).unwrap_or(INPUTS_CI);
     let seeds = corpus();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let (mut ok, mut failed) = (0u32, 0u32);
-    for iteration in 0..1_000_000 {
+    let (mut ok, mut failed) = (0u64, 0u64);
+    let started = std::time::Instant::now();
+    for iteration in 0..inputs {
         let bytes = if iteration % 4 == 0 {
             (0..rng.below(48)).map(|_| rng.next() as u8).collect()
         } else {
@@ -115,7 +125,39 @@ fn cue_survives_a_million_random_and_mutated_inputs() {
             failed += 1;
         }
     }
-    assert!(ok > 10_000 && failed > 10_000, "the inputs exercise both paths: {ok} ok, {failed} failed");
+    eprintln!(
+        "cue fuzz: {inputs} inputs, {ok} cued, {failed} refused, in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let least = (inputs as u64 / 100).min(10_000);
+    assert!(ok > least && failed > least, "the inputs exercise both paths: {ok} ok, {failed} failed");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn cue_of_any_bytes_is_a_noun_or_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        check(&bytes, 0);
+    }
+
+    #[test]
+    fn cue_of_a_damaged_jam_is_a_noun_or_an_error(
+        which in any::<prop::sample::Index>(),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        static SEEDS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+        let seeds = SEEDS.get_or_init(corpus);
+        let mut bytes = seeds[which.index(seeds.len())].clone();
+        if !bytes.is_empty() {
+            let i = at.index(bytes.len());
+            bytes[i] = byte;
+            bytes.truncate(1 + cut.index(bytes.len()));
+        }
+        check(&bytes, 0);
+    }
 }
 
 #[test]

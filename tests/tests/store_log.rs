@@ -128,11 +128,21 @@ fn segments_roll_over_and_a_missing_or_damaged_one_is_an_error() {
     assert!(matches!(EventLog::open(dir.path(), config), Err(LogError::Corrupt { .. })));
     fs::write(middle, &saved).unwrap();
 
+    // A missing segment is a hole, named by the events it lost; the segments after it are left as they
+    // were (nothing truncated, nothing rewritten).
+    let before: Vec<Vec<u8>> = segments[3..].iter().map(|p| fs::read(p).unwrap()).collect();
     fs::remove_file(middle).unwrap();
     match EventLog::open(dir.path(), config) {
-        Err(e @ LogError::Corrupt { .. }) => assert!(e.to_string().contains("segment starts at event")),
-        other => panic!("expected a gap error, got {other:?}"),
+        Err(e @ LogError::Hole { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains("hole") && text.contains("are missing"), "{text}");
+            let next = segments[3].file_name().unwrap().to_str().unwrap();
+            assert!(text.contains(next), "{text}");
+        }
+        other => panic!("expected a hole error, got {other:?}"),
     }
+    let after: Vec<Vec<u8>> = segments[3..].iter().map(|p| fs::read(p).unwrap()).collect();
+    assert_eq!(before, after, "the segments after the hole are untouched");
 }
 
 #[test]
