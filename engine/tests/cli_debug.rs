@@ -315,3 +315,35 @@ fn brass_replays_the_same_on_one_thread_and_two_and_the_terminal_ui_steps_throug
     assert!(child.wait().unwrap().success());
     assert_eq!(contents(&pier), before, "the pier is not written");
 }
+
+#[test]
+fn a_tick_back_recomputes_the_event_to_one_tick_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = counter_with_history(dir.path());
+    let mut child = engine_command()
+        .args(["debug", pier.to_str().unwrap(), "--tick-steps", "5"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"first\ntick 3\nuntick\nuntick\nnext\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let answers: Vec<Value> = ok(&out, "debug").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let base = answers[0]["at"].as_u64().unwrap();
+    let ticks = &answers[1..4];
+    assert!(ticks.iter().all(|t| t["event"] == base + 1 && t["ended"] == false), "{ticks:?}");
+    let steps_after = |answer: &Value| answer["in_flight"]["steps"].as_u64();
+    let (once_back, twice_back) = (&answers[4], &answers[5]);
+    assert_eq!(once_back["at"], base);
+    assert_eq!(steps_after(once_back), ticks[1]["steps_in_event"].as_u64(), "two ticks' steps: {once_back}");
+    assert_eq!(
+        steps_after(twice_back),
+        ticks[0]["steps_in_event"].as_u64(),
+        "one tick's steps: {twice_back}"
+    );
+    let finished = &answers[6];
+    assert_eq!(finished["at"], base + 1);
+    let logged = store::PierReader::open(&pier).unwrap().record(base + 1).unwrap().mug;
+    assert_eq!(finished["mug"], format!("{logged:#x}"), "the event ends as logged");
+}

@@ -7,6 +7,7 @@
 //! show [N]                  one event in full: its ovum, effects, slogs, crash (default: the last computed)
 //! next [K]  / back [K]      K events forward / back (default 1)
 //! tick [K]                  K ticks: the systems of each and what they did
+//! untick [K]                K ticks back (the event recomputed from its start)
 //! goto N | goto ~DATE       to event N, or to the first event stamped at or after the date
 //! first / last              to the first computable event / the last one
 //! find TEXT                 the next event whose wire contains TEXT or whose tag is TEXT
@@ -105,6 +106,13 @@ pub fn command(session: &mut Session, line: &str) -> Result<Vec<Value>, String> 
                 }
             }
             Ok(answers)
+        }
+        "untick" => {
+            let mut took = std::time::Duration::ZERO;
+            for _ in 0..count(1)? {
+                took += session.back_tick()?;
+            }
+            Ok(vec![position(session, Some(took))])
         }
         "goto" | "jump" => {
             let arg = args.first().ok_or("goto: an event number or a date")?;

@@ -341,6 +341,24 @@ impl Session {
         self.goto(target)
     }
 
+    /// One tick back: the event in flight (or, with none, the last one computed) recomputed from its
+    /// start to one tick short of where it was. Gives the time it took.
+    pub fn back_tick(&mut self) -> Result<Duration, String> {
+        let started = Instant::now();
+        let (event, ticks) = match &self.flight {
+            Some(flight) => (flight.number, flight.ticks),
+            None => {
+                let at = self.serf.event;
+                (at, self.computed.get(&at).map_or(1, |c| c.ticks))
+            }
+        };
+        self.goto(event.saturating_sub(1))?;
+        for _ in 1..ticks {
+            self.tick()?;
+        }
+        Ok(started.elapsed())
+    }
+
     /// Events forward until a breakpoint: before an event whose wire, vane or tag matches one, or after
     /// one that leaves a mug asked for; or the end of the log. Gives the breakpoint hit, if any.
     pub fn resume(&mut self) -> Result<Option<Breakpoint>, String> {

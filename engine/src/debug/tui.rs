@@ -4,7 +4,7 @@
 //! ```text
 //! up/down, pgup/pgdn  select an event          enter   compute up to the selected event
 //! n or right          one event forward        p or left  one event back
-//! t                   one tick                 g       go to an event number or a ~date
+//! t / T               one tick forward / back  g       go to an event number or a ~date
 //! G / H               the last / first event   /       find a wire or tag (again: next match)
 //! b                   break on the selected event's tag   c   continue to a breakpoint
 //! q                   quit
@@ -80,7 +80,7 @@ fn is_slow(view: &View, key: KeyCode) -> bool {
             KeyCode::Enter
                 | KeyCode::Left
                 | KeyCode::Right
-                | KeyCode::Char('n' | 'p' | 'G' | 'H' | 'c' | 't')
+                | KeyCode::Char('n' | 'p' | 'G' | 'H' | 'c' | 't' | 'T')
         ),
     }
 }
@@ -123,6 +123,16 @@ pub fn press(session: &mut Session, view: &mut View, key: KeyCode) {
             Err(e) => view.message = e,
         },
         KeyCode::Char('t') => tick(session, view),
+        KeyCode::Char('T') => match session.back_tick() {
+            Ok(took) => {
+                let place = match session.in_flight() {
+                    Some((event, steps)) => format!("event {event} in flight, {steps} steps"),
+                    None => format!("event {}", session.at()),
+                };
+                view.message = format!("a tick back in {:.3} s: {place}", took.as_secs_f64());
+            }
+            Err(e) => view.message = e,
+        },
         KeyCode::Char('G') => go(session, view, last),
         KeyCode::Char('H') => go(session, view, session.base()),
         KeyCode::Char('g') => view.prompt = Some(('g', String::new())),
@@ -234,7 +244,7 @@ pub fn draw(frame: &mut Frame, session: &mut Session, view: &mut View) {
         Some((_, text)) => format!("find (wire or tag): {text}_"),
         None => view.message.clone(),
     };
-    let help = "up/down select  enter go  n/p next/back  t tick  g goto  G/H last/first  / find  b break  c continue  q quit";
+    let help = "up/down select  enter go  n/p next/back  t/T tick fwd/back  g goto  G/H last/first  / find  b break  c continue  q quit";
     let lines = vec![Line::from(prompt), Line::from(help)];
     frame.render_widget(Paragraph::new(lines).block(Block::new().borders(Borders::TOP)), footer);
 }
