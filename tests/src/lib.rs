@@ -119,3 +119,45 @@ pub const PERF_WISHES: [(&str, u32); 10] = [
     ("(jam (turn (gulf 1 10.000) |=(a=@ [a a])))", 0x6493262b),
     ("(slap !>(~) (ream (crip \"|=(a=@ +(a))\")))", 0xad02d94),
 ];
+
+/// A term or short cord (at most 16 bytes) as a decimal atom, for the text notation.
+pub fn term_atom(text: &str) -> String {
+    let mut bytes = [0u8; 16];
+    bytes[..text.len()].copy_from_slice(text.as_bytes());
+    u128::from_le_bytes(bytes).to_string()
+}
+
+/// A pill of a tiny Arvo-shaped kernel written by hand in Nock, in the text notation:
+/// `[%pill name [aeon gate ~] ~ ~]`. The kernel core is `[[load wish peek poke] state]`; its poke gate
+/// answers `[effects [battery next]]`, with the effect `[//term/1 [%blit [%put "tick"] [%nel ~] ~]]` and
+/// `next` made by the formula `next_state` of the gate's subject (the ovum at axis 13, the state at 15),
+/// except that it crashes on a card tagged `%boom` or `%bust`, and on a `%crud` about a `%bust` (so `%boom`
+/// is swapped for its `%crud`, `%bust` dropped). `[4 0 15]` counts events; `[[0 13] [0 15]]` keeps every
+/// ovum (a journal).
+pub fn kernel_pill_text(name: &str, next_state: &str) -> String {
+    let t = term_atom;
+    let tick = format!("[{} {} {} {} 0]", 't' as u32, 'i' as u32, 'c' as u32, 'k' as u32);
+    let effects = format!(
+        "[[[0 {term} {one} 0] {blit} [{put} {tick}] [{nel} 0] 0] 0]",
+        term = t("term"),
+        one = t("1"),
+        blit = t("blit"),
+        put = t("put"),
+        nel = t("nel"),
+    );
+    // The gate's subject: [battery [[now ovum] kernel]]; the card's tag is at axis 54, the kernel's
+    // battery at 14 and its state at 15; in a %crud, the original card's tag is at 446.
+    let normal = format!("[[1 {effects}] [0 14] {next_state}]");
+    let is = |tag: &str, axis: u32| format!("[5 [1 {}] [0 {axis}]]", t(tag));
+    let gate_battery = format!(
+        "[6 {boom} [0 0] [6 {bust} [0 0] [6 {crud} [6 {orig_bust} [0 0] {normal}] {normal}]]]",
+        boom = is("boom", 54),
+        bust = is("bust", 54),
+        crud = is("crud", 54),
+        orig_bust = is("bust", 446),
+    );
+    let poke = format!("[[1 {gate_battery}] [1 0] [0 1]]");
+    let kernel = format!("[[[0 0] [0 0] [1 0] {poke}] 0]");
+    let gate = format!("[{gate_battery} 0 {kernel}]");
+    format!("[{} {} [[0 2] {gate} 0] 0 0]", t("pill"), t(name))
+}

@@ -34,16 +34,11 @@ pub fn ok(out: &Output, what: &str) -> String {
 
 /// A term or short cord as a decimal atom, for the text notation.
 pub fn t(text: &str) -> String {
-    let mut bytes = [0u8; 16];
-    bytes[..text.len()].copy_from_slice(text.as_bytes());
-    u128::from_le_bytes(bytes).to_string()
+    engine_tests::term_atom(text)
 }
 
-/// A pill of a tiny Arvo-shaped kernel written by hand in Nock, whose state changes with every event (so
-/// each logged mug differs): `[%pill %counter [aeon gate ~] ~ ~]`. The kernel core is
-/// `[[load wish peek poke] count]`; its poke gate answers `[effects [battery +(count)]]` with the effect
-/// `[//term/1 [%blit [%put "tick"] [%nel ~] ~]]`, except that it crashes on a card tagged `%boom` or
-/// `%bust`, and on a `%crud` about a `%bust` (so `%boom` is swapped for its `%crud`, `%bust` dropped).
+/// The counter pill (`engine_tests::kernel_pill_text`): its state counts events, so each logged mug
+/// differs.
 pub fn counter_pill(dir: &Path) -> PathBuf {
     kernel_pill(dir, "counter", "[4 0 15]")
 }
@@ -54,36 +49,10 @@ pub fn journal_pill(dir: &Path) -> PathBuf {
     kernel_pill(dir, "journal", "[[0 13] [0 15]]")
 }
 
-/// The counter-shaped pill whose poke makes the next state with `next_state` (a formula of the gate's
-/// subject, where the ovum is at axis 13 and the state at 15).
+/// A counter-shaped pill whose poke makes the next state with `next_state`, written to `dir`.
 pub fn kernel_pill(dir: &Path, name: &str, next_state: &str) -> PathBuf {
-    let tick = format!("[{} {} {} {} 0]", 't' as u32, 'i' as u32, 'c' as u32, 'k' as u32);
-    let effects = format!(
-        "[[[0 {term} {one} 0] {blit} [{put} {tick}] [{nel} 0] 0] 0]",
-        term = t("term"),
-        one = t("1"),
-        blit = t("blit"),
-        put = t("put"),
-        nel = t("nel"),
-    );
-    // The gate's subject: [battery [[now ovum] kernel]]; the card's tag is at axis 54, the kernel's
-    // battery at 14 and its count at 15; in a %crud, the original card's tag is at 446.
-    let normal = format!("[[1 {effects}] [0 14] {next_state}]");
-    let is = |tag: &str, axis: u32| format!("[5 [1 {}] [0 {axis}]]", t(tag));
-    let gate_battery = format!(
-        "[6 {boom} [0 0] [6 {bust} [0 0] [6 {crud} [6 {orig_bust} [0 0] {normal}] {normal}]]]",
-        boom = is("boom", 54),
-        bust = is("bust", 54),
-        crud = is("crud", 54),
-        orig_bust = is("bust", 446),
-    );
-    let poke = format!("[[1 {gate_battery}] [1 0] [0 1]]");
-    let kernel_battery = format!("[[0 0] [0 0] [1 0] {poke}]");
-    let kernel = format!("[{kernel_battery} 0]");
-    let gate = format!("[{gate_battery} 0 {kernel}]");
-    let pill = format!("[{} {} [[0 2] {gate} 0] 0 0]", t("pill"), t("counter"));
     let mut heap = components::Heap::new();
-    let noun = heap.parse(&pill).unwrap();
+    let noun = heap.parse(&engine_tests::kernel_pill_text("counter", next_state)).unwrap();
     let path = dir.join(format!("{name}.pill"));
     std::fs::write(&path, heap.jam(noun)).unwrap();
     path
