@@ -41,40 +41,12 @@ const BATCH_MAX: u64 = 6;
 /// How far ahead of the next operation a crash point may be.
 const CRASH_OPS_AHEAD_MAX: u64 = 300;
 
-/// A term or short cord as a decimal atom, for the text notation.
-fn t(text: &str) -> String {
-    let mut bytes = [0u8; 16];
-    bytes[..text.len()].copy_from_slice(text.as_bytes());
-    u128::from_le_bytes(bytes).to_string()
-}
-
-/// The journal kernel (as `engine/tests/cli_pier.rs` builds it): its poke answers one `%blit` effect and
-/// keeps every ovum it took (`[ovum state]`), so the heap grows with every event and a compaction moves
-/// everything.
+/// The journal kernel (`engine_tests::kernel_pill_text`, as `engine/tests/cli_pier.rs` builds it): its
+/// poke answers one `%blit` effect and keeps every ovum it took (`[ovum state]`), so the heap grows with
+/// every event and a compaction moves everything.
 fn journal_pill(heap: &mut Heap) -> Noun {
-    let tick = format!("[{} {} {} {} 0]", 't' as u32, 'i' as u32, 'c' as u32, 'k' as u32);
-    let effects = format!(
-        "[[[0 {term} {one} 0] {blit} [{put} {tick}] [{nel} 0] 0] 0]",
-        term = t("term"),
-        one = t("1"),
-        blit = t("blit"),
-        put = t("put"),
-        nel = t("nel"),
-    );
-    let normal = format!("[[1 {effects}] [0 14] [[0 13] [0 15]]]");
-    let is = |tag: &str, axis: u32| format!("[5 [1 {}] [0 {axis}]]", t(tag));
-    let gate_battery = format!(
-        "[6 {boom} [0 0] [6 {bust} [0 0] [6 {crud} [6 {orig_bust} [0 0] {normal}] {normal}]]]",
-        boom = is("boom", 54),
-        bust = is("bust", 54),
-        crud = is("crud", 54),
-        orig_bust = is("bust", 446),
-    );
-    let poke = format!("[[1 {gate_battery}] [1 0] [0 1]]");
-    let kernel = format!("[[[0 0] [0 0] [1 0] {poke}] 0]");
-    let gate = format!("[{gate_battery} 0 {kernel}]");
-    let pill = format!("[{} {} [[0 2] {gate} 0] 0 0]", t("pill"), t("journal"));
-    heap.parse(&pill).expect("the journal pill parses")
+    heap.parse(&engine_tests::kernel_pill_text("journal", "[[0 13] [0 15]]"))
+        .expect("the journal pill parses")
 }
 
 /// What the world outside the ship was told, which a restart must honour.

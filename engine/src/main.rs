@@ -188,6 +188,16 @@ enum Command {
         /// Find the first event after which this pier's kernel and PIER's differ, and where they differ.
         #[arg(long, value_name = "OTHER")]
         diff: Option<PathBuf>,
+        /// Find the first event this pier computes differently with jets than with jets off (`off`, every
+        /// arm's Nock run) or checked (`check`, each jet's answer compared with its arm's Nock).
+        #[arg(long, value_name = "HOW", conflicts_with = "diff")]
+        diff_jets: Option<debug::session::Jets>,
+        /// Where --diff-jets starts (default: the first event the pier can start at).
+        #[arg(long, value_name = "N", requires = "diff_jets")]
+        from: Option<u64>,
+        /// How the debugger runs jets: on (as `run`), off, or check (each call against its arm's Nock).
+        #[arg(long, value_enum, default_value_t = debug::session::Jets::On)]
+        jets: debug::session::Jets,
         /// Keep a copy of the state every this many events replayed (for stepping back), and after
         /// every --checkpoint-after seconds of computing.
         #[arg(long, default_value_t = 16)]
@@ -289,6 +299,9 @@ fn main() -> ExitCode {
             pier,
             script,
             diff,
+            diff_jets,
+            from,
+            jets,
             checkpoint_every,
             checkpoint_after,
             checkpoint_mib,
@@ -297,6 +310,8 @@ fn main() -> ExitCode {
         } => debug::run(debug::Command {
             pier,
             diff,
+            diff_jets,
+            from,
             script,
             options: debug::session::Options {
                 checkpoint_every,
@@ -305,6 +320,7 @@ fn main() -> ExitCode {
                 tick_steps,
                 threads: threads
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                jets,
             },
         }),
         Command::Cram { pier, file } => cmd::pier::cram(&pier, &file),

@@ -178,6 +178,73 @@ fn diff_finds_the_event_whose_card_was_altered_and_where_the_kernels_differ() {
     assert!(text.contains("the kernels first differ at axis"), "{text}");
 }
 
+/// A counter-shaped kernel whose next state is `add(state, 1)` through a gate registered (`%fast`) as
+/// `k140/one/add`, so the add jet answers for it; but the gate's own arm gives its first argument back.
+/// With jets the state counts events; with every arm's Nock run it never changes.
+fn adder_pier(dir: &Path) -> PathBuf {
+    let fast = |name: &str, parent: &str| format!("[1 [{} {parent} 0]]", t(name));
+    // Each built in the subject the one before made: the root core, `one` under it (parent at axis 3),
+    // the gate under `one` (parent at 7), then the gate kicked with the sample [state 1] (the state is at
+    // 15 in the poke's subject, itself at 15 under the three cores: axis 127).
+    let root = format!("[11 [{} {}] [1 [1 0] 140]]", t("fast"), fast("k140", "[1 0]"));
+    let one = format!("[11 [{} {}] [[1 [1 1]] [0 2]]]", t("fast"), fast("one", "[0 3]"));
+    let gate = format!("[11 [{} {}] [[1 [0 12]] [[1 [0 0]] [0 2]]]]", t("fast"), fast("add", "[0 7]"));
+    let kick = "[9 2 [10 [6 [[0 127] [1 1]]] [0 2]]]";
+    let next_state = format!("[8 {root} [8 {one} [8 {gate} {kick}]]]");
+    let pier = boot_pill(dir, "adder", kernel_pill(dir, "adder", &next_state));
+    ok(&run_with_input(&pier, "one\ntwo\n"), "run");
+    pier
+}
+
+#[test]
+fn diff_jets_finds_the_first_event_a_jet_and_its_arm_disagree() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = adder_pier(dir.path());
+    let before = contents(&pier);
+    let reader = store::PierReader::open(&pier).unwrap();
+    let (first, last) = (reader.meta.life as u64 + 1, reader.last());
+    drop(reader);
+    assert!(last > first + 2, "events after the lifecycle: {first}-{last}");
+    let path = pier.to_str().unwrap();
+
+    // With jets, as the ship computed them: the same mugs as the log's.
+    let same = ok(&engine(&["debug", path, "--diff-jets", "check", "--jets", "on"]), "diff-jets check");
+    assert!(same.contains(&format!("first difference at event {first}:")), "{same}");
+    assert!(same.contains("jet k140/one/add disagrees with its Nock"), "{same}");
+
+    let off = ok(&engine(&["debug", path, "--diff-jets", "off"]), "diff-jets off");
+    assert!(off.contains(&format!("both from event {}", first - 1)), "{off}");
+    assert!(off.contains(&format!("first difference at event {first}: mug")), "{off}");
+    assert!(off.contains("the kernels first differ at axis"), "{off}");
+
+    let from = last - 1;
+    let later = ok(&engine(&["debug", path, "--diff-jets", "off", "--from", &from.to_string()]), "--from");
+    assert!(later.contains(&format!("first difference at event {last}: mug")), "{later}");
+
+    // The batch mode with jets off: the events compute, but not as logged; with jets, as logged.
+    let shown = |jets: &str| {
+        let mut child = engine_command()
+            .args(["debug", path, "--jets", jets])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("goto {}\nnext\nshow\n", first - 1).as_bytes())
+            .unwrap();
+        let out = ok(&child.wait_with_output().unwrap(), "debug --jets");
+        let show: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+        show["matches_log"].as_bool().unwrap_or_else(|| panic!("{out}"))
+    };
+    assert!(shown("on"));
+    assert!(!shown("off"));
+    assert_eq!(contents(&pier), before, "the pier is not written");
+}
+
 /// The screen a terminal would show for what the process wrote.
 fn screen(output: &[u8], rows: u16, cols: u16) -> String {
     let mut parser = vt100::Parser::new(rows, cols, 0);

@@ -3,8 +3,13 @@
 //! deterministic), so only one pier is replayed up to the first record that differs; from there both are
 //! computed side by side and their mugs compared after each event. At the first difference, the two
 //! kernels are walked down to the first subtree that differs: its axis and both values, printed.
+//!
+//! `engine debug A --diff-jets off|check` compares the pier with itself: its events computed with jets
+//! (as `engine run` computes them) beside the same events computed with every arm's Nock run (`off`), or
+//! with each jet's answer checked against its arm's Nock (`check`, which also names the first jet call
+//! that disagrees), from the first event the pier can start at or from `--from N`.
 
-use super::session::{Options, Session};
+use super::session::{Jets, Options, Session};
 use super::show;
 use components::{Heap, Noun};
 use std::io::Write;
@@ -13,6 +18,10 @@ use store::PierReader;
 
 /// The most characters of each differing subtree printed.
 const SUBTREE_CHARS_MAX: usize = 400;
+
+fn say(out: &mut dyn Write, line: String) -> Result<(), String> {
+    writeln!(out, "{line}").map_err(|e| format!("diff: {e}"))
+}
 
 /// Compares the piers at `a` and `b`, writing what it finds to `out`; `Ok(true)` if they differ.
 pub fn run(a: &Path, b: &Path, options: Options, out: &mut impl Write) -> Result<bool, String> {
@@ -26,36 +35,68 @@ pub fn run(a: &Path, b: &Path, options: Options, out: &mut impl Write) -> Result
     } else {
         right.goto(start)?;
     }
-    let write = |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(|e| format!("diff: {e}"));
-    write(
+    say(
         out,
         format!("diff: the logs are the same through event {same_until}; computing both from event {start}"),
     )?;
+    compare(&mut left, &mut right, out)
+}
+
+/// Compares the pier at `pier` computed with jets against itself computed with `jets` (off or checked),
+/// from event `from` (or the first it can start at) to the end of its log.
+pub fn run_jets(
+    pier: &Path,
+    jets: Jets,
+    from: Option<u64>,
+    options: Options,
+    out: &mut impl Write,
+) -> Result<bool, String> {
+    let mut left = Session::open(pier, Options { jets: Jets::On, ..options })?;
+    let mut right = Session::open(pier, Options { jets, ..options })?;
+    let start = from.unwrap_or(0).max(left.base());
+    left.goto(start)?;
+    right.adopt(&mut left)?;
+    let how = match jets {
+        Jets::Off => "jets off",
+        Jets::Check => "each jet checked against its Nock",
+        Jets::On => "jets",
+    };
+    say(out, format!("diff: A computes with jets, B with {how}, both from event {}", left.at()))?;
+    compare(&mut left, &mut right, out)
+}
+
+/// Steps both sessions an event at a time until their kernels' mugs differ (or an event fails on one, or
+/// a jet disagrees with its Nock on B) and says where; `Ok(true)` if they differ.
+fn compare(left: &mut Session, right: &mut Session, out: &mut dyn Write) -> Result<bool, String> {
     loop {
         let (left_more, right_more) = (left.step(), right.step());
         let number = left.at().max(right.at());
         match (left_more, right_more) {
             (Ok(false), _) | (_, Ok(false)) => {
-                write(out, format!("diff: no difference through event {}", left.at().min(right.at())))?;
+                say(out, format!("diff: no difference through event {}", left.at().min(right.at())))?;
                 return Ok(false);
             }
             (Err(e), _) | (_, Err(e)) => {
-                write(out, format!("diff: first difference at event {number}: one pier's event fails: {e}"))?;
+                say(out, format!("diff: first difference at event {number}: one pier's event fails: {e}"))?;
                 return Ok(true);
             }
             (Ok(true), Ok(true)) => {}
         }
+        if let Some(disagreement) = right.computed(number).and_then(|c| c.jet_disagreement.clone()) {
+            say(out, format!("diff: first difference at event {number}: {disagreement}"))?;
+            return Ok(true);
+        }
         let (left_mug, right_mug) = (left.mug(), right.mug());
         if left_mug != right_mug {
-            write(
+            say(
                 out,
                 format!(
                     "diff: first difference at event {number}: mug {left_mug:#x} in A, {right_mug:#x} in B"
                 ),
             )?;
-            for (name, session) in [("A", &left), ("B", &right)] {
+            for (name, session) in [("A", &*left), ("B", &*right)] {
                 if let Some(row) = session.row(number) {
-                    write(
+                    say(
                         out,
                         format!("diff: {name}'s event {number}: {} %{} {}", row.wire, row.tag, row.ovum),
                     )?;
@@ -67,9 +108,9 @@ pub fn run(a: &Path, b: &Path, options: Options, out: &mut impl Write) -> Result
             let right_kernel = right_serf.kernel().ok_or("no kernel")?;
             let (axis, a_sub, b_sub) =
                 first_difference(&mut left_serf.heap, left_kernel, &mut right_serf.heap, right_kernel);
-            write(out, format!("diff: the kernels first differ at axis {axis}"))?;
-            write(out, format!("diff: A: {}", show::show(&left_serf.heap, a_sub, SUBTREE_CHARS_MAX)))?;
-            write(out, format!("diff: B: {}", show::show(&right_serf.heap, b_sub, SUBTREE_CHARS_MAX)))?;
+            say(out, format!("diff: the kernels first differ at axis {axis}"))?;
+            say(out, format!("diff: A: {}", show::show(&left_serf.heap, a_sub, SUBTREE_CHARS_MAX)))?;
+            say(out, format!("diff: B: {}", show::show(&right_serf.heap, b_sub, SUBTREE_CHARS_MAX)))?;
             return Ok(true);
         }
     }

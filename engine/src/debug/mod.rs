@@ -20,6 +20,10 @@ pub struct Command {
     pub pier: PathBuf,
     /// `--diff B`: compare with this pier.
     pub diff: Option<PathBuf>,
+    /// `--diff-jets off|check`: compare the pier computed with jets against itself computed so.
+    pub diff_jets: Option<session::Jets>,
+    /// `--from N`: where `--diff-jets` starts.
+    pub from: Option<u64>,
     /// `--script FILE` (`-` for stdin): batch mode.
     pub script: Option<PathBuf>,
     pub options: Options,
@@ -29,6 +33,11 @@ pub fn run(command: Command) -> Result<(), String> {
     if let Some(other) = &command.diff {
         let mut out = std::io::stdout().lock();
         diff::run(&command.pier, other, command.options, &mut out)?;
+        return Ok(());
+    }
+    if let Some(jets) = command.diff_jets {
+        let mut out = std::io::stdout().lock();
+        diff::run_jets(&command.pier, jets, command.from, command.options, &mut out)?;
         return Ok(());
     }
     let started = Instant::now();

@@ -249,6 +249,9 @@ pub fn detail_json(row: &Row, computed: Option<&Computed>) -> Value {
         value["effects_count"] = json!(computed.effects_count);
         value["slogs"] = json!(computed.slogs);
         value["goof"] = json!(computed.goof);
+        if let Some(disagreement) = &computed.jet_disagreement {
+            value["jet_disagreement"] = json!(disagreement);
+        }
         value["jet_calls"] = json!(computed.jet_calls);
         let jets: Vec<Value> = computed
             .jets

@@ -32,6 +32,20 @@ pub struct Options {
     /// Threads for heavy jets' jobs (as `engine run --threads`): with more than one, each job runs on a
     /// pool thread, as `jet_dispatch` runs it; with one, here.
     pub threads: usize,
+    /// How jets run: as `engine run` runs them, not at all, or each call checked against its arm's Nock.
+    pub jets: Jets,
+}
+
+/// How a session runs jets (`engine debug --jets`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Jets {
+    /// As `engine run` does.
+    #[default]
+    On,
+    /// Every arm's Nock run, jetted or not.
+    Off,
+    /// Each jet's answer compared with its arm's Nock (`--check-jets`).
+    Check,
 }
 
 impl Default for Options {
@@ -42,6 +56,7 @@ impl Default for Options {
             checkpoint_bytes_max: 1 << 30,
             tick_steps: 1 << 20,
             threads: 1,
+            jets: Jets::On,
         }
     }
 }
@@ -96,6 +111,8 @@ pub struct Computed {
     pub jets: Vec<(String, u64, u64)>,
     /// Jet calls in all.
     pub jet_calls: u64,
+    /// With `--jets check`: the first jet call whose answer was not its arm's, described.
+    pub jet_disagreement: Option<String>,
 }
 
 /// What one tick did.
@@ -497,6 +514,7 @@ impl Session {
             ticks: flight.ticks,
             micros: flight.started.elapsed().as_micros() as u64,
             slogs: std::mem::take(&mut *self.slogs.lock().expect("slogs")),
+            jet_disagreement: self.serf.runner.hints.disagreement.take(),
             ..Computed::default()
         };
         self.count_jets(&mut computed);
@@ -603,6 +621,8 @@ impl Session {
         let serf = Serf::restore(checkpoint.heap.clone(), &checkpoint.roots, event)
             .ok_or(format!("the checkpoint at event {event} does not restore"))?;
         self.serf = serf;
+        self.serf.runner.hints.jets_off = self.options.jets == Jets::Off;
+        self.serf.runner.hints.check_jets = self.options.jets == Jets::Check;
         self.computing_since_checkpoint = Duration::ZERO;
         let slogs = Arc::clone(&self.slogs);
         self.serf.runner.hints.log = Some(Arc::new(move |line: &str| {

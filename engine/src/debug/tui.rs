@@ -362,6 +362,9 @@ fn detail_lines(computed: &Computed, lines: &mut Vec<Line<'static>>) {
         lines.push(Line::from("slogs:"));
         lines.extend(computed.slogs.iter().map(|s| Line::from(format!("  {s}"))));
     }
+    if let Some(disagreement) = &computed.jet_disagreement {
+        lines.push(Line::from(format!("jet check: {disagreement}")));
+    }
     if !computed.goof.is_empty() {
         lines.push(Line::from("crash:"));
         lines.extend(computed.goof.iter().map(|g| Line::from(format!("  {g}"))));

@@ -34,6 +34,9 @@ pub struct ConsoleHints {
     pub dashboard: Dashboard,
     /// Run the Nock of every jetted arm too, and compare.
     pub check_jets: bool,
+    /// Run every arm's Nock, jetted or not (cores are still registered, so the dashboard a snapshot saves
+    /// is the same).
+    pub jets_off: bool,
     /// The first disagreement between a jet and its Nock, described.
     pub disagreement: Option<String>,
     /// Disagreements of jets that follow Vere where Vere's driver differs from the arm
@@ -133,6 +136,9 @@ fn tank_text(heap: &Heap, tank: Noun) -> String {
 
 impl Hints for ConsoleHints {
     fn jet(&mut self, heap: &mut Heap, core: Noun, axis: Noun) -> JetCall {
+        if self.jets_off {
+            return JetCall::Nock;
+        }
         let Some((binding, id)) = self.dashboard.find(heap, core, axis) else { return JetCall::Nock };
         if let Some(calls) = self.jet_calls.as_mut() {
             calls.entry(id as u64).or_default().0 += 1;
