@@ -72,6 +72,7 @@ fn options(threads: usize) -> RunOptions {
         ames: false,
         ames_port: None,
         net: None,
+        http: None,
         tty: false,
         threads,
     }
@@ -103,6 +104,7 @@ fn fleet(ships: usize, threads: usize, events: usize, dir: &std::path::Path) -> 
                 inbox,
                 conn: None,
                 ames: None,
+                http: None,
                 terminal: Terminal::default(),
             };
             spawn_ship(&mut world, parts).unwrap()

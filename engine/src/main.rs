@@ -132,6 +132,20 @@ enum Command {
         /// real one), else any free port. A fake ship listens on 127.0.0.1 only.
         #[arg(long, short = 'p')]
         ames_port: Option<u16>,
+        /// No web server: do not start http (Eyre's HTTP server).
+        #[arg(long)]
+        no_http: bool,
+        /// The web server's port, fixed (a port that cannot be bound stops the ship; in a fleet, ship i
+        /// takes PORT+i). Default: the first free of 80, 8080, 8081, ...
+        #[arg(long)]
+        http_port: Option<u16>,
+        /// The loopback web server's port (on 127.0.0.1; its requests go to Eyre as %request-local).
+        /// Default: the first free from 12321.
+        #[arg(long)]
+        loopback_port: Option<u16>,
+        /// The address the web server binds (default: every interface).
+        #[arg(long, short = 'b', value_name = "IP")]
+        bind: Option<std::net::Ipv4Addr>,
         /// Threads for the tick's systems, which step ships with work in parallel (default: one per
         /// core; 1: everything on one thread, with bevy's single-threaded executor).
         #[arg(long)]
@@ -261,6 +275,10 @@ fn main() -> ExitCode {
             no_conn,
             no_ames,
             ames_port,
+            no_http,
+            http_port,
+            loopback_port,
+            bind,
             threads,
             virtual_time,
             seed,
@@ -285,6 +303,11 @@ fn main() -> ExitCode {
                 conn: !no_conn,
                 ames: !no_ames,
                 ames_port,
+                http: (!no_http).then(|| components::app::HttpOptions {
+                    port: http_port,
+                    loopback_port,
+                    bind: bind.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
+                }),
                 tty: !no_tty,
                 threads,
                 virtual_time,

@@ -29,8 +29,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use store::{EventLog, Layout, PierGuard};
 use systems::app::{
-    Conn, Kernel, LogWriter, Order, ShipParts, Signals, SnapshotWriter, Stdin, Terminal, close_ames,
-    close_conn, finish_ship, insert_resources, spawn_ship, tick_schedule,
+    Conn, Http, Kernel, LogWriter, Order, ShipParts, Signals, SnapshotWriter, Stdin, Terminal, close_ames,
+    close_conn, close_http, finish_ship, insert_resources, spawn_ship, tick_schedule,
 };
 use systems::serf::Serf;
 
@@ -116,7 +116,7 @@ fn first_inbox(
     start: &ShipStart,
     tty: &Tty,
     injected: Vec<Noun>,
-) -> Result<(Inbox, Option<Conn>), String> {
+) -> Result<(Inbox, Option<Conn>, Option<Http>), String> {
     let started = start.clock.now();
     let mut inbox = Inbox::default();
     let eny = start.seed.map(|seed| seeded_entropy(seed, start.ship_index, 64));
@@ -126,6 +126,15 @@ fn first_inbox(
     }
     let started_noun = ship::atom_u128(&mut serf.heap, started);
     let sev = serf.heap.mug(started_noun) as u64;
+    let http = options.http.map(|mut http| {
+        // In a fleet, ship i takes the fixed ports plus i.
+        let shift = |port: Option<u16>| port.map(|p| p.saturating_add(start.ship_index as u16));
+        (http.port, http.loopback_port) = (shift(http.port), shift(http.loopback_port));
+        let driver = Http::new(sev, root.to_path_buf(), http);
+        let born = driver.born(&mut serf.heap);
+        inbox.push(&serf.heap, born);
+        driver
+    });
     if options.ames {
         let sev_knot = engine_io::conn::sev_knot(&mut serf.heap, sev);
         let born = engine_io::ames::born(&mut serf.heap, &sev_knot);
@@ -148,7 +157,7 @@ fn first_inbox(
     for ovum in injected {
         inbox.push(&serf.heap, ovum);
     }
-    Ok((inbox, conn))
+    Ok((inbox, conn, http))
 }
 
 /// The world: the process's resources, and each ship as an entity (the first one focused: the keyboard
@@ -272,7 +281,7 @@ pub fn run(
         let ova = if i == 0 { std::mem::take(&mut injected) } else { Vec::new() };
         let start =
             ShipStart { clock: clock.clone(), seed: simulation.map(|s| s.seed), ship_index: i as u64 };
-        let (inbox, conn) = first_inbox(&mut serf, &guard.root, &options, &start, &tty, ova)?;
+        let (inbox, conn, http) = first_inbox(&mut serf, &guard.root, &options, &start, &tty, ova)?;
         let who = guard.meta.who;
         let prefix = fleet.then(|| format!("{}: ", components::aura::ship_name(who)));
         if let Some(ansi) = &tty.ansi {
@@ -280,7 +289,7 @@ pub fn run(
         }
         let terminal = Terminal { ansi: tty.ansi.clone(), prefix };
         let ames = options.ames.then_some((guard.meta.fake, options.ames_port));
-        parts.push(ShipParts { serf, root: guard.root.clone(), who, log, inbox, conn, ames, terminal });
+        parts.push(ShipParts { serf, root: guard.root.clone(), who, log, inbox, conn, ames, http, terminal });
         guards.push(guard);
     }
     let (mut world, ships) = build_world(options, clock, signals, tty.raw.is_some(), parts)?;
@@ -312,6 +321,7 @@ pub fn run(
 fn stop(world: &mut World, ship: Entity, root: &Path) -> Result<(), String> {
     let stop_result = finish_ship(world, ship);
     close_conn(world, ship);
+    close_http(world, ship);
     close_ames(world, ship);
     let mut entity = world.entity_mut(ship);
     let mut kernel = entity.take::<Kernel>().expect("the ship's kernel");

@@ -13,6 +13,7 @@ pub mod behn;
 pub mod conn;
 mod dispatch;
 mod epoll;
+pub mod http;
 mod reactor;
 pub mod term;
 pub mod tty;

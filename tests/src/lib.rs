@@ -156,6 +156,14 @@ pub fn kernel_pill_text(name: &str, next_state: &str) -> String {
         crud = is("crud", 54),
         orig_bust = is("bust", 446),
     );
+    kernel_pill_with_poke(name, &gate_battery)
+}
+
+/// A pill of an Arvo-shaped kernel whose poke gate's battery is `gate_battery` (a formula of the gate's
+/// subject `[battery [[now ovum] kernel]]`, giving `[effects kernel]`; the kernel's battery is at 14 and
+/// its state at 15, the ovum at 13).
+pub fn kernel_pill_with_poke(name: &str, gate_battery: &str) -> String {
+    let t = term_atom;
     let poke = format!("[[1 {gate_battery}] [1 0] [0 1]]");
     let kernel = format!("[[[0 0] [0 0] [1 0] {poke}] 0]");
     let gate = format!("[{gate_battery} 0 {kernel}]");

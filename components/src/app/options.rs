@@ -25,11 +25,31 @@ pub struct RunOptions {
     pub ames_port: Option<u16>,
     /// ames over the simulated network, not UDP (`--net sim`).
     pub net: Option<super::SimNetConfig>,
+    /// Run http, Eyre's web server (`None`: `--no-http`).
+    pub http: Option<HttpOptions>,
     /// Use the terminal in raw mode when stdin and stdout are terminals (`-t` turns it off).
     pub tty: bool,
     /// Threads that run the tick's systems and step the ships (1: everything on the main thread, with the
     /// single-threaded executor).
     pub threads: usize,
+}
+
+/// How http's servers listen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpOptions {
+    /// The public server's port, fixed (`--http-port`; a failure to bind it stops the app); else the
+    /// search from 80 (8080 behind a proxy), then up by one.
+    pub port: Option<u16>,
+    /// The loopback server's port, fixed (`--loopback-port`); else the search from 12321.
+    pub loopback_port: Option<u16>,
+    /// The address the public server binds (`-b`; every interface by default).
+    pub bind: std::net::Ipv4Addr,
+}
+
+impl Default for HttpOptions {
+    fn default() -> HttpOptions {
+        HttpOptions { port: None, loopback_port: None, bind: std::net::Ipv4Addr::UNSPECIFIED }
+    }
 }
 
 /// A ship's pier directory (its snapshots, where `%sav` files go) and its name in messages.

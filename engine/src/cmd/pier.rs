@@ -2,7 +2,7 @@
 
 use crate::run::{self, RunOptions};
 use crate::ship::{self, Verbosity};
-use components::app::SimNetConfig;
+use components::app::{HttpOptions, SimNetConfig};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -45,6 +45,8 @@ pub struct RunFlags {
     pub seed: u64,
     /// `--net sim`: the simulated network, so configured.
     pub net: Option<SimNetConfig>,
+    /// http's options (`None`: `--no-http`).
+    pub http: Option<HttpOptions>,
 }
 
 pub fn run(roots: &[PathBuf], flags: RunFlags, inject: &[PathBuf]) -> Result<(), String> {
@@ -61,6 +63,7 @@ pub fn run(roots: &[PathBuf], flags: RunFlags, inject: &[PathBuf]) -> Result<(),
         virtual_time,
         seed,
         net,
+        http,
     } = flags;
     if let Some(net) = net
         && (!(0.0..=1.0).contains(&net.loss) || !(0.0..=1.0).contains(&net.duplicate))
@@ -89,6 +92,7 @@ pub fn run(roots: &[PathBuf], flags: RunFlags, inject: &[PathBuf]) -> Result<(),
         tty,
         threads,
         net,
+        http,
     };
     let simulation = virtual_time.then_some(run::Simulation { seed });
     run::run(roots, options, inject, simulation)

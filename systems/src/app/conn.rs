@@ -5,6 +5,7 @@
 //! [`Conn`], and [`conn_write`] hands them to the connections, which write them.
 
 use super::ames::{AmesPort, ames_completion};
+use super::http::{HttpClient, HttpListener, http_completion};
 use super::poll::PollShip;
 use super::ship::{Conn, ConnClient, Io};
 use bevy_ecs::prelude::*;
@@ -24,13 +25,20 @@ pub(super) fn conn_completions(
     ships: &mut Query<PollShip>,
     clients: &mut Query<&mut ConnClient>,
     (ports, flows, now): (&mut Query<&mut AmesPort>, &mut Query<&mut AmesFlow>, u128),
+    http: (&mut Query<&mut HttpListener>, &mut Query<&mut HttpClient>),
     wait: Duration,
 ) {
     for (key, completion) in io.0.poll(wait) {
+        let Some(completion) =
+            http_completion(io, commands, key, completion, (&mut *http.0, &mut *http.1), ships)
+        else {
+            continue;
+        };
         if let Ok(mut port) = ports.get_mut(key) {
             ames_completion(io, commands, key, &mut port, flows, completion, now);
         } else if let Ok(mut client) = clients.get_mut(key) {
-            let Ok((_, pier, _, mut inbox, _, _, _, _, Some(mut conn))) = ships.get_mut(client.ship) else {
+            let Ok((_, pier, _, mut inbox, _, _, _, _, Some(mut conn), _)) = ships.get_mut(client.ship)
+            else {
                 continue;
             };
             let facts = peel_facts(pier, &conn);
@@ -40,7 +48,7 @@ pub(super) fn conn_completions(
             if client.connection.is_finished() {
                 drop_client(commands, &mut conn, key, client.connection.con);
             }
-        } else if let Ok((ship, _, _, _, _, _, _, _, Some(mut conn))) = ships.get_mut(key) {
+        } else if let Ok((ship, _, _, _, _, _, _, _, Some(mut conn), _)) = ships.get_mut(key) {
             accept(io, commands, ship, &mut conn, completion);
         }
     }

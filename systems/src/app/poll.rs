@@ -3,6 +3,7 @@
 
 use super::ames::{AmesPort, feed_hears, hear};
 use super::conn::conn_completions;
+use super::http::{Http, HttpClient, HttpListener};
 use super::ship::{Computing, Conn, ConnClient, Io, Kernel, Signals, Stdin, Terminal, busy};
 use bevy_ecs::prelude::*;
 use components::app::{
@@ -30,6 +31,7 @@ pub type PollShip<'a> = (
     &'a Outbox,
     &'a mut BehnTimer,
     Option<&'a mut Conn>,
+    Option<&'a mut Http>,
 );
 
 /// Signals, stdin lines, due timers and conn's requests become ova in the inboxes (or are answered at
@@ -50,6 +52,7 @@ pub fn io_poll(
     mut ports: Query<&mut AmesPort>,
     mut flows: Query<&mut AmesFlow>,
     mut net: Option<ResMut<SimNet>>,
+    (mut listeners, mut http_clients): (Query<&mut HttpListener>, Query<&mut HttpClient>),
 ) {
     if signals.terminate.load(Ordering::Relaxed) {
         state.stop = true;
@@ -90,7 +93,8 @@ pub fn io_poll(
         (false, None) => POLL,
     };
     let ames = (&mut ports, &mut flows, now);
-    conn_completions(&mut io, &mut commands, &mut ships, &mut clients, ames, wait);
+    let http = (&mut listeners, &mut http_clients);
+    conn_completions(&mut io, &mut commands, &mut ships, &mut clients, ames, http, wait);
     for mut port in &mut ports {
         if let Ok((_, _, _, mut inbox, ..)) = ships.get_mut(port.ship) {
             feed_hears(&mut port, &mut inbox);
@@ -111,7 +115,7 @@ fn signals_and_timers(ships: &mut Query<PollShip>, ctrl_c: bool, now: u128) -> (
     let mut scratch = Heap::new();
     let mut any_busy = false;
     let mut next_wake: Option<u128> = None;
-    for (_, _, kernel, mut inbox, computing, awaiting, outbox, mut behn, _) in ships {
+    for (_, _, kernel, mut inbox, computing, awaiting, outbox, mut behn, ..) in ships {
         if ctrl_c {
             if computing.event.is_none() {
                 // Nothing to interrupt: the flag must not stop the next event.

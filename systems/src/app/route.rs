@@ -1,6 +1,7 @@
 //! `persist` and `route_effects`: the effects of an event are released once the log says it is durable,
 //! then each goes to its driver (behn's timer, conn, or the terminal).
 
+use super::http::Http;
 use super::ship::{Conn, Kernel, LogWriter, Terminal};
 use bevy_ecs::prelude::*;
 use components::app::{
@@ -40,6 +41,7 @@ pub type RouteShip<'a> = (
     &'a mut DojoCapture,
     Option<&'a mut Conn>,
     Option<&'a mut AmesOutbox>,
+    Option<&'a mut Http>,
 );
 
 /// Sends each released effect to its driver (behn's timer, conn, or the terminal); then tells conn that
@@ -53,7 +55,8 @@ pub fn route_effects(
     let focused = focus.and_then(|f| f.current());
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for (me, pier, mut kernel, mut outbox, mut behn, terminal, mut capture, mut conn, mut ames) in &mut ships
+    for (me, pier, mut kernel, mut outbox, mut behn, terminal, mut capture, mut conn, mut ames, mut http) in
+        &mut ships
     {
         while let Some((effects, origin)) = outbox.0.pop_front() {
             let heap = &kernel.0.heap;
@@ -73,6 +76,14 @@ pub fn route_effects(
                 }
                 if let Some(claimed) = engine_io::ames::claims(heap, wire, card) {
                     send_datagram(ames.as_deref_mut(), claimed);
+                    continue;
+                }
+                if let Some(claimed) = engine_io::http::claims(heap, wire, card) {
+                    match (claimed, http.as_deref_mut()) {
+                        (Ok(effect), Some(http)) => http.effects.push_back(effect),
+                        (Ok(_), None) => {}
+                        (Err(e), _) => eprintln!("{e}"),
+                    }
                     continue;
                 }
                 if engine_io::behn::claims(heap, wire) {

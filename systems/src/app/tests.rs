@@ -24,6 +24,7 @@ fn options() -> RunOptions {
         ames: false,
         ames_port: None,
         net: None,
+        http: None,
         tty: false,
         threads: 1,
     }

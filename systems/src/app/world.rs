@@ -3,10 +3,11 @@
 //! these; so do the benchmarks of schedules.
 
 use super::ames::AmesPort;
+use super::http::Http;
 use super::ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, Stdin, Terminal};
 use super::snapshot::SnapshotWriter;
 use super::{
-    ames_send, conn_serve, conn_write, io_poll, jet_dispatch, nock_step, persist, route_effects,
+    ames_send, conn_serve, conn_write, http_serve, io_poll, jet_dispatch, nock_step, persist, route_effects,
     settle_failures, snapshot, term_resize,
 };
 use crate::serf::Serf;
@@ -60,6 +61,7 @@ pub fn tick_schedule(threads: usize, order: Order) -> Schedule {
         route_effects,
         conn_serve,
         conn_write,
+        http_serve,
         ames_send,
         snapshot,
     );
@@ -105,6 +107,8 @@ pub struct ShipParts {
     pub conn: Option<Conn>,
     /// ames: whether the ship is fake (local-only) and the port asked for (`None`: no ames).
     pub ames: Option<(bool, Option<u16>)>,
+    /// http's driver (`None`: no web server).
+    pub http: Option<Http>,
     pub terminal: Terminal,
 }
 
@@ -132,6 +136,9 @@ pub fn spawn_ship(world: &mut World, ship: ShipParts) -> Result<Entity, String> 
     if let Some(mut conn) = ship.conn {
         conn.start(&mut world.resource_mut::<Io>().0, entity)?;
         world.entity_mut(entity).insert(conn);
+    }
+    if let Some(http) = ship.http {
+        world.entity_mut(entity).insert(http);
     }
     if let Some((fake, port)) = ship.ames {
         let simulated = world.contains_resource::<SimNet>();

@@ -1,0 +1,242 @@
+//! http (Eyre's server side) as a client meets it, over real TCP on loopback, with a hand-made kernel
+//! that plays Eyre: on http's `%born` it gives `%set-config`; it answers each `%request` (and
+//! `%request-local`) with a whole 200 response whose `x-url` header is the request's URL, except
+//! `/hang`, which it never answers. The runtime's own answers (`healthz`, refused requests), keep-alive,
+//! pipelining, a client that trickles its request, one that leaves, and the log's `%cancel-request`.
+
+mod common;
+
+use common::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The kernel's poke: `[effects kernel]` by the card's tag (at axis 54 of the gate's subject; the wire's
+/// second item at 106, the request's URL at 894).
+fn eyre_pill(dir: &Path) -> PathBuf {
+    let is = |tag: &str, axis: u32| format!("[5 [1 {}] [0 {axis}]]", t(tag));
+    let nothing = "[[1 0] [0 14] [0 15]]";
+    let config = format!("[[[{} 0] {} 0 1 0 0] 0]", t("http-server"), t("set-config"));
+    let born = format!("[[1 {config}] [0 14] [0 15]]");
+    let headers =
+        format!("[[1 [{} {}]] [[[1 {}] [0 894]] [1 0]]]", t("content-type"), t("text/plain"), t("x-url"));
+    let card = format!(
+        "[[1 {}] [[1 {}] [[[1 200] {headers}] [[1 [0 [5 {}]]] [1 0]]]]]",
+        t("response"),
+        t("start"),
+        t("hello")
+    );
+    let answer = format!("[[[[0 53] {card}] [1 0]] [0 14] [0 15]]");
+    let request = format!("[6 {} {nothing} {answer}]", is("/hang", 894));
+    let battery = format!(
+        "[6 {born_tag} [6 {http} {born} {nothing}] [6 {req} {request} [6 {local} {request} {nothing}]]]",
+        born_tag = is("born", 54),
+        http = is("http-server", 106),
+        req = is("request", 54),
+        local = is("request-local", 54),
+    );
+    let mut heap = components::Heap::new();
+    let noun = heap.parse(&engine_tests::kernel_pill_with_poke("eyre", &battery)).unwrap();
+    let path = dir.join("eyre.pill");
+    std::fs::write(&path, heap.jam(noun)).unwrap();
+    path
+}
+
+/// `engine run` with the web server on free ports, once `.http.ports` names them: (public, loopback).
+#[allow(clippy::zombie_processes)] // the caller waits for it
+fn start(pier: &Path) -> (Child, u16, u16) {
+    let mut child = engine_command()
+        .args(["run", "--http-port", "0", "--loopback-port", "0", "--no-ames", pier.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ports = pier.join(".http.ports");
+    let started = Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&ports)
+            && text.lines().count() == 2
+        {
+            let port = |kind: &str| {
+                let line = text.lines().find(|l| l.ends_with(kind)).unwrap();
+                line.split(' ').next().unwrap().parse().unwrap()
+            };
+            assert_eq!(
+                text,
+                format!("{} insecure public\n{} insecure loopback\n", port("public"), port("loopback"))
+            );
+            return (child, port("public"), port("loopback"));
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("no .http.ports: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn connect(port: u16) -> TcpStream {
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+}
+
+/// Reads one response (its head, and a body of its content-length): status, head, body.
+fn response(stream: &mut TcpStream) -> (u16, String, Vec<u8>) {
+    let mut bytes = Vec::new();
+    let mut byte = [0u8; 1];
+    while !bytes.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            stream.read(&mut byte).unwrap(),
+            1,
+            "the response ended early: {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+        bytes.push(byte[0]);
+    }
+    let head = String::from_utf8(bytes).unwrap();
+    let status = head[9..12].parse().unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .map_or(0, |l| l.trim().parse().unwrap());
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).unwrap();
+    (status, head, body)
+}
+
+/// Whether the server has closed the connection (a read gives end of file).
+fn closed(stream: &mut TcpStream) -> bool {
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).is_ok() && rest.is_empty()
+}
+
+/// The tags of the cards of the pier's events, in order.
+fn logged_tags(pier: &Path) -> Vec<String> {
+    let reader = store::PierReader::open(pier).unwrap();
+    let mut tags = Vec::new();
+    for record in reader.records() {
+        let event = reader.read(record.number).unwrap();
+        let mut heap = components::Heap::new();
+        let job = heap.cue(&event.jam).unwrap();
+        let tag = heap
+            .tail(job)
+            .and_then(|ovum| heap.tail(ovum))
+            .and_then(|card| heap.head(card))
+            .and_then(|tag| heap.atom(tag).map(|a| String::from_utf8_lossy(&a.to_bytes()).into_owned()));
+        tags.push(tag.unwrap_or_default());
+    }
+    tags
+}
+
+#[test]
+fn eyres_requests_and_responses_over_real_tcp() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_pill(dir.path(), "eyre", eyre_pill(dir.path()));
+    let (child, port, loopback) = start(&pier);
+
+    // A request and its response; the same connection kept for the next.
+    let mut stream = connect(port);
+    stream.write_all(b"GET /hello?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let (status, head, body) = response(&mut stream);
+    assert_eq!((status, body.as_slice()), (200, &b"hello"[..]), "{head}");
+    assert!(head.starts_with("HTTP/1.1 200 ok\r\n") && head.contains("x-url: /hello?x=1\r\n"), "{head}");
+    assert!(
+        head.contains("content-type: text/plain\r\n") && head.contains("connection: keep-alive"),
+        "{head}"
+    );
+    // Pipelined: three requests in one write, answered in their order; healthz by the runtime.
+    stream
+        .write_all(b"GET /a HTTP/1.1\r\n\r\nGET /~_~/healthz HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\ncontent-length: 3\r\n\r\nabc")
+        .unwrap();
+    let (first, second, third) = (response(&mut stream), response(&mut stream), response(&mut stream));
+    assert!(first.1.contains("x-url: /a\r\n"), "{}", first.1);
+    assert!(second.0 == 204 || second.0 == 429, "healthz: {}", second.1);
+    assert!(third.1.contains("x-url: /b\r\n"), "{}", third.1);
+
+    // Bad input: each gets its status, and the connection is closed; the ship keeps serving.
+    let refused = |request: &[u8], status: u16| {
+        let mut stream = connect(port);
+        stream.write_all(request).unwrap();
+        let (got, head, _) = response(&mut stream);
+        assert_eq!(got, status, "{head}");
+        assert!(closed(&mut stream), "closed after {status}");
+    };
+    refused(b"\x16\x03\x01 not http\r\n\r\n", 400);
+    refused(format!("GET / HTTP/1.1\r\nx: {}\r\n\r\n", "a".repeat(70_000)).as_bytes(), 431);
+    refused(b"POST / HTTP/1.1\r\ncontent-length: 999999999999\r\n\r\n", 413);
+    let mut brew = connect(port);
+    brew.write_all(b"BREW /pot HTTP/1.1\r\n\r\n").unwrap();
+    assert_eq!(response(&mut brew).0, 400);
+
+    // A client that trickles its request a byte at a time is answered once it is whole, and others are
+    // served meanwhile.
+    let mut slow = connect(port);
+    let request = b"GET /slow HTTP/1.1\r\n\r\n";
+    for (i, byte) in request.iter().enumerate() {
+        slow.write_all(&[*byte]).unwrap();
+        if i == 5 {
+            let mut other = connect(port);
+            other.write_all(b"GET /other HTTP/1.1\r\n\r\n").unwrap();
+            assert!(response(&mut other).1.contains("x-url: /other"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(response(&mut slow).1.contains("x-url: /slow"));
+
+    // A request that closes the connection after its response.
+    let mut once = connect(port);
+    once.write_all(b"GET /bye HTTP/1.1\r\nconnection: close\r\n\r\n").unwrap();
+    let (_, head, _) = response(&mut once);
+    assert!(head.contains("connection: close"), "{head}");
+    assert!(closed(&mut once));
+
+    // The loopback server's requests reach Eyre as %request-local.
+    let mut local = connect(loopback);
+    local.write_all(b"GET /local HTTP/1.1\r\n\r\n").unwrap();
+    assert!(response(&mut local).1.contains("x-url: /local"));
+
+    // A client that leaves before its answer: Eyre is told (%cancel-request).
+    let mut hang = connect(port);
+    hang.write_all(b"GET /hang HTTP/1.1\r\n\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(hang);
+    std::thread::sleep(Duration::from_millis(500));
+
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("http: web interface live on http://localhost:{port}")), "{stderr}");
+    assert!(!pier.join(".http.ports").exists(), "removed at exit");
+
+    let tags = logged_tags(&pier);
+    let count = |tag: &str| tags.iter().filter(|t| *t == tag).count();
+    assert_eq!(count("live"), 1, "{tags:?}");
+    assert_eq!(count("request"), 7, "{tags:?}");
+    assert_eq!(count("request-local"), 1, "{tags:?}");
+    assert_eq!(count("cancel-request"), 1, "{tags:?}");
+    let born = tags.iter().position(|t| t == "live").unwrap();
+    assert!(tags[..born].contains(&"born".to_string()));
+}
+
+#[test]
+fn a_fixed_port_that_is_taken_stops_the_ship_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_pill(dir.path(), "eyre", eyre_pill(dir.path()));
+    let taken = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = engine_command()
+        .args(["run", "-x", "--http-port", &port, "--no-ames", pier.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("http: cannot bind 0.0.0.0:{port}")), "{stderr}");
+}
