@@ -1,0 +1,133 @@
+//! The web as its users meet it, on a fake ~zod booted from brass.pill (long: run with `--ignored`):
+//! Urbit's own client library (`@urbit/http-api`, from npm, run with node) logs in with the ship's
+//! `+code`, scries JSON, pokes hood with `%helm-hi`, subscribes over the channel API and gets a fact; and
+//! headless Chromium (Debian's) renders the login page (a screenshot is saved and its path printed), logs
+//! in and lands on the page it asked for. The scripts are in `tests/http-api`; this test installs their
+//! packages with npm when they are missing. `ENGINE_BRASS_PIER=DIR` starts from a copy of a booted brass
+//! pier instead of booting one (a few minutes).
+//!
+//!     cargo test --release -p engine --test cli_web -- --ignored --nocapture
+
+mod common;
+
+use common::*;
+use engine_tests::{pill_path, project_root};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `node SCRIPT ARGS...` in `tests/http-api`: its stdout's last line as JSON.
+fn node(script: &str, args: &[&str]) -> serde_json::Value {
+    let dir = project_root().join("tests/http-api");
+    let out = Command::new("node").arg(script).args(args).current_dir(&dir).output().expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or("");
+    let value: serde_json::Value = serde_json::from_str(last)
+        .unwrap_or_else(|_| panic!("{script}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert!(out.status.success(), "{script}: {value}\n{}", String::from_utf8_lossy(&out.stderr));
+    value
+}
+
+/// A brass ~zod's pier in `dir`: a copy of `$ENGINE_BRASS_PIER`, or booted.
+fn brass_zod(dir: &Path) -> PathBuf {
+    let pier = dir.join("zod");
+    match std::env::var_os("ENGINE_BRASS_PIER") {
+        Some(booted) => copy_dir(Path::new(&booted), &pier),
+        None => {
+            let pill = pill_path("brass.pill");
+            ok(
+                &engine(&["boot", "--pill", pill.to_str().unwrap(), "--fake", "zod", pier.to_str().unwrap()]),
+                "boot",
+            );
+        }
+    }
+    pier
+}
+
+#[test]
+#[ignore = "long: a brass boot, node and Chromium (see the README's long tests)"]
+fn a_real_client_and_a_real_browser_use_the_ships_web_interface() {
+    if Command::new("node").arg("--version").output().is_err() {
+        eprintln!("skipped: node is not installed");
+        return;
+    }
+    let scripts = project_root().join("tests/http-api");
+    if !scripts.join("node_modules").exists() {
+        let status =
+            Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&scripts).status();
+        assert!(status.is_ok_and(|s| s.success()), "npm ci in tests/http-api");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pier = brass_zod(dir.path());
+    let mut child = engine_command()
+        .args(["run", "--http-port", "0", "--loopback-port", "0", "--no-ames", pier.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let port = loop {
+        if let Ok(text) = std::fs::read_to_string(pier.join(".http.ports"))
+            && let Some(port) = text.lines().next().and_then(|l| l.split(' ').next())
+        {
+            break port.to_string();
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("the ship did not start its web server");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let url = format!("http://localhost:{port}");
+    // A line left half typed at the prompt (by an earlier session) spoils the first try: then again.
+    let looks_like_a_code = |text: &str| {
+        let words: Vec<&str> = text.split('-').collect();
+        words.len() == 4 && words.iter().all(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_lowercase()))
+    };
+    let mut code = String::new();
+    for _ in 0..2 {
+        let out = engine(&["dojo", pier.to_str().unwrap(), "+code"]);
+        code = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim_start_matches('~')
+            .to_string();
+        if looks_like_a_code(&code) {
+            break;
+        }
+    }
+    assert!(looks_like_a_code(&code), "+code gave {code:?}");
+    eprintln!("{url}, code {code}");
+    let client = node("client.mjs", &[&url, "zod", &code]);
+    eprintln!("@urbit/http-api: {client}");
+    assert_eq!(client["login"], true);
+    assert!(client["scry"]["base"].is_object(), "{client}");
+    assert_eq!(client["poke"], true);
+    assert_eq!(client["subscribed"], true);
+    assert!(client["event"].is_array(), "{client}");
+
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if Path::new(&chromium).exists() {
+        let shot = dir.path().join("login.png");
+        let browser = node("browser.mjs", &[&url, &code, shot.to_str().unwrap()]);
+        let kept = std::env::temp_dir().join("engine-login-page.png");
+        std::fs::copy(&shot, &kept).unwrap();
+        eprintln!("chromium: {browser}; the login page's screenshot: {}", kept.display());
+        assert_eq!(browser["title"], "Urbit");
+        assert_eq!(browser["form"], true);
+        assert_eq!(browser["landed"], "/~/scry/hood/kiln/pikes.json");
+        assert!(browser["text"].as_str().unwrap().contains("\"base\""), "{browser}");
+    } else {
+        eprintln!("the browser part skipped: no Chromium at {chromium} (apt-get install chromium)");
+    }
+
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("http: web interface live on"), "{stderr}");
+}
