@@ -105,6 +105,7 @@ fn fleet(ships: usize, threads: usize, events: usize, dir: &std::path::Path) -> 
                 conn: None,
                 ames: None,
                 http: None,
+                unix: None,
                 terminal: Terminal::default(),
             };
             spawn_ship(&mut world, parts).unwrap()

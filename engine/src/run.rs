@@ -29,8 +29,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use store::{EventLog, Layout, PierGuard};
 use systems::app::{
-    Conn, Http, Kernel, LogWriter, Order, ShipParts, Signals, SnapshotWriter, Stdin, Terminal, close_ames,
-    close_conn, close_http, finish_ship, insert_resources, spawn_ship, tick_schedule,
+    Conn, Http, Kernel, LogWriter, Order, ShipParts, Signals, SnapshotWriter, Stdin, Terminal, Unix,
+    close_ames, close_conn, close_http, finish_ship, insert_resources, spawn_ship, tick_schedule,
 };
 use systems::serf::Serf;
 
@@ -116,7 +116,7 @@ fn first_inbox(
     start: &ShipStart,
     tty: &Tty,
     injected: Vec<Noun>,
-) -> Result<(Inbox, Option<Conn>, Option<Http>), String> {
+) -> Result<(Inbox, Option<Conn>, Option<Http>, Unix), String> {
     let started = start.clock.now();
     let mut inbox = Inbox::default();
     let eny = start.seed.map(|seed| seeded_entropy(seed, start.ship_index, 64));
@@ -126,6 +126,9 @@ fn first_inbox(
     }
     let started_noun = ship::atom_u128(&mut serf.heap, started);
     let sev = serf.heap.mug(started_noun) as u64;
+    let boat = engine_io::unix::boat(&mut serf.heap);
+    inbox.push(&serf.heap, boat);
+    let unix = Unix::new(engine_io::conn::sev_knot(&mut serf.heap, sev), root.to_path_buf());
     let http = options.http.map(|mut http| {
         // In a fleet, ship i takes the fixed ports plus i.
         let shift = |port: Option<u16>| port.map(|p| p.saturating_add(start.ship_index as u16));
@@ -157,7 +160,7 @@ fn first_inbox(
     for ovum in injected {
         inbox.push(&serf.heap, ovum);
     }
-    Ok((inbox, conn, http))
+    Ok((inbox, conn, http, unix))
 }
 
 /// The world: the process's resources, and each ship as an entity (the first one focused: the keyboard
@@ -281,7 +284,7 @@ pub fn run(
         let ova = if i == 0 { std::mem::take(&mut injected) } else { Vec::new() };
         let start =
             ShipStart { clock: clock.clone(), seed: simulation.map(|s| s.seed), ship_index: i as u64 };
-        let (inbox, conn, http) = first_inbox(&mut serf, &guard.root, &options, &start, &tty, ova)?;
+        let (inbox, conn, http, unix) = first_inbox(&mut serf, &guard.root, &options, &start, &tty, ova)?;
         let who = guard.meta.who;
         let prefix = fleet.then(|| format!("{}: ", components::aura::ship_name(who)));
         if let Some(ansi) = &tty.ansi {
@@ -289,7 +292,8 @@ pub fn run(
         }
         let terminal = Terminal { ansi: tty.ansi.clone(), prefix };
         let ames = options.ames.then_some((guard.meta.fake, options.ames_port));
-        parts.push(ShipParts { serf, root: guard.root.clone(), who, log, inbox, conn, ames, http, terminal });
+        let root = guard.root.clone();
+        parts.push(ShipParts { serf, root, who, log, inbox, conn, ames, http, unix: Some(unix), terminal });
         guards.push(guard);
     }
     let (mut world, ships) = build_world(options, clock, signals, tty.raw.is_some(), parts)?;

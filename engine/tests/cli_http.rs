@@ -30,8 +30,29 @@ fn eyre_pill(dir: &Path) -> PathBuf {
     );
     let answer = format!("[[[[0 53] {card}] [1 0]] [0 14] [0 15]]");
     let request = format!("[6 {} {nothing} {answer}]", is("/hang", 894));
+    // It plays clay too: on %boat, the mount point %base and a file written into it; on each %belt (a
+    // key typed), a commit of %base (%dirk).
+    let ergo = format!(
+        "[[{hello} {txt} 0] 0 [{text} {plain} 0] 5 {hello_text}]",
+        hello = t("hello"),
+        txt = t("txt"),
+        text = t("text"),
+        plain = t("plain"),
+        hello_text = t("hello")
+    );
+    let boat_effects = format!(
+        "[[[{boat} 0] {hill} {base} 0] [[{sync} 0] {ergo_tag} {base} {ergo} 0] 0]",
+        boat = t("boat"),
+        hill = t("hill"),
+        base = t("base"),
+        sync = t("sync"),
+        ergo_tag = t("ergo"),
+    );
+    let boat = format!("[[1 {boat_effects}] [0 14] [0 15]]");
+    let dirk = format!("[[1 [[[{} 0] {} {}] 0]] [0 14] [0 15]]", t("sync"), t("dirk"), t("base"));
+    let clay = format!("[6 {} {boat} [6 {} {dirk} {nothing}]]", is("boat", 54), is("belt", 54));
     let battery = format!(
-        "[6 {born_tag} [6 {http} {born} {nothing}] [6 {req} {request} [6 {local} {request} {nothing}]]]",
+        "[6 {born_tag} [6 {http} {born} {nothing}] [6 {req} {request} [6 {local} {request} {clay}]]]",
         born_tag = is("born", 54),
         http = is("http-server", 106),
         req = is("request", 54),
@@ -42,6 +63,27 @@ fn eyre_pill(dir: &Path) -> PathBuf {
     let path = dir.join("eyre.pill");
     std::fs::write(&path, heap.jam(noun)).unwrap();
     path
+}
+
+/// The cards of the pier's events tagged `tag`, each decoded by `read` from the event's card.
+fn logged_cards<T>(
+    pier: &Path,
+    tag: &str,
+    read: impl Fn(&components::Heap, components::Noun) -> T,
+) -> Vec<T> {
+    let reader = store::PierReader::open(pier).unwrap();
+    let mut found = Vec::new();
+    for record in reader.records() {
+        let event = reader.read(record.number).unwrap();
+        let mut heap = components::Heap::new();
+        let job = heap.cue(&event.jam).unwrap();
+        let Some(card) = heap.tail(job).and_then(|ovum| heap.tail(ovum)) else { continue };
+        let head = heap.head(card).and_then(|t| heap.atom(t).map(|a| a.to_bytes()));
+        if head.as_deref() == Some(tag.as_bytes()) {
+            found.push(read(&heap, card));
+        }
+    }
+    found
 }
 
 /// `engine run` with the web server on free ports, once `.http.ports` names them: (public, loopback).
@@ -239,4 +281,60 @@ fn a_fixed_port_that_is_taken_stops_the_ship_with_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&format!("http: cannot bind 0.0.0.0:{port}")), "{stderr}");
+}
+
+#[test]
+fn clays_mount_point_is_written_on_disk_and_committed_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_pill(dir.path(), "eyre", eyre_pill(dir.path()));
+    let (mut child, _, _) = start(&pier);
+    // %boat → %hill [%base ~] and an %ergo of /hello/txt: the file appears as base/hello.txt.
+    let file = pier.join("base/hello.txt");
+    let started = Instant::now();
+    while std::fs::read(&file).ok().as_deref() != Some(&b"hello"[..]) {
+        assert!(started.elapsed() < Duration::from_secs(30), "clay's file was not written");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The user edits it, adds a file and leaves an editor's backup; a key typed makes the kernel commit.
+    std::fs::write(&file, "edited").unwrap();
+    std::fs::create_dir_all(pier.join("base/gen")).unwrap();
+    std::fs::write(pier.join("base/gen/new.hoon"), "new").unwrap();
+    std::fs::write(pier.join("base/gen/new.hoon~"), "backup").unwrap();
+    child.stdin.as_mut().unwrap().write_all(b"x\n").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Each %belt gave a %dirk; the first %into lists the two changes, the next ones nothing.
+    let intos = logged_cards(&pier, "into", |heap, card| {
+        let mount = heap.slot_u64(card, 6).and_then(|m| heap.atom(m).map(|a| a.to_bytes())).unwrap();
+        let mut changes = Vec::new();
+        let mut list = heap.slot_u64(card, 15).unwrap();
+        while let Some((item, rest)) = heap.cell_parts(list) {
+            list = rest;
+            let (mut path, unit) = heap.cell_parts(item).unwrap();
+            let mut knots = Vec::new();
+            while let Some((knot, rest)) = heap.cell_parts(path) {
+                knots.push(String::from_utf8(heap.atom(knot).unwrap().to_bytes()).unwrap());
+                path = rest;
+            }
+            let bytes = heap.slot_u64(unit, 15).and_then(|b| heap.atom(b).map(|a| a.to_bytes()));
+            changes.push((knots.join("/"), bytes.map(|b| String::from_utf8(b).unwrap())));
+        }
+        changes.sort();
+        (String::from_utf8(mount).unwrap(), changes)
+    });
+    assert!(intos.len() >= 2, "{intos:?}");
+    assert_eq!(intos[0].0, "base");
+    assert_eq!(
+        intos[0].1,
+        vec![
+            ("gen/new/hoon".to_string(), Some("new".to_string())),
+            ("hello/txt".to_string(), Some("edited".to_string()))
+        ]
+    );
+    assert!(intos[1..].iter().all(|(_, changes)| changes.is_empty()), "{intos:?}");
 }

@@ -45,33 +45,33 @@ fn boot_run_play_cram_and_import_a_baby_ship() {
         "a second boot over the pier is refused"
     );
 
-    // Nine start events (%wyrd %wack %verb %blew %hail, http's, ames's, behn's and khan's %born), then a
-    // %txt and a %ret per line (only %ret for an empty line): each answered with one line "effect", printed
-    // once committed.
+    // Ten start events (%wyrd %wack %verb %blew %hail %boat, http's, ames's, behn's and khan's %born),
+    // then a %txt and a %ret per line (only %ret for an empty line): each answered with one line "effect",
+    // printed once committed.
     let out = run_with_input(&pier, "hello\n\nworld\n");
     let stdout = ok(&out, "run");
-    assert_eq!(stdout.lines().filter(|l| *l == "effect").count(), 9 + 2 + 1 + 2, "{stdout}");
-    assert_eq!(log_of(&pier).last(), 21);
+    assert_eq!(stdout.lines().filter(|l| *l == "effect").count(), 10 + 2 + 1 + 2, "{stdout}");
+    assert_eq!(log_of(&pier).last(), 22);
 
     let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play");
-    assert!(played.contains("played to event 21"), "{played}");
-    assert!(played.contains("snapshot's mug at event 21 agrees"), "{played}");
+    assert!(played.contains("played to event 22"), "{played}");
+    assert!(played.contains("snapshot's mug at event 22 agrees"), "{played}");
     assert_eq!(printed_mug(&played), "0x57d6b64f", "baby's kernel never changes");
 
-    let cram = dir.path().join("21.jam");
+    let cram = dir.path().join("22.jam");
     let crammed = ok(&engine(&["cram", pier.to_str().unwrap(), cram.to_str().unwrap()]), "cram");
-    assert!(crammed.contains("at event 21"), "{crammed}");
+    assert!(crammed.contains("at event 22"), "{crammed}");
     let imported = dir.path().join("imported");
     let booted =
         ok(&engine(&["boot", "--import", cram.to_str().unwrap(), imported.to_str().unwrap()]), "import");
-    assert!(booted.contains("at event 21"), "{booted}");
+    assert!(booted.contains("at event 22"), "{booted}");
     let stdout = ok(&run_with_input(&imported, "again\n"), "run imported");
-    assert_eq!(stdout.lines().filter(|l| *l == "effect").count(), 9 + 2);
+    assert_eq!(stdout.lines().filter(|l| *l == "effect").count(), 10 + 2);
     let log = log_of(&imported);
-    assert_eq!((log.first(), log.last()), (22, 32), "the imported pier's log continues the numbering");
+    assert_eq!((log.first(), log.last()), (23, 34), "the imported pier's log continues the numbering");
     drop(log);
     let played = ok(&engine(&["play", imported.to_str().unwrap()]), "play imported");
-    assert!(played.contains("played to event 32"), "{played}");
+    assert!(played.contains("played to event 34"), "{played}");
 
     // Bad input: not a cram, not a pill, a missing pier.
     let junk = dir.path().join("junk.jam");
@@ -171,7 +171,7 @@ fn kill_9_at_random_moments_loses_no_committed_event() {
     assert!(total_seen > trials, "the ship answered events in most trials ({total_seen} in all)");
     // The pier still runs normally afterwards.
     let stdout = ok(&run_with_input(&pier, "after\n"), "run after the trials");
-    assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 9 + 2);
+    assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 10 + 2);
 }
 
 /// The regression of the mixed snapshot: after a kill -9, a restart replays the log, compacts the heap
@@ -286,14 +286,14 @@ fn a_fleet_runs_in_one_process_and_each_line_goes_to_the_ship_it_names() {
         let stdout = ok(&out, "run the fleet");
         let stderr = String::from_utf8_lossy(&out.stderr);
         let count = |line: &str| stdout.lines().filter(|l| *l == line).count();
-        // Nine start events each, then a %txt and a %ret per line.
-        assert_eq!(count("~zod: tick"), 9 + 2, "{stdout}");
-        assert_eq!(count("~nec: tick"), 9 + 2 * 2, "{stdout}");
+        // Ten start events each, then a %txt and a %ret per line.
+        assert_eq!(count("~zod: tick"), 10 + 2, "{stdout}");
+        assert_eq!(count("~nec: tick"), 10 + 2 * 2, "{stdout}");
         assert!(stderr.contains("no ship ~bus here"), "{stderr}");
         assert_eq!(stderr.matches("run: stopped at event").count(), 2, "{stderr}");
     }
     let after: Vec<u64> = piers.iter().map(|p| log_of(p).last()).collect();
-    assert_eq!(after, [before[0] + 2 * 11, before[1] + 2 * 13]);
+    assert_eq!(after, [before[0] + 2 * 12, before[1] + 2 * 14]);
     // Each pier is whole on its own.
     for pier in &piers {
         let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play");
@@ -329,7 +329,7 @@ fn a_virtual_clock_and_seeded_entropy_give_the_same_mugs_on_one_thread_and_two()
     };
     let one = run_copy("one", &["--virtual-time", "--seed", "7", "--threads", "1"]);
     let two = run_copy("two", &["--virtual-time", "--seed", "7", "--threads", "2"]);
-    assert_eq!(one.len(), 9 + 2 * 2, "the start events and two lines");
+    assert_eq!(one.len(), 10 + 2 * 2, "the start events and two lines");
     assert_eq!(one, two, "the same mug after every event");
     let reseeded = run_copy("reseeded", &["--virtual-time", "--seed", "8", "--threads", "2"]);
     assert_ne!(one, reseeded, "another seed, another %wack");
@@ -392,7 +392,7 @@ fn damage_to_the_log_or_snapshot_gives_an_error_or_a_recovery_never_a_panic() {
     assert!(stderr.contains("torn write") && stderr.contains("past the end of the log"), "{stderr}");
     // ... while `play` rebuilds from the log alone (noting the snapshot it cannot check against).
     let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play after a torn tail");
-    assert!(played.contains("played to event 21"), "{played}");
+    assert!(played.contains("played to event 22"), "{played}");
 
     // A flipped byte in the middle of the log: an error naming the event, for run and play alike.
     let mut flipped = pristine.clone();
@@ -493,15 +493,15 @@ fn a_failed_event_is_logged_as_its_crud_or_dropped() {
     let out = run_boom_bust_fine(dir.path(), &pier, &[]);
     let stdout = ok(&out, "run with injections");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    // Nine start events, %boom's crud and %fine: eleven events, eleven ticks; %bust is dropped.
-    assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 11, "{stdout}");
+    // Ten start events, %boom's crud and %fine: twelve events, twelve ticks; %bust is dropped.
+    assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 12, "{stdout}");
     assert!(stderr.contains("bail: %exit"), "{stderr}");
     assert!(stderr.contains(": %bust event on /z/test failed"), "{stderr}");
     let log = log_of(&pier);
-    assert_eq!(log.last(), 18);
-    // Event 17 is the %crud that replaced %boom: [now+1 //arvo [%crud [%exit ~] [/z/test %boom ~]]].
+    assert_eq!(log.last(), 19);
+    // Event 18 is the %crud that replaced %boom: [now+1 //arvo [%crud [%exit ~] [/z/test %boom ~]]].
     let mut heap = components::Heap::new();
-    let crud = heap.cue(&log.read(17, 1).unwrap()[0].jam).unwrap();
+    let crud = heap.cue(&log.read(18, 1).unwrap()[0].jam).unwrap();
     let card = heap.slot_u64(crud, 7).unwrap();
     assert_eq!(
         heap.print(card),
@@ -509,7 +509,7 @@ fn a_failed_event_is_logged_as_its_crud_or_dropped() {
     );
     drop(log);
     let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play");
-    assert!(played.contains("played to event 18"), "{played}");
+    assert!(played.contains("played to event 19"), "{played}");
 
     // A file that is not an ovum is refused before anything runs.
     let junk = dir.path().join("junk.jam");
@@ -529,10 +529,10 @@ fn events_sliced_across_ticks_end_as_whole_ones_do() {
         let pier = boot_counter(dir.path());
         let out = run_boom_bust_fine(dir.path(), &pier, &["--tick-steps", tick_steps]);
         let stdout = ok(&out, "run with injections");
-        assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 11, "{stdout}");
+        assert_eq!(stdout.lines().filter(|l| *l == "tick").count(), 12, "{stdout}");
         let log = log_of(&pier);
-        assert_eq!(log.last(), 18);
-        let events = log.read(1, 18).unwrap();
+        assert_eq!(log.last(), 19);
+        let events = log.read(1, 19).unwrap();
         let mut heap = components::Heap::new();
         // Mugs, and each event's card (its time aside).
         let shapes: Vec<(u32, String)> = events
@@ -803,15 +803,15 @@ fn on_a_terminal_keys_are_typed_raw_and_blits_drawn() {
     let ticks = |output: &Arc<std::sync::Mutex<Vec<u8>>>| {
         String::from_utf8_lossy(&output.lock().unwrap()).matches("tick\x1b[u").count()
     };
-    // Eight start events (no conn: no khan %born), each drawing "tick" (a %put, then the cursor restored)
+    // Nine start events (no conn: no khan %born), each drawing "tick" (a %put, then the cursor restored)
     // and a new line.
     for _ in 0..400 {
-        if ticks(&output) >= 8 {
+        if ticks(&output) >= 9 {
             break;
         }
         std::thread::sleep(Duration::from_millis(25));
     }
-    assert_eq!(ticks(&output), 8);
+    assert_eq!(ticks(&output), 9);
     terminal.write_all(b"ab\x1b[A\r").unwrap();
     for _ in 0..400 {
         if ticks(&output) >= 10 {
@@ -873,14 +873,14 @@ fn on_a_terminal_a_fleet_passes_the_keyboard_with_ctrl_bracket() {
         }
         assert_eq!(seen(), want);
     };
-    // Eight start events each (no conn): ~zod's drawn, ~nec's printed as lines.
-    wait_for((8, 8, 0));
+    // Nine start events each (no conn): ~zod's drawn, ~nec's printed as lines.
+    wait_for((9, 9, 0));
     terminal.write_all(b"a").unwrap();
-    wait_for((9, 8, 0));
+    wait_for((10, 9, 0));
     terminal.write_all(&[0x1d]).unwrap(); // ctrl-]: ~nec's %hail, drawn now that it has the keyboard
-    wait_for((10, 8, 0));
+    wait_for((11, 9, 0));
     terminal.write_all(b"b").unwrap();
-    wait_for((11, 8, 0));
+    wait_for((12, 9, 0));
     let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     assert!(child.wait().unwrap().success());
@@ -1056,7 +1056,17 @@ fn brass_crash_rounds_lose_no_acknowledged_command() {
             partial_lines += 1;
             answer = engine(&["dojo", pier.to_str().unwrap(), "a"]);
         }
-        let answer = ok(&answer, "a");
+        if !answer.status.success() {
+            let mut ship = ship;
+            let _ = ship.kill();
+            let out = ship.wait_with_output().unwrap();
+            panic!(
+                "round {rounds} ({stop:?}, early {early}): `a` failed: {}\nthe ship's stderr: {}",
+                String::from_utf8_lossy(&answer.stderr),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let answer = String::from_utf8_lossy(&answer.stdout).into_owned();
         let value: u64 = answer.lines().nth(1).and_then(|v| v.replace('.', "").parse().ok()).unwrap();
         assert!(
             value == was_acked || (value > was_acked && value <= was_typed),

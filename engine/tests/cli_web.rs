@@ -2,7 +2,8 @@
 //! Urbit's own client library (`@urbit/http-api`, from npm, run with node) logs in with the ship's
 //! `+code`, scries JSON, pokes hood with `%helm-hi`, subscribes over the channel API and gets a fact; and
 //! headless Chromium (Debian's) renders the login page (a screenshot is saved and its path printed), logs
-//! in and lands on the page it asked for. The scripts are in `tests/http-api`; this test installs their
+//! in and lands on the page it asked for; `|mount %base` puts the desk on disk, a file added there
+//! reaches clay with `|commit %base`, a file clay writes appears on disk, `|unmount` removes it. The scripts are in `tests/http-api`; this test installs their
 //! packages with npm when they are missing. `ENGINE_BRASS_PIER=DIR` starts from a copy of a booted brass
 //! pier instead of booting one (a few minutes).
 //!
@@ -46,7 +47,7 @@ fn brass_zod(dir: &Path) -> PathBuf {
 
 #[test]
 #[ignore = "long: a brass boot, node and Chromium (see the README's long tests)"]
-fn a_real_client_and_a_real_browser_use_the_ships_web_interface() {
+fn a_real_client_a_real_browser_and_a_desk_on_disk() {
     if Command::new("node").arg("--version").output().is_err() {
         eprintln!("skipped: node is not installed");
         return;
@@ -121,6 +122,47 @@ fn a_real_client_and_a_real_browser_use_the_ships_web_interface() {
         assert!(browser["text"].as_str().unwrap().contains("\"base\""), "{browser}");
     } else {
         eprintln!("the browser part skipped: no Chromium at {chromium} (apt-get install chromium)");
+    }
+
+    // Clay's desk on disk: mounted, a file added there and committed, a file clay writes on disk.
+    let dojo = |line: &str| ok(&engine(&["dojo", pier.to_str().unwrap(), line]), line);
+    dojo("|mount %base");
+    let base = pier.join("base");
+    let wait_for = |path: &Path, what: &str| {
+        let started = Instant::now();
+        while !path.exists() {
+            assert!(started.elapsed() < Duration::from_secs(60), "{what}: no {}", path.display());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait_for(&base.join("sys.kelvin"), "|mount %base");
+    assert_eq!(std::fs::read_to_string(base.join("sys.kelvin")).unwrap().trim(), "[%zuse 417]");
+    // Names of this run's own, so that a pier used before (`ENGINE_BRASS_PIER`) cannot have them.
+    let n = std::process::id();
+    std::fs::write(
+        base.join(format!("gen/fromdisk{n}.hoon")),
+        ":-  %say\n|=  *\n:-  %noun\n\"hello from disk\"\n",
+    )
+    .unwrap();
+    dojo("|commit %base");
+    let started = Instant::now();
+    loop {
+        let said = dojo(&format!("+fromdisk{n}"));
+        if said.contains("\"hello from disk\"") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the commit did not reach clay: {said}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    dojo(&format!("*%/gen/written{n}/hoon ':-  %say  |=(* [%noun 42])'"));
+    let written = base.join(format!("gen/written{n}.hoon"));
+    wait_for(&written, "a file clay wrote");
+    assert_eq!(std::fs::read_to_string(&written).unwrap(), ":-  %say  |=(* [%noun 42])");
+    dojo("|unmount %base");
+    let started = Instant::now();
+    while base.exists() {
+        assert!(started.elapsed() < Duration::from_secs(60), "|unmount left {}", base.display());
+        std::thread::sleep(Duration::from_millis(50));
     }
 
     let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();

@@ -17,6 +17,7 @@ pub mod http;
 mod reactor;
 pub mod term;
 pub mod tty;
+pub mod unix;
 mod uring;
 
 pub use dispatch::{Dispatcher, ShipKey};

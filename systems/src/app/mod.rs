@@ -10,7 +10,7 @@
 //! (release the effects of committed events), [`route_effects`] (to behn, conn and the terminal),
 //! [`conn_serve`] (scries and dojo lines, between events), [`conn_write`] (the replies to conn's
 //! connections, each an entity of its own), [`http_serve`] (Eyre's servers started, its responses
-//! written; each server and each client connection an entity), [`ames_send`] (datagrams out; each ship's UDP socket and each
+//! written; each server and each client connection an entity), [`unix_sync`] (clay's mount points), [`ames_send`] (datagrams out; each ship's UDP socket and each
 //! peer's flow are entities too) and [`snapshot`]. [`finish_ship`] runs what is
 //! left when the app stops. Nothing assumes one ship.
 
@@ -24,6 +24,7 @@ pub mod ship;
 mod snapshot;
 mod step;
 mod stop;
+mod unix;
 mod world;
 
 pub use ames::{AmesPort, ames_send, close_ames};
@@ -36,6 +37,7 @@ pub use ship::{Computing, Conn, ConnClient, Io, JetJob, Kernel, LogWriter, Signa
 pub use snapshot::{SnapshotShip, SnapshotWriter, held_nouns, snapshot};
 pub use step::{StepShip, complete, describe_failed, jet_dispatch, nock_step, settle_failures};
 pub use stop::finish_ship;
+pub use unix::{Unix, unix_sync};
 pub use world::{Order, ShipParts, insert_resources, spawn_ship, tick_schedule};
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use super::http::Http;
 use super::ship::{Conn, Kernel, LogWriter, Terminal};
+use super::unix::Unix;
 use bevy_ecs::prelude::*;
 use components::app::{
     AmesOutbox, AwaitingCommit, BehnTimer, Capture, Clock, DojoCapture, Focus, Outbox, RunState, ShipPier,
@@ -42,6 +43,7 @@ pub type RouteShip<'a> = (
     Option<&'a mut Conn>,
     Option<&'a mut AmesOutbox>,
     Option<&'a mut Http>,
+    Option<&'a mut Unix>,
 );
 
 /// Sends each released effect to its driver (behn's timer, conn, or the terminal); then tells conn that
@@ -55,8 +57,19 @@ pub fn route_effects(
     let focused = focus.and_then(|f| f.current());
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for (me, pier, mut kernel, mut outbox, mut behn, terminal, mut capture, mut conn, mut ames, mut http) in
-        &mut ships
+    for (
+        me,
+        pier,
+        mut kernel,
+        mut outbox,
+        mut behn,
+        terminal,
+        mut capture,
+        mut conn,
+        mut ames,
+        mut http,
+        mut unix,
+    ) in &mut ships
     {
         while let Some((effects, origin)) = outbox.0.pop_front() {
             let heap = &kernel.0.heap;
@@ -81,6 +94,14 @@ pub fn route_effects(
                 if let Some(claimed) = engine_io::http::claims(heap, wire, card) {
                     match (claimed, http.as_deref_mut()) {
                         (Ok(effect), Some(http)) => http.effects.push_back(effect),
+                        (Ok(_), None) => {}
+                        (Err(e), _) => eprintln!("{e}"),
+                    }
+                    continue;
+                }
+                if let Some(claimed) = engine_io::unix::claims(heap, wire, card) {
+                    match (claimed, unix.as_deref_mut()) {
+                        (Ok(effect), Some(unix)) => unix.effects.push_back(effect),
                         (Ok(_), None) => {}
                         (Err(e), _) => eprintln!("{e}"),
                     }

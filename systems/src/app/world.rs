@@ -6,9 +6,10 @@ use super::ames::AmesPort;
 use super::http::Http;
 use super::ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, Stdin, Terminal};
 use super::snapshot::SnapshotWriter;
+use super::unix::Unix;
 use super::{
     ames_send, conn_serve, conn_write, http_serve, io_poll, jet_dispatch, nock_step, persist, route_effects,
-    settle_failures, snapshot, term_resize,
+    settle_failures, snapshot, term_resize, unix_sync,
 };
 use crate::serf::Serf;
 use bevy_ecs::prelude::*;
@@ -62,6 +63,7 @@ pub fn tick_schedule(threads: usize, order: Order) -> Schedule {
         conn_serve,
         conn_write,
         http_serve,
+        unix_sync,
         ames_send,
         snapshot,
     );
@@ -109,6 +111,8 @@ pub struct ShipParts {
     pub ames: Option<(bool, Option<u16>)>,
     /// http's driver (`None`: no web server).
     pub http: Option<Http>,
+    /// unix's driver (clay's mount points).
+    pub unix: Option<Unix>,
     pub terminal: Terminal,
 }
 
@@ -139,6 +143,9 @@ pub fn spawn_ship(world: &mut World, ship: ShipParts) -> Result<Entity, String> 
     }
     if let Some(http) = ship.http {
         world.entity_mut(entity).insert(http);
+    }
+    if let Some(unix) = ship.unix {
+        world.entity_mut(entity).insert(unix);
     }
     if let Some((fake, port)) = ship.ames {
         let simulated = world.contains_resource::<SimNet>();
