@@ -106,6 +106,7 @@ fn fleet(ships: usize, threads: usize, events: usize, dir: &std::path::Path) -> 
                 ames: None,
                 http: None,
                 unix: None,
+                cttp: None,
                 terminal: Terminal::default(),
             };
             spawn_ship(&mut world, parts).unwrap()

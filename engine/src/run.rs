@@ -29,7 +29,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use store::{EventLog, Layout, PierGuard};
 use systems::app::{
-    Conn, Http, Kernel, LogWriter, Order, ShipParts, Signals, SnapshotWriter, Stdin, Terminal, Unix,
+    Conn, Cttp, Http, Kernel, LogWriter, Order, ShipParts, Signals, SnapshotWriter, Stdin, Terminal, Unix,
     close_ames, close_conn, close_http, finish_ship, insert_resources, spawn_ship, tick_schedule,
 };
 use systems::serf::Serf;
@@ -116,7 +116,7 @@ fn first_inbox(
     start: &ShipStart,
     tty: &Tty,
     injected: Vec<Noun>,
-) -> Result<(Inbox, Option<Conn>, Option<Http>, Unix), String> {
+) -> Result<Started, String> {
     let started = start.clock.now();
     let mut inbox = Inbox::default();
     let eny = start.seed.map(|seed| seeded_entropy(seed, start.ship_index, 64));
@@ -129,6 +129,9 @@ fn first_inbox(
     let boat = engine_io::unix::boat(&mut serf.heap);
     inbox.push(&serf.heap, boat);
     let unix = Unix::new(engine_io::conn::sev_knot(&mut serf.heap, sev), root.to_path_buf());
+    let cttp = Cttp::new(engine_io::conn::sev_knot(&mut serf.heap, sev));
+    let born = cttp.born(&mut serf.heap);
+    inbox.push(&serf.heap, born);
     let http = options.http.map(|mut http| {
         // In a fleet, ship i takes the fixed ports plus i.
         let shift = |port: Option<u16>| port.map(|p| p.saturating_add(start.ship_index as u16));
@@ -160,7 +163,16 @@ fn first_inbox(
     for ovum in injected {
         inbox.push(&serf.heap, ovum);
     }
-    Ok((inbox, conn, http, unix))
+    Ok(Started { inbox, conn, http, unix, cttp })
+}
+
+/// A ship's first inbox (the start events) and the drivers those events name.
+struct Started {
+    inbox: Inbox,
+    conn: Option<Conn>,
+    http: Option<Http>,
+    unix: Unix,
+    cttp: Cttp,
 }
 
 /// The world: the process's resources, and each ship as an entity (the first one focused: the keyboard
@@ -284,7 +296,8 @@ pub fn run(
         let ova = if i == 0 { std::mem::take(&mut injected) } else { Vec::new() };
         let start =
             ShipStart { clock: clock.clone(), seed: simulation.map(|s| s.seed), ship_index: i as u64 };
-        let (inbox, conn, http, unix) = first_inbox(&mut serf, &guard.root, &options, &start, &tty, ova)?;
+        let Started { inbox, conn, http, unix, cttp } =
+            first_inbox(&mut serf, &guard.root, &options, &start, &tty, ova)?;
         let who = guard.meta.who;
         let prefix = fleet.then(|| format!("{}: ", components::aura::ship_name(who)));
         if let Some(ansi) = &tty.ansi {
@@ -293,7 +306,19 @@ pub fn run(
         let terminal = Terminal { ansi: tty.ansi.clone(), prefix };
         let ames = options.ames.then_some((guard.meta.fake, options.ames_port));
         let root = guard.root.clone();
-        parts.push(ShipParts { serf, root, who, log, inbox, conn, ames, http, unix: Some(unix), terminal });
+        parts.push(ShipParts {
+            serf,
+            root,
+            who,
+            log,
+            inbox,
+            conn,
+            ames,
+            http,
+            unix: Some(unix),
+            cttp: Some(cttp),
+            terminal,
+        });
         guards.push(guard);
     }
     let (mut world, ships) = build_world(options, clock, signals, tty.raw.is_some(), parts)?;
@@ -326,6 +351,9 @@ fn stop(world: &mut World, ship: Entity, root: &Path) -> Result<(), String> {
     let stop_result = finish_ship(world, ship);
     close_conn(world, ship);
     close_http(world, ship);
+    if let Some(mut cttp) = world.entity_mut(ship).take::<Cttp>() {
+        cttp.cancel_all();
+    }
     close_ames(world, ship);
     let mut entity = world.entity_mut(ship);
     let mut kernel = entity.take::<Kernel>().expect("the ship's kernel");

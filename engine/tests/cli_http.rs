@@ -16,6 +16,12 @@ use std::time::{Duration, Instant};
 /// The kernel's poke: `[effects kernel]` by the card's tag (at axis 54 of the gate's subject; the wire's
 /// second item at 106, the request's URL at 894).
 fn eyre_pill(dir: &Path) -> PathBuf {
+    eyre_pill_fetching(dir, &[])
+}
+
+/// [`eyre_pill`], whose kernel also plays Iris: on cttp's `%born` it asks for each of `urls` (ids from
+/// 0), with a GET.
+fn eyre_pill_fetching(dir: &Path, urls: &[String]) -> PathBuf {
     let is = |tag: &str, axis: u32| format!("[5 [1 {}] [0 {axis}]]", t(tag));
     let nothing = "[[1 0] [0 14] [0 15]]";
     let config = format!("[[[{} 0] {} 0 1 0 0] 0]", t("http-server"), t("set-config"));
@@ -51,10 +57,23 @@ fn eyre_pill(dir: &Path) -> PathBuf {
     let boat = format!("[[1 {boat_effects}] [0 14] [0 15]]");
     let dirk = format!("[[1 [[[{} 0] {} {}] 0]] [0 14] [0 15]]", t("sync"), t("dirk"), t("base"));
     let clay = format!("[6 {} {boat} [6 {} {dirk} {nothing}]]", is("boat", 54), is("belt", 54));
+    let mut requests = String::new();
+    for (id, url) in urls.iter().enumerate() {
+        requests.push_str(&format!(
+            "[[{client} 0] {request} {id} {get} {url} 0 0] ",
+            client = t("http-client"),
+            request = t("request"),
+            get = t("GET"),
+            url = cord(url),
+        ));
+    }
+    let list = if urls.is_empty() { "0".to_string() } else { format!("[{requests}0]") };
+    let iris = format!("[[1 {list}] [0 14] [0 15]]");
     let battery = format!(
-        "[6 {born_tag} [6 {http} {born} {nothing}] [6 {req} {request} [6 {local} {request} {clay}]]]",
+        "[6 {born_tag} [6 {http} {born} [6 {client} {iris} {nothing}]] [6 {req} {request} [6 {local} {request} {clay}]]]",
         born_tag = is("born", 54),
         http = is("http-server", 106),
+        client = is("http-client", 106),
         req = is("request", 54),
         local = is("request-local", 54),
     );
@@ -84,6 +103,13 @@ fn logged_cards<T>(
         }
     }
     found
+}
+
+/// A cord of any length as a decimal atom, for the text notation.
+fn cord(text: &str) -> String {
+    let mut heap = components::Heap::new();
+    let atom = heap.atom_from_bytes(text.as_bytes());
+    heap.atom(atom).unwrap().to_ubig().to_string()
 }
 
 /// `engine run` with the web server on free ports, once `.http.ports` names them: (public, loopback).
@@ -337,4 +363,78 @@ fn clays_mount_point_is_written_on_disk_and_committed_from_it() {
         ]
     );
     assert!(intos[1..].iter().all(|(_, changes)| changes.is_empty()), "{intos:?}");
+}
+
+#[test]
+fn iris_fetches_from_a_loopback_server_and_a_refused_connection_is_504() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let serving = std::thread::spawn(move || {
+        let (mut stream, _) = server.accept().unwrap();
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while !seen.ends_with(b"\r\n\r\n") {
+            let n = stream.read(&mut buffer).unwrap();
+            assert!(n > 0);
+            seen.extend_from_slice(&buffer[..n]);
+        }
+        stream
+            .write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nhello, iris",
+            )
+            .unwrap();
+        String::from_utf8(seen).unwrap()
+    });
+    let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let urls = [
+        format!("http://127.0.0.1:{port}/page?x=1"),
+        format!("http://127.0.0.1:{refused}/"),
+        "not a url".to_string(),
+    ];
+    let pier = boot_pill(dir.path(), "iris", eyre_pill_fetching(dir.path(), &urls));
+    let (child, _, _) = start(&pier);
+    let request = serving.join().unwrap();
+    assert!(
+        request.starts_with(&format!("GET /page?x=1 HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n")),
+        "{request}"
+    );
+    // Wait until the answers are in the log (three %receive), then stop.
+    let started = Instant::now();
+    while logged_cards(&pier, "receive", |_, _| ()).len() < 3 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the answers did not come");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let mut answers = logged_cards(&pier, "receive", |heap, card| {
+        let id = heap.slot_u64(card, 6).and_then(|n| n.as_direct()).unwrap();
+        let start = heap.slot_u64(card, 7).unwrap();
+        // [%start [status headers] data complete]: the status at 12, headers at 13, the bytes at 59.
+        let status = heap.slot_u64(start, 12).and_then(|n| n.as_direct()).unwrap();
+        let headers = heap.slot_u64(start, 13).unwrap();
+        let content_type =
+            heap.head(headers).and_then(|h| heap.head(h)).and_then(|k| heap.atom(k).map(|a| a.to_bytes()));
+        let body = heap.slot_u64(start, 59).and_then(|b| heap.atom(b).map(|a| a.to_bytes()));
+        (
+            id,
+            status,
+            content_type.map(|c| String::from_utf8(c).unwrap()),
+            body.map(|b| String::from_utf8(b).unwrap()),
+        )
+    });
+    answers.sort();
+    assert_eq!(
+        answers,
+        vec![
+            (0, 200, Some("content-type".to_string()), Some("hello, iris".to_string())),
+            (1, 504, None, None),
+            (2, 504, None, None),
+        ]
+    );
+    assert!(stderr.contains("cttp: request 1: cannot connect"), "{stderr}");
+    assert!(stderr.contains("cttp: request 2: not an http or https URL"), "{stderr}");
 }

@@ -11,6 +11,7 @@
 pub mod ames;
 pub mod behn;
 pub mod conn;
+pub mod cttp;
 mod dispatch;
 mod epoll;
 pub mod http;

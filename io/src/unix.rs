@@ -31,13 +31,16 @@ pub fn boat(heap: &mut Heap) -> Noun {
     heap.cell(wire, card)
 }
 
+/// Changes to a mount point: each clay path with its bytes, or `None` for a file deleted.
+pub type Changes = Vec<(Vec<String>, Option<Vec<u8>>)>;
+
 /// What clay asks of the driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnixEffect {
     /// The mount points.
     Hill(Vec<String>),
     /// Changes to write into a mount point: each clay path with its bytes, or `None` to delete.
-    Ergo(String, Vec<(Vec<String>, Option<Vec<u8>>)>),
+    Ergo(String, Changes),
     /// Unmount.
     Ogre(String),
     /// Commit: rescan a mount point and tell clay.
@@ -279,7 +282,7 @@ impl Mounts {
     /// `%dirk`: the mount point rescanned; what changed since the driver last wrote or read it, as the
     /// `%into`'s list (each changed or new file's bytes, each deleted file `None`). Gives `None` for a
     /// mount point clay has not named.
-    pub fn dirk(&mut self, pier: &Path, mount: &str) -> Option<Vec<(Vec<String>, Option<Vec<u8>>)>> {
+    pub fn dirk(&mut self, pier: &Path, mount: &str) -> Option<Changes> {
         let known = self.known.get_mut(mount)?;
         let (files, warning) = scan(&pier.join(mount));
         if let Some(warning) = warning {

@@ -10,12 +10,14 @@
 //! (release the effects of committed events), [`route_effects`] (to behn, conn and the terminal),
 //! [`conn_serve`] (scries and dojo lines, between events), [`conn_write`] (the replies to conn's
 //! connections, each an entity of its own), [`http_serve`] (Eyre's servers started, its responses
-//! written; each server and each client connection an entity), [`unix_sync`] (clay's mount points), [`ames_send`] (datagrams out; each ship's UDP socket and each
+//! written; each server and each client connection an entity), [`unix_sync`] (clay's mount points), [`cttp_serve`] (Iris's
+//! requests fetched), [`ames_send`] (datagrams out; each ship's UDP socket and each
 //! peer's flow are entities too) and [`snapshot`]. [`finish_ship`] runs what is
 //! left when the app stops. Nothing assumes one ship.
 
 mod ames;
 mod conn;
+mod cttp;
 mod http;
 mod poll;
 mod route;
@@ -29,6 +31,7 @@ mod world;
 
 pub use ames::{AmesPort, ames_send, close_ames};
 pub use conn::{close_conn, conn_write};
+pub use cttp::{Cttp, cttp_serve};
 pub use http::{HTTP_CONNECTIONS_MAX, Http, HttpClient, HttpListener, close_http, http_serve};
 pub use poll::{POLL, PollShip, io_poll, term_resize};
 pub use route::{RouteShip, persist, route_effects};

@@ -1,6 +1,7 @@
 //! `persist` and `route_effects`: the effects of an event are released once the log says it is durable,
 //! then each goes to its driver (behn's timer, conn, or the terminal).
 
+use super::cttp::Cttp;
 use super::http::Http;
 use super::ship::{Conn, Kernel, LogWriter, Terminal};
 use super::unix::Unix;
@@ -44,6 +45,7 @@ pub type RouteShip<'a> = (
     Option<&'a mut AmesOutbox>,
     Option<&'a mut Http>,
     Option<&'a mut Unix>,
+    Option<&'a mut Cttp>,
 );
 
 /// Sends each released effect to its driver (behn's timer, conn, or the terminal); then tells conn that
@@ -69,6 +71,7 @@ pub fn route_effects(
         mut ames,
         mut http,
         mut unix,
+        mut cttp,
     ) in &mut ships
     {
         while let Some((effects, origin)) = outbox.0.pop_front() {
@@ -102,6 +105,14 @@ pub fn route_effects(
                 if let Some(claimed) = engine_io::unix::claims(heap, wire, card) {
                     match (claimed, unix.as_deref_mut()) {
                         (Ok(effect), Some(unix)) => unix.effects.push_back(effect),
+                        (Ok(_), None) => {}
+                        (Err(e), _) => eprintln!("{e}"),
+                    }
+                    continue;
+                }
+                if let Some(claimed) = engine_io::cttp::claims(heap, wire, card) {
+                    match (claimed, cttp.as_deref_mut()) {
+                        (Ok(effect), Some(cttp)) => cttp.effects.push_back(effect),
                         (Ok(_), None) => {}
                         (Err(e), _) => eprintln!("{e}"),
                     }

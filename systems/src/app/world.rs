@@ -3,13 +3,14 @@
 //! these; so do the benchmarks of schedules.
 
 use super::ames::AmesPort;
+use super::cttp::Cttp;
 use super::http::Http;
 use super::ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, Stdin, Terminal};
 use super::snapshot::SnapshotWriter;
 use super::unix::Unix;
 use super::{
-    ames_send, conn_serve, conn_write, http_serve, io_poll, jet_dispatch, nock_step, persist, route_effects,
-    settle_failures, snapshot, term_resize, unix_sync,
+    ames_send, conn_serve, conn_write, cttp_serve, http_serve, io_poll, jet_dispatch, nock_step, persist,
+    route_effects, settle_failures, snapshot, term_resize, unix_sync,
 };
 use crate::serf::Serf;
 use bevy_ecs::prelude::*;
@@ -64,6 +65,7 @@ pub fn tick_schedule(threads: usize, order: Order) -> Schedule {
         conn_write,
         http_serve,
         unix_sync,
+        cttp_serve,
         ames_send,
         snapshot,
     );
@@ -113,6 +115,8 @@ pub struct ShipParts {
     pub http: Option<Http>,
     /// unix's driver (clay's mount points).
     pub unix: Option<Unix>,
+    /// cttp's driver (Iris's HTTP client).
+    pub cttp: Option<Cttp>,
     pub terminal: Terminal,
 }
 
@@ -146,6 +150,9 @@ pub fn spawn_ship(world: &mut World, ship: ShipParts) -> Result<Entity, String> 
     }
     if let Some(unix) = ship.unix {
         world.entity_mut(entity).insert(unix);
+    }
+    if let Some(cttp) = ship.cttp {
+        world.entity_mut(entity).insert(cttp);
     }
     if let Some((fake, port)) = ship.ames {
         let simulated = world.contains_resource::<SimNet>();
