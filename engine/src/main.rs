@@ -178,7 +178,9 @@ enum Command {
     /// terminal printed while the ship worked on it. Exits with status 1 if the ship cannot be reached.
     Dojo {
         pier: PathBuf,
-        /// The command, as typed at the dojo prompt (read from stdin when absent).
+        /// The command, as typed at the dojo prompt (read from stdin when absent); it may start with `-`
+        /// (a thread: `-hi ~nec`).
+        #[arg(allow_hyphen_values = true)]
         command: Option<String>,
         /// Seconds to wait for the answer.
         #[arg(long, default_value_t = 600.0)]

@@ -784,6 +784,8 @@ fn a_running_ship_answers_on_its_control_socket() {
     assert_eq!(conn_ask(&mut stream, &mut heap, &peek), format!("[6 {} 0]", t("peek")));
     // A dojo line: two events (the text, then return), each printing "tick".
     assert_eq!(dojo(&pier, "(add 2 2)"), "tick\ntick\n");
+    // A line may start with `-` (a thread, `-hi ~nec`): it is the command, not an option.
+    assert_eq!(dojo(&pier, "-hi ~nec"), "tick\ntick\n");
     // Not a request: refused, the connection closed; the ship goes on.
     let reply = conn_ask(&mut stream, &mut heap, &format!("[7 {} 0]", t("what")));
     assert_eq!(reply, format!("[0 {} 4294967293 {}]", t("bail"), t("tag-unknown")));

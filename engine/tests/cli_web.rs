@@ -3,7 +3,8 @@
 //! `+code`, scries JSON, pokes hood with `%helm-hi`, subscribes over the channel API and gets a fact; and
 //! headless Chromium (Debian's) renders the login page (a screenshot is saved and its path printed), logs
 //! in and lands on the page it asked for; `|mount %base` puts the desk on disk, a file added there
-//! reaches clay with `|commit %base`, a file clay writes appears on disk, `|unmount` removes it. The scripts are in `tests/http-api`; this test installs their
+//! reaches clay with `|commit %base`, a file clay writes appears on disk, `|unmount` removes it; a thread
+//! committed so fetches a loopback server's page through Iris (and a refused port gives 504). The scripts are in `tests/http-api`; this test installs their
 //! packages with npm when they are missing. `ENGINE_BRASS_PIER=DIR` starts from a copy of a booted brass
 //! pier instead of booting one (a few minutes).
 //!
@@ -144,6 +145,15 @@ fn a_real_client_a_real_browser_and_a_desk_on_disk() {
         ":-  %say\n|=  *\n:-  %noun\n\"hello from disk\"\n",
     )
     .unwrap();
+    // A thread that fetches a URL through Iris (and so through cttp), committed with it.
+    let fetch = "/-  spider\n/+  strandio\n=,  strand=strand:spider\n^-  thread:spider\n|=  arg=vase\n\
+                 =/  m  (strand ,vase)\n^-  form:m\n=+  !<([~ url=@t] arg)\n\
+                 ;<  ~  bind:m  (send-request:strandio [%'GET' url ~ ~])\n\
+                 ;<  res=client-response:iris  bind:m  take-client-response:strandio\n\
+                 ?>  ?=(%finished -.res)\n\
+                 =/  body=@t  ?~(full-file.res '' q.data.u.full-file.res)\n\
+                 (pure:m !>([status-code.response-header.res body]))\n";
+    std::fs::write(base.join(format!("ted/fetch{n}.hoon")), fetch).unwrap();
     dojo("|commit %base");
     let started = Instant::now();
     loop {
@@ -154,6 +164,27 @@ fn a_real_client_a_real_browser_and_a_desk_on_disk() {
         assert!(started.elapsed() < Duration::from_secs(60), "the commit did not reach clay: {said}");
         std::thread::sleep(Duration::from_millis(200));
     }
+    // Iris: the thread gets a loopback server's page, and 504 from a port nobody listens on.
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let serving = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = server.accept().unwrap();
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while !seen.ends_with(b"\r\n\r\n") {
+            let read = stream.read(&mut buffer).unwrap();
+            assert!(read > 0);
+            seen.extend_from_slice(&buffer[..read]);
+        }
+        stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nfrom iris!").unwrap();
+    });
+    let fetched = dojo(&format!("-fetch{n} 'http://127.0.0.1:{port}/page'"));
+    assert!(fetched.contains("[200 'from iris!']"), "{fetched}");
+    serving.join().unwrap();
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let refused = dojo(&format!("-fetch{n} 'http://127.0.0.1:{nobody}/'"));
+    assert!(refused.contains("[504 '']"), "{refused}");
     dojo(&format!("*%/gen/written{n}/hoon ':-  %say  |=(* [%noun 42])'"));
     let written = base.join(format!("gen/written{n}.hoon"));
     wait_for(&written, "a file clay wrote");

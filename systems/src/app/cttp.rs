@@ -51,9 +51,9 @@ impl Cttp {
         cttp::born(heap, &self.sev_knot)
     }
 
-    /// Whether requests are being fetched (the app then keeps polling for their answers).
+    /// Whether requests are asked for or being fetched.
     pub fn busy(&self) -> bool {
-        !self.in_flight.is_empty() || !self.waiting.is_empty()
+        !self.in_flight.is_empty() || !self.waiting.is_empty() || !self.effects.is_empty()
     }
 
     fn start(&mut self, request: Request) {

@@ -1,5 +1,6 @@
 //! `conn_serve`: what conn waits for the ship to be between events for.
 
+use super::cttp::Cttp;
 use super::ship::{Computing, Conn, Kernel, busy};
 use bevy_ecs::prelude::*;
 use components::app::{AwaitingCommit, Capture, DojoCapture, Inbox, Origin, Outbox};
@@ -19,17 +20,20 @@ pub type ServeShip<'a> = (
     &'a Outbox,
     &'a mut DojoCapture,
     &'a mut Conn,
+    Option<&'a Cttp>,
 );
 
 /// What conn waits for the ship to be idle for: scries, `%urth %pack`, and the dojo lines (the next one is
 /// typed once the previous one's output is all printed).
 pub fn conn_serve(mut ships: Query<ServeShip>) {
-    for (mut kernel, mut inbox, computing, awaiting, outbox, mut capture, mut conn) in &mut ships {
+    for (mut kernel, mut inbox, computing, awaiting, outbox, mut capture, mut conn, cttp) in &mut ships {
         if computing.event.is_some() {
             continue;
         }
         answer_peeks(&mut kernel, &mut conn);
-        if busy(computing, &inbox, awaiting, outbox) {
+        // A fetch in flight is work the ship waits on (a thread's answer comes with it): a dojo line's
+        // output is not complete before it.
+        if busy(computing, &inbox, awaiting, outbox) || cttp.is_some_and(Cttp::busy) {
             continue;
         }
         if conn.pack {
