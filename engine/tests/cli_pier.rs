@@ -733,28 +733,6 @@ fn brass_fleet_of_two_galaxies_answers_on_each_pier_and_restarts() {
     assert_eq!(stderr.matches("run: stopped at event").count(), 2, "{stderr}");
 }
 
-/// One framed request over a conn socket, and its reply.
-fn conn_ask(
-    stream: &mut std::os::unix::net::UnixStream,
-    heap: &mut components::Heap,
-    request: &str,
-) -> String {
-    use std::io::Read;
-    let noun = heap.parse(request).unwrap();
-    stream.write_all(&engine_io::conn::frame(&heap.jam(noun))).unwrap();
-    let mut decoder = engine_io::conn::Decoder::default();
-    let mut buffer = [0u8; 4096];
-    loop {
-        if let Some(payload) = decoder.next_frame().unwrap() {
-            let reply = heap.cue(&payload).unwrap();
-            return heap.print(reply);
-        }
-        let n = stream.read(&mut buffer).expect("a reply within the timeout");
-        assert!(n > 0, "the connection closed before a reply to {request}");
-        decoder.feed(&buffer[..n]);
-    }
-}
-
 /// spec/io.md §11: a running ship serves `<pier>/.urb/conn.sock`: `%peel`, `%ovum` (answered once the
 /// event is durable, or with the goofs when it fails), `%peek`, engine's `%dojo` (and `engine dojo`), and
 /// a request it cannot read is refused and the connection closed, without harm to the ship.

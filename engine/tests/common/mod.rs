@@ -81,14 +81,16 @@ pub fn run_with_input(pier: &Path, input: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Copies a directory tree's directories and regular files (sockets, pipes and links are left out).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
             copy_dir(&entry.path(), &target);
-        } else {
+        } else if kind.is_file() {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
@@ -134,4 +136,26 @@ pub fn on_a_terminal(
         }
     });
     (child, terminal, output)
+}
+
+/// One framed request over a conn socket, and its reply.
+pub fn conn_ask(
+    stream: &mut std::os::unix::net::UnixStream,
+    heap: &mut components::Heap,
+    request: &str,
+) -> String {
+    use std::io::Read;
+    let noun = heap.parse(request).unwrap();
+    stream.write_all(&engine_io::conn::frame(&heap.jam(noun))).unwrap();
+    let mut decoder = engine_io::conn::Decoder::default();
+    let mut buffer = [0u8; 4096];
+    loop {
+        if let Some(payload) = decoder.next_frame().unwrap() {
+            let reply = heap.cue(&payload).unwrap();
+            return heap.print(reply);
+        }
+        let n = stream.read(&mut buffer).expect("a reply within the timeout");
+        assert!(n > 0, "the connection closed before a reply to {request}");
+        decoder.feed(&buffer[..n]);
+    }
 }

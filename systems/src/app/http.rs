@@ -28,6 +28,8 @@ use std::time::{Duration, Instant};
 pub const HTTP_CONNECTIONS_MAX: usize = 16_384;
 /// The listen backlog (Vere's is 16; a larger one lets bursts of connections wait rather than fail).
 const BACKLOG: i32 = 1024;
+/// Accepts kept in flight on each listening socket.
+const ACCEPTS_IN_FLIGHT: usize = 16;
 /// Bytes asked for by each read.
 const READ_BYTES: usize = 64 << 10;
 /// How often the 600 s timeouts are looked for.
@@ -113,7 +115,8 @@ pub struct HttpListener {
     listener: TcpListener,
     pub port: u16,
     next_con: u64,
-    accepting: Option<Token>,
+    /// The accepts in flight.
+    accepting: SmallVec<[Token; ACCEPTS_IN_FLIGHT]>,
 }
 
 /// A client's connection.
@@ -165,13 +168,17 @@ fn bind_server(ip: Ipv4Addr, fixed: Option<u16>, first: u16) -> Result<TcpListen
 }
 
 impl HttpListener {
+    /// Keeps [`ACCEPTS_IN_FLIGHT`] accepts submitted, so that a burst of connections is taken in a few
+    /// ticks.
     fn accept(&mut self, io: &mut Io, me: Entity) {
-        if self.accepting.is_some() {
-            return;
-        }
-        match io.0.submit(me, Op::Accept { listener: self.listener.as_raw_fd() }) {
-            Ok(token) => self.accepting = Some(token),
-            Err(e) => eprintln!("http: {e}"),
+        while self.accepting.len() < ACCEPTS_IN_FLIGHT {
+            match io.0.submit(me, Op::Accept { listener: self.listener.as_raw_fd() }) {
+                Ok(token) => self.accepting.push(token),
+                Err(e) => {
+                    eprintln!("http: {e}");
+                    return;
+                }
+            }
         }
     }
 }
@@ -231,7 +238,8 @@ pub(super) fn http_completion(
     ships: &mut Query<PollShip>,
 ) -> Option<Completion> {
     if let Ok(mut listener) = listeners.get_mut(key) {
-        listener.accepting = None;
+        let token = completion.token();
+        listener.accepting.retain(|t| *t != token);
         let Ok((.., Some(mut driver))) = ships.get_mut(listener.ship) else { return None };
         match completion {
             Completion::Accepted { fd, .. } => {
@@ -420,10 +428,10 @@ fn restart(
     proxy: bool,
 ) -> Result<(), String> {
     for key in driver.listeners.drain(..) {
-        if let Ok(mut listener) = listeners.get_mut(key)
-            && let Some(token) = listener.accepting.take()
-        {
-            io.0.cancel(token);
+        if let Ok(mut listener) = listeners.get_mut(key) {
+            for token in listener.accepting.drain(..) {
+                io.0.cancel(token);
+            }
         }
         commands.entity(key).despawn();
     }
@@ -444,7 +452,8 @@ fn restart(
         let key = commands.spawn_empty().id();
         let port = port_of(&listener);
         let server = driver.server_knot();
-        let mut listener = HttpListener { ship, server, local, listener, port, next_con: 1, accepting: None };
+        let mut listener =
+            HttpListener { ship, server, local, listener, port, next_con: 1, accepting: SmallVec::new() };
         listener.accept(io, key);
         commands.entity(key).insert(listener);
         driver.listeners.push(key);
