@@ -368,24 +368,8 @@ fn clays_mount_point_is_written_on_disk_and_committed_from_it() {
 #[test]
 fn iris_fetches_from_a_loopback_server_and_a_refused_connection_is_504() {
     let dir = tempfile::tempdir().unwrap();
-    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port();
-    let serving = std::thread::spawn(move || {
-        let (mut stream, _) = server.accept().unwrap();
-        let mut seen = Vec::new();
-        let mut buffer = [0u8; 4096];
-        while !seen.ends_with(b"\r\n\r\n") {
-            let n = stream.read(&mut buffer).unwrap();
-            assert!(n > 0);
-            seen.extend_from_slice(&buffer[..n]);
-        }
-        stream
-            .write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nhello, iris",
-            )
-            .unwrap();
-        String::from_utf8(seen).unwrap()
-    });
+    let (port, serving) =
+        serve_once(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nhello, iris");
     let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let urls = [
         format!("http://127.0.0.1:{port}/page?x=1"),

@@ -2,8 +2,9 @@
 //! Vere 1.16 (built with `../shared/tools/vere/build.sh`, found through `$VERE`) say `|hi` to each other
 //! over ames on loopback: engine's dojo (`engine dojo`) to ~nec, and Vere's khan (a `%fyrd` of the `hi`
 //! thread over Vere's own conn socket) to ~zod. Long (two brass boots, or copies of booted piers:
-//! `ENGINE_BRASS_PIER` for engine's ~zod, `VERE_NEC_PIER` for Vere's ~nec); without `$VERE` it is skipped,
-//! saying why.
+//! `ENGINE_BRASS_PIER` for engine's ~zod, `VERE_NEC_PIER` for Vere's ~nec; a copied pier must never have
+//! talked to the other ship before: its ames state would then be ahead of a new one's, which does not
+//! answer); without `$VERE` it is skipped, saying why.
 //!
 //!     VERE=/path/to/urbit cargo test --release -p engine --test cli_vere -- --ignored --nocapture
 
@@ -39,6 +40,21 @@ fn stop(child: &mut Child) -> String {
     format!("{} (killed after 30 s)", child.wait().unwrap())
 }
 
+/// A child process killed when dropped (a failing test leaves no ship running behind it).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A free TCP port on loopback (Vere refuses an explicit port 0).
+fn free_port() -> String {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string()
+}
+
 fn wait_for_socket(child: &mut Child, socket: &Path) {
     let started = Instant::now();
     while std::os::unix::net::UnixStream::connect(socket).is_err() {
@@ -68,46 +84,39 @@ fn engine_and_vere_galaxies_say_hi_over_ames() {
     // Vere's ~nec: booted here and run on by the process that booted it (Vere restarted after a kill
     // can hang replaying), or a copy of a booted pier that was stopped cleanly.
     let nec = dir.path().join("nec");
-    let mut vere_ship = match std::env::var_os("VERE_NEC_PIER") {
+    let http = free_port();
+    let vere_ship = match std::env::var_os("VERE_NEC_PIER") {
         Some(booted) => {
             copy_dir(Path::new(&booted), &nec);
             Command::new(&vere)
-                .args(["-t", "--http-port", "0"])
+                .args(["-t", "--http-port", &http])
                 .arg(&nec)
                 .stdin(Stdio::piped())
                 .spawn()
                 .unwrap()
         }
-        None => Command::new(&vere)
-            .args([
-                "-F",
-                "nec",
-                "-B",
-                brass.to_str().unwrap(),
-                "-c",
-                nec.to_str().unwrap(),
-                "-t",
-                "--http-port",
-                "0",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+        None => {
+            let brass = brass.to_str().unwrap();
+            let args = ["-F", "nec", "-B", brass, "-c", nec.to_str().unwrap(), "-t", "--http-port", &http];
+            let mut command = Command::new(&vere);
+            command.args(args).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+            command.spawn().unwrap()
+        }
     };
-    wait_for_socket(&mut vere_ship, &nec.join(".urb/conn.sock"));
-    let mut engine_ship = engine_command()
+    let mut vere_ship = Running(vere_ship);
+    wait_for_socket(&mut vere_ship.0, &nec.join(".urb/conn.sock"));
+    let engine_ship = engine_command()
         .args(["run", "--http-port", "0", "--loopback-port", "0", zod.to_str().unwrap()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_socket(&mut engine_ship, &zod.join(".urb/conn.sock"));
+    let mut engine_ship = Running(engine_ship);
+    wait_for_socket(&mut engine_ship.0, &zod.join(".urb/conn.sock"));
     // What ~zod's terminal prints (the answer to `|hi` comes there once ~nec has answered).
     let printed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let stdout = engine_ship.stdout.take().unwrap();
+    let stdout = engine_ship.0.stdout.take().unwrap();
     let sink = std::sync::Arc::clone(&printed);
     std::thread::spawn(move || {
         use std::io::BufRead;
@@ -142,12 +151,12 @@ fn engine_and_vere_galaxies_say_hi_over_ames() {
     assert_eq!(answer, avow, "Vere's ~nec reached engine's ~zod");
     drop(stream);
 
-    for (name, child) in [("engine", &mut engine_ship), ("Vere", &mut vere_ship)] {
+    for (name, child) in [("engine", &mut engine_ship.0), ("Vere", &mut vere_ship.0)] {
         eprintln!("{name} stopped: {}", stop(child));
     }
     let mut stderr = String::new();
     use std::io::Read;
-    engine_ship.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    engine_ship.0.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert!(stderr.contains("ames:"), "{stderr}");
     eprintln!("{}", stderr.lines().filter(|l| l.starts_with("ames:")).collect::<Vec<_>>().join("\n"));
 }

@@ -165,20 +165,7 @@ fn a_real_client_a_real_browser_and_a_desk_on_disk() {
         std::thread::sleep(Duration::from_millis(200));
     }
     // Iris: the thread gets a loopback server's page, and 504 from a port nobody listens on.
-    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port();
-    let serving = std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let (mut stream, _) = server.accept().unwrap();
-        let mut seen = Vec::new();
-        let mut buffer = [0u8; 4096];
-        while !seen.ends_with(b"\r\n\r\n") {
-            let read = stream.read(&mut buffer).unwrap();
-            assert!(read > 0);
-            seen.extend_from_slice(&buffer[..read]);
-        }
-        stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nfrom iris!").unwrap();
-    });
+    let (port, serving) = serve_once(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nfrom iris!");
     let fetched = dojo(&format!("-fetch{n} 'http://127.0.0.1:{port}/page'"));
     assert!(fetched.contains("[200 'from iris!']"), "{fetched}");
     serving.join().unwrap();

@@ -5,6 +5,7 @@
 //! in Vere. `%cancel-request` drops the answer. Plain HTTP only: an `https` URL is answered 504, with a
 //! message (TLS is not done yet).
 
+use crate::nouns::{bytes_of as text_of, list_items, term};
 use components::aura::render_ud;
 use components::{Heap, Noun};
 use std::io::{Read, Write};
@@ -22,16 +23,6 @@ pub const TIMEOUT: Duration = Duration::from_secs(300);
 /// The largest response taken; a larger one is a 504.
 pub const RESPONSE_BYTES_MAX: usize = 512 << 20;
 const HEAD_BYTES_MAX: usize = 64 << 10;
-
-fn term(text: &str) -> Noun {
-    let mut bytes = [0u8; 8];
-    bytes[..text.len()].copy_from_slice(text.as_bytes());
-    Noun::direct(u64::from_le_bytes(bytes)).expect("a short term")
-}
-
-fn text_of(heap: &Heap, noun: Noun) -> Option<Vec<u8>> {
-    heap.atom(noun).map(|a| a.to_bytes())
-}
 
 fn wire(heap: &mut Heap, sev: &str) -> Noun {
     let name = heap.atom_from_bytes(b"http-client");
@@ -61,18 +52,6 @@ pub struct Request {
 pub enum CttpEffect {
     Request(Request),
     Cancel(u64),
-}
-
-fn list_items(heap: &Heap, mut list: Noun, max: usize) -> Option<Vec<Noun>> {
-    let mut items = Vec::new();
-    while let Some((item, rest)) = heap.cell_parts(list) {
-        if items.len() == max {
-            return None;
-        }
-        items.push(item);
-        list = rest;
-    }
-    (list.as_direct() == Some(0)).then_some(items)
 }
 
 /// Claims an effect on an `/http-client/...` wire.

@@ -5,6 +5,7 @@
 //! response written as it comes (fixed length when whole at its start, else chunked) and sent in the
 //! order the requests came, the 600 s timeout, and what is owed to Eyre when the client goes.
 
+use crate::nouns::{bytes_of as text_of, list_items, term};
 use components::aura::render_ud;
 use components::{Heap, Noun};
 use smallvec::SmallVec;
@@ -36,18 +37,8 @@ pub const LOOPBACK_PORT_FIRST: u16 = 12321;
 /// How many ports the search tries before giving up.
 pub const PORT_TRIES_MAX: u16 = 128;
 
-fn term(text: &str) -> Noun {
-    let mut bytes = [0u8; 8];
-    bytes[..text.len()].copy_from_slice(text.as_bytes());
-    Noun::direct(u64::from_le_bytes(bytes)).expect("a short term")
-}
-
 fn cord(heap: &mut Heap, bytes: &[u8]) -> Noun {
     heap.atom_from_bytes(bytes)
-}
-
-fn text_of(heap: &Heap, noun: Noun) -> Option<Vec<u8>> {
-    heap.atom(noun).map(|a| a.to_bytes())
 }
 
 /// `[/e/http-server/<sev> card]`.
@@ -196,19 +187,6 @@ fn parse_effect(heap: &Heap, wire: Noun, card: Noun) -> Option<HttpEffect> {
         }
         _ => None,
     }
-}
-
-/// The items of a list of at most `max` items.
-fn list_items(heap: &Heap, mut list: Noun, max: usize) -> Option<Vec<Noun>> {
-    let mut items = Vec::new();
-    while let Some((item, rest)) = heap.cell_parts(list) {
-        if items.len() == max {
-            return None;
-        }
-        items.push(item);
-        list = rest;
-    }
-    (list.as_direct() == Some(0)).then_some(items)
 }
 
 /// `(unit octs)`: the bytes, padded with zeros to the length given.

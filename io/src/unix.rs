@@ -5,6 +5,7 @@
 //! the `%into` that tells clay what changed. Clay paths `/a/b/c/ext` are files `a/b/c.ext`. Nothing here
 //! recurses over directory depth, and a scan is bounded in files and bytes.
 
+use crate::nouns::{list_items as bounded_list, term};
 use components::{Heap, Noun};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,10 +15,11 @@ use std::path::{Path, PathBuf};
 pub const SCAN_FILES_MAX: usize = 100_000;
 pub const SCAN_BYTES_MAX: u64 = 1 << 30;
 
-fn term(text: &str) -> Noun {
-    let mut bytes = [0u8; 8];
-    bytes[..text.len()].copy_from_slice(text.as_bytes());
-    Noun::direct(u64::from_le_bytes(bytes)).expect("a short term")
+/// The most items of a list in a card (mount points, changes).
+const LIST_ITEMS_MAX: usize = 1 << 20;
+
+fn list_items(heap: &Heap, list: Noun) -> Option<Vec<Noun>> {
+    bounded_list(heap, list, LIST_ITEMS_MAX)
 }
 
 fn text_of(heap: &Heap, noun: Noun) -> Option<String> {
@@ -54,15 +56,6 @@ pub fn claims(heap: &Heap, wire: Noun, card: Noun) -> Option<Result<UnixEffect, 
         return None;
     }
     Some(parse(heap, card).ok_or_else(|| format!("unix: invalid card {}", heap.print_limited(card, 200))))
-}
-
-fn list_items(heap: &Heap, mut list: Noun) -> Option<Vec<Noun>> {
-    let mut items = Vec::new();
-    while let Some((item, rest)) = heap.cell_parts(list) {
-        items.push(item);
-        list = rest;
-    }
-    (list.as_direct() == Some(0)).then_some(items)
 }
 
 fn path_of(heap: &Heap, path: Noun) -> Option<Vec<String>> {

@@ -159,3 +159,24 @@ pub fn conn_ask(
         decoder.feed(&buffer[..n]);
     }
 }
+
+/// A server on a free loopback port that answers one request with `response`: its port, and the
+/// request's head as it came (once answered).
+pub fn serve_once(response: &'static [u8]) -> (u16, std::thread::JoinHandle<String>) {
+    use std::io::Read;
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let serving = std::thread::spawn(move || {
+        let (mut stream, _) = server.accept().unwrap();
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while !seen.ends_with(b"\r\n\r\n") {
+            let read = stream.read(&mut buffer).unwrap();
+            assert!(read > 0, "the client closed before its request was whole");
+            seen.extend_from_slice(&buffer[..read]);
+        }
+        stream.write_all(response).unwrap();
+        String::from_utf8(seen).unwrap()
+    });
+    (port, serving)
+}

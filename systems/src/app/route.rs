@@ -95,27 +95,15 @@ pub fn route_effects(
                     continue;
                 }
                 if let Some(claimed) = engine_io::http::claims(heap, wire, card) {
-                    match (claimed, http.as_deref_mut()) {
-                        (Ok(effect), Some(http)) => http.effects.push_back(effect),
-                        (Ok(_), None) => {}
-                        (Err(e), _) => eprintln!("{e}"),
-                    }
+                    queue(claimed, http.as_deref_mut().map(|h| &mut h.effects));
                     continue;
                 }
                 if let Some(claimed) = engine_io::unix::claims(heap, wire, card) {
-                    match (claimed, unix.as_deref_mut()) {
-                        (Ok(effect), Some(unix)) => unix.effects.push_back(effect),
-                        (Ok(_), None) => {}
-                        (Err(e), _) => eprintln!("{e}"),
-                    }
+                    queue(claimed, unix.as_deref_mut().map(|u| &mut u.effects));
                     continue;
                 }
                 if let Some(claimed) = engine_io::cttp::claims(heap, wire, card) {
-                    match (claimed, cttp.as_deref_mut()) {
-                        (Ok(effect), Some(cttp)) => cttp.effects.push_back(effect),
-                        (Ok(_), None) => {}
-                        (Err(e), _) => eprintln!("{e}"),
-                    }
+                    queue(claimed, cttp.as_deref_mut().map(|c| &mut c.effects));
                     continue;
                 }
                 if engine_io::behn::claims(heap, wire) {
@@ -135,6 +123,16 @@ pub fn route_effects(
                 conn.on_event_end(&mut kernel.0.heap, &origin, &EventEnd::Done);
             }
         }
+    }
+}
+
+/// A driver's effect, queued for the system that carries it out (dropped if the ship runs without that
+/// driver); a malformed one is reported.
+fn queue<E>(claimed: Result<E, String>, effects: Option<&mut std::collections::VecDeque<E>>) {
+    match (claimed, effects) {
+        (Ok(effect), Some(effects)) => effects.push_back(effect),
+        (Ok(_), None) => {}
+        (Err(e), _) => eprintln!("{e}"),
     }
 }
 
