@@ -112,39 +112,13 @@ fn cord(text: &str) -> String {
     heap.atom(atom).unwrap().to_ubig().to_string()
 }
 
-/// `engine run` with the web server on free ports, once `.http.ports` names them: (public, loopback).
-#[allow(clippy::zombie_processes)] // the caller waits for it
+/// `engine run` with the web server on free ports, once `.http.ports` names them (which is checked to
+/// hold both, as Vere writes it): (public, loopback).
 fn start(pier: &Path) -> (Child, u16, u16) {
-    let mut child = engine_command()
-        .args(["run", "--http-port", "0", "--loopback-port", "0", "--no-ames", pier.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let ports = pier.join(".http.ports");
-    let started = Instant::now();
-    loop {
-        if let Ok(text) = std::fs::read_to_string(&ports)
-            && text.lines().count() == 2
-        {
-            let port = |kind: &str| {
-                let line = text.lines().find(|l| l.ends_with(kind)).unwrap();
-                line.split(' ').next().unwrap().parse().unwrap()
-            };
-            assert_eq!(
-                text,
-                format!("{} insecure public\n{} insecure loopback\n", port("public"), port("loopback"))
-            );
-            return (child, port("public"), port("loopback"));
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("no .http.ports: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (child, public, loopback) = start_web(pier, &["--no-ames"]);
+    let text = std::fs::read_to_string(pier.join(".http.ports")).unwrap();
+    assert_eq!(text, format!("{public} insecure public\n{loopback} insecure loopback\n"));
+    (child, public, loopback)
 }
 
 fn connect(port: u16) -> TcpStream {

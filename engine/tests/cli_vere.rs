@@ -99,7 +99,8 @@ fn engine_and_vere_galaxies_say_hi_over_ames() {
             let brass = brass.to_str().unwrap();
             let args = ["-F", "nec", "-B", brass, "-c", nec.to_str().unwrap(), "-t", "--http-port", &http];
             let mut command = Command::new(&vere);
-            command.args(args).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+            // Vere's own output is kept (with --nocapture): its conn and ames lines say what it did.
+            command.args(args).stdin(Stdio::piped());
             command.spawn().unwrap()
         }
     };

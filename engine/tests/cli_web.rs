@@ -4,9 +4,9 @@
 //! headless Chromium (Debian's) renders the login page (a screenshot is saved and its path printed), logs
 //! in and lands on the page it asked for; `|mount %base` puts the desk on disk, a file added there
 //! reaches clay with `|commit %base`, a file clay writes appears on disk, `|unmount` removes it; a thread
-//! committed so fetches a loopback server's page through Iris (and a refused port gives 504). The scripts are in `tests/http-api`; this test installs their
-//! packages with npm when they are missing. `ENGINE_BRASS_PIER=DIR` starts from a copy of a booted brass
-//! pier instead of booting one (a few minutes).
+//! committed so fetches a loopback server's page through Iris (and a refused port gives 504). The
+//! scripts are in `tests/http-api`; this test installs their packages with npm when they are missing.
+//! `ENGINE_BRASS_PIER=DIR` starts from a copy of a booted brass pier instead of booting one (minutes).
 //!
 //!     cargo test --release -p engine --test cli_web -- --ignored --nocapture
 
@@ -15,7 +15,7 @@ mod common;
 use common::*;
 use engine_tests::{pill_path, project_root};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// `node SCRIPT ARGS...` in `tests/http-api`: its stdout's last line as JSON.
@@ -61,26 +61,7 @@ fn a_real_client_a_real_browser_and_a_desk_on_disk() {
     }
     let dir = tempfile::tempdir().unwrap();
     let pier = brass_zod(dir.path());
-    let mut child = engine_command()
-        .args(["run", "--http-port", "0", "--loopback-port", "0", "--no-ames", pier.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let port = loop {
-        if let Ok(text) = std::fs::read_to_string(pier.join(".http.ports"))
-            && let Some(port) = text.lines().next().and_then(|l| l.split(' ').next())
-        {
-            break port.to_string();
-        }
-        if started.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            panic!("the ship did not start its web server");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let (mut child, port, _) = start_web(&pier, &["--no-ames"]);
     let url = format!("http://localhost:{port}");
     // A line left half typed at the prompt (by an earlier session) spoils the first try: then again.
     let looks_like_a_code = |text: &str| {

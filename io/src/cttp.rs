@@ -151,19 +151,8 @@ pub fn request_bytes(url: &Url, request: &Request) -> Vec<u8> {
     let default_port = if url.https { 443 } else { 80 };
     let host = if url.port == default_port { url.host.clone() } else { format!("{}:{}", url.host, url.port) };
     let mut out = format!("{} {} HTTP/1.1\r\nhost: {host}\r\n", request.method, url.target).into_bytes();
-    for (name, value) in &request.headers {
-        let lower = name.to_ascii_lowercase();
-        if matches!(lower.as_slice(), b"host" | b"content-length" | b"transfer-encoding" | b"connection") {
-            continue;
-        }
-        if name.iter().chain(value).any(|&b| b == b'\r' || b == b'\n') {
-            continue;
-        }
-        out.extend_from_slice(name);
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value);
-        out.extend_from_slice(b"\r\n");
-    }
+    let skipped: [&[u8]; 4] = [b"host", b"content-length", b"transfer-encoding", b"connection"];
+    crate::http::put_headers(&mut out, &request.headers, &skipped);
     if let Some(body) = &request.body {
         out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
     }

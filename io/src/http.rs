@@ -419,20 +419,7 @@ fn response_head(
 ) -> Vec<u8> {
     let mut head =
         format!("HTTP/1.1 {status} {}\r\nserver: {}\r\n", reason(status), server_name()).into_bytes();
-    for (name, value) in headers {
-        let lower = name.to_ascii_lowercase();
-        if matches!(lower.as_slice(), b"content-length" | b"transfer-encoding" | b"connection") {
-            continue;
-        }
-        // A header that would break the framing is left out.
-        if name.iter().chain(value).any(|&b| b == b'\r' || b == b'\n') {
-            continue;
-        }
-        head.extend_from_slice(name);
-        head.extend_from_slice(b": ");
-        head.extend_from_slice(value);
-        head.extend_from_slice(b"\r\n");
-    }
+    put_headers(&mut head, headers, &[b"content-length", b"transfer-encoding", b"connection"]);
     match length {
         Some(length) => head.extend_from_slice(format!("content-length: {length}\r\n").as_bytes()),
         None => head.extend_from_slice(b"transfer-encoding: chunked\r\n"),
@@ -440,6 +427,22 @@ fn response_head(
     let connection = if keep_alive { "keep-alive" } else { "close" };
     head.extend_from_slice(format!("connection: {connection}\r\n\r\n").as_bytes());
     head
+}
+
+/// Writes `name: value` lines for `headers`, leaving out those named in `skipped` (lower case: the
+/// framing ones the driver writes itself) and any that would break the framing (a CR or LF in it).
+pub(crate) fn put_headers(out: &mut Vec<u8>, headers: &[(Vec<u8>, Vec<u8>)], skipped: &[&[u8]]) {
+    for (name, value) in headers {
+        let lower = name.to_ascii_lowercase();
+        if skipped.contains(&lower.as_slice()) || name.iter().chain(value).any(|&b| b == b'\r' || b == b'\n')
+        {
+            continue;
+        }
+        out.extend_from_slice(name);
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
+    }
 }
 
 fn chunk(out: &mut Vec<u8>, data: &[u8]) {

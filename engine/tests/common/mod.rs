@@ -180,3 +180,37 @@ pub fn serve_once(response: &'static [u8]) -> (u16, std::thread::JoinHandle<Stri
     });
     (port, serving)
 }
+
+/// `engine run` with its web servers on free ports (and `extra` arguments), once `.http.ports` names
+/// them: the process, the public port and the loopback port.
+#[allow(clippy::zombie_processes)] // the caller waits for it
+pub fn start_web(pier: &Path, extra: &[&str]) -> (Child, u16, u16) {
+    let mut child = engine_command()
+        .args(["run", "--http-port", "0", "--loopback-port", "0"])
+        .args(extra)
+        .arg(pier)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ports = pier.join(".http.ports");
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&ports)
+            && text.lines().count() == 2
+        {
+            let port = |kind: &str| -> u16 {
+                let line = text.lines().find(|l| l.ends_with(kind)).unwrap();
+                line.split(' ').next().unwrap().parse().unwrap()
+            };
+            return (child, port("public"), port("loopback"));
+        }
+        if started.elapsed() > std::time::Duration::from_secs(300) {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("no .http.ports: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
