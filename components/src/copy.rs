@@ -62,7 +62,7 @@ impl<'h> Collector<'h> {
         }
         let young = noun.offset() - self.young_base;
         if self.moved[young / 64] >> (young % 64) & 1 == 1 {
-            return Noun::from_raw(self.heap.words()[noun.offset()]);
+            return Noun::from_raw(self.heap.word_at(noun.offset()));
         }
         let at = self.survivors.len();
         let new_offset = self.young_base + at;
@@ -99,13 +99,8 @@ impl Heap {
     /// The words of a box: a cell's three, or an indirect atom's header and limbs.
     pub(crate) fn box_words(&self, noun: Noun) -> &[u64] {
         let o = noun.offset();
-        let words = self.words();
-        if noun.is_cell() {
-            &words[o..o + 3]
-        } else {
-            let len = (words[o] & 0xffff_ffff) as usize;
-            &words[o..o + 1 + len]
-        }
+        let len = if noun.is_cell() { 3 } else { 1 + (self.word_at(o) & 0xffff_ffff) as usize };
+        self.own_words(o, len)
     }
 }
 

@@ -12,9 +12,12 @@
 //! which is filled once.
 
 use crate::noun::{DIRECT_MAX, Noun};
+use crate::region::{self, Region};
 use dashu_int::UBig;
+use hashbrown::HashMap;
 use std::cell::Cell;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 thread_local! {
@@ -28,6 +31,9 @@ thread_local! {
 pub fn simulate_lineages(seed: Option<u64>) {
     SIMULATED_LINEAGES.set(seed);
 }
+
+/// A reader keeps at most this many mugs of its owner's boxes before it starts its table again.
+const BORROWED_MUGS_MAX: usize = 1 << 20;
 
 /// The limit on one atom's size, in 64-bit limbs (2^32 limbs = 32 GiB), as in Vere's `0xffffffff` bytes.
 pub const ATOM_LIMBS_MAX: usize = u32::MAX as usize;
@@ -108,8 +114,31 @@ pub enum NounRef<'a> {
 }
 
 /// A noun arena. Cells and indirect atoms are bump-allocated; handles are offsets into it.
+///
+/// Its words live in a [`Region`](crate::region::Region) that never moves. A heap made by [`Heap::new`]
+/// owns the region's main part; a reader's heap ([`SharedRegion::reader`]) allocates in a slot of another
+/// heap's region and reads that heap's boxes through the same handles.
 pub struct Heap {
-    words: Vec<u64>,
+    region: Option<Arc<Region>>,
+    /// The region's first word.
+    base: *mut u64,
+    /// The first word of this heap's own part: 0 for an owner, the slot's start for a reader. Words below
+    /// it (a reader's) belong to the owner and are never written here.
+    start: usize,
+    /// The next free word (an offset from `base`).
+    len: usize,
+    /// Words below this are readable and writable.
+    committed: usize,
+    /// The end of this heap's own part.
+    end: usize,
+    /// The highest length since pages were last given back.
+    touched: usize,
+    /// A reader's slot number.
+    slot: Option<usize>,
+    /// Cuts below this are refused: the length an owner published to readers.
+    pinned: usize,
+    /// A reader's mugs of the owner's boxes whose mug slots were empty (a reader never writes them).
+    borrowed_mugs: HashMap<usize, u32>,
     /// Names this heap's history: it stays the same while the heap is only appended to, so a snapshot
     /// can tell whether writing the words past its last write is enough. 0 until first asked for.
     lineage: AtomicU64,
@@ -121,10 +150,27 @@ pub struct Heap {
     lowest_cut: AtomicUsize,
 }
 
+// SAFETY: a heap's words are reached through `base`, a pointer into its region, which the heap keeps alive
+// (the `Arc`); the heap writes only its own part. Moving a heap to another thread moves that ownership.
+unsafe impl Send for Heap {}
+// SAFETY: through `&Heap` only reads happen (and the atomics of the lineage marks); the words another
+// thread may store to while they are read are read atomically (`region::load`).
+unsafe impl Sync for Heap {}
+
 impl Default for Heap {
     fn default() -> Heap {
+        let (region, committed) = Region::take();
         Heap {
-            words: Vec::new(),
+            base: region.base(),
+            region: Some(Arc::new(region)),
+            start: 0,
+            len: 0,
+            committed,
+            end: region::main_end(),
+            touched: 0,
+            slot: None,
+            pinned: 0,
+            borrowed_mugs: HashMap::new(),
             lineage: AtomicU64::new(0),
             sealed: AtomicUsize::new(0),
             lowest_cut: AtomicUsize::new(usize::MAX),
@@ -132,10 +178,59 @@ impl Default for Heap {
     }
 }
 
+impl Drop for Heap {
+    fn drop(&mut self) {
+        let Some(region) = self.region.take() else { return };
+        if let Some(slot) = self.slot {
+            region.release_slot(slot);
+            return;
+        }
+        // An owner whose region no reader holds gives it back for reuse.
+        if let Ok(region) = Arc::try_unwrap(region) {
+            region.give_back(self.committed);
+        }
+    }
+}
+
 impl Clone for Heap {
-    /// A copy has its own lineage: the two may grow apart.
+    /// A copy has its own lineage (and region): the two may grow apart.
     fn clone(&self) -> Heap {
-        Heap { words: self.words.clone(), ..Heap::default() }
+        assert!(self.slot.is_none(), "a reader's heap is not cloned");
+        let mut copy = Heap::new();
+        copy.extend_words(self.words());
+        copy
+    }
+}
+
+/// Another heap's region, shared with readers on other threads ([`SharedRegion::reader`]).
+#[derive(Clone)]
+pub struct SharedRegion(Arc<Region>);
+
+impl SharedRegion {
+    /// A heap that reads the owner's boxes (those below the length the owner published: see
+    /// [`Heap::pin`]) and allocates in a slot of its own. `None` when every slot is taken.
+    pub fn reader(&self) -> Option<Heap> {
+        let (start, slot) = self.0.claim_slot()?;
+        Some(Heap {
+            base: self.0.base(),
+            region: Some(Arc::clone(&self.0)),
+            start,
+            len: start,
+            committed: start,
+            end: region::slot_end(start),
+            touched: start,
+            slot: Some(slot),
+            pinned: start,
+            borrowed_mugs: HashMap::new(),
+            lineage: AtomicU64::new(0),
+            sealed: AtomicUsize::new(0),
+            lowest_cut: AtomicUsize::new(usize::MAX),
+        })
+    }
+
+    /// Whether `heap` is the owner of this region or one of its readers.
+    pub fn holds(&self, heap: &Heap) -> bool {
+        heap.region.as_ref().is_some_and(|r| Arc::ptr_eq(r, &self.0))
     }
 }
 
@@ -157,7 +252,7 @@ impl std::error::Error for ImageError {}
 
 impl fmt::Debug for Heap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Heap").field("words_used", &self.words.len()).finish()
+        f.debug_struct("Heap").field("words_used", &self.len).field("start", &self.start).finish()
     }
 }
 
@@ -169,12 +264,123 @@ impl Heap {
 
     /// An empty heap with room for `words` words before it grows.
     pub fn with_capacity(words: usize) -> Heap {
-        Heap { words: Vec::with_capacity(words), ..Heap::default() }
+        let mut heap = Heap::default();
+        heap.reserve_words(words);
+        heap
     }
 
-    /// The heap's words, for writing an image of it (a snapshot).
+    /// The heap's words, for writing an image of it (a snapshot). An owner's only.
     pub fn words(&self) -> &[u64] {
-        &self.words
+        assert!(self.slot.is_none(), "a reader's heap has no image of its own");
+        // SAFETY: words `0..len` are committed and initialised (every allocation writes its words), and
+        // nothing writes them while `&self` lives but atomic stores of equal meaning (mug slots, unified
+        // fields) from this heap's own `&mut` methods, which cannot run now.
+        unsafe { std::slice::from_raw_parts(self.base, self.len) }
+    }
+
+    /// A handle on this heap's region for readers on other threads ([`SharedRegion::reader`]).
+    pub fn shared_region(&self) -> SharedRegion {
+        SharedRegion(Arc::clone(self.region.as_ref().expect("a live heap has its region")))
+    }
+
+    /// Refuses, from now on, any cut of the heap below its present length (a collection's, or a
+    /// truncation's): readers may be reading every box below it. [`Heap::unpin`] lifts it, for a
+    /// compaction that has shut the readers out.
+    pub fn pin(&mut self) {
+        self.pinned = self.len;
+    }
+
+    /// Lifts [`Heap::pin`] (an owner's).
+    pub fn unpin(&mut self) {
+        self.pinned = self.start;
+    }
+
+    /// The length [`Heap::pin`] last pinned.
+    pub fn pinned(&self) -> usize {
+        self.pinned
+    }
+
+    /// A reader's: drops everything it allocated, to start its next computation on an empty scratch space.
+    pub fn clear_scratch(&mut self) {
+        let start = self.start;
+        self.cut_at(start);
+    }
+
+    /// A reader's: forgets the mugs it computed of the owner's boxes (after the owner compacted, they
+    /// name other boxes). An owner has none.
+    pub fn forget_borrowed_mugs(&mut self) {
+        self.borrowed_mugs.clear();
+    }
+
+    /// The words this heap allocated in its own part (an owner's: all of them).
+    #[inline]
+    pub fn words_own(&self) -> usize {
+        self.len - self.start
+    }
+
+    /// Appends raw words (an image's), committing room for them.
+    fn extend_words(&mut self, words: &[u64]) {
+        let at = self.bump(words.len());
+        // SAFETY: `bump` committed `at..at + words.len()`, words of this heap's own part that nobody else
+        // reads; the source is a separate allocation (or this heap's words below `at`).
+        unsafe { std::ptr::copy_nonoverlapping(words.as_ptr(), self.base.add(at), words.len()) };
+    }
+
+    /// Takes `n` words at the end of the heap, committing them if needed: their offset.
+    #[inline(always)]
+    fn bump(&mut self, n: usize) -> usize {
+        let at = self.len;
+        let new_len = at + n;
+        if new_len > self.committed {
+            self.grow(new_len);
+        }
+        self.len = new_len;
+        at
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, need: usize) {
+        assert!(need <= self.end, "the heap's part of its region is full ({} words)", self.end - self.start);
+        let own = self.committed - self.start;
+        let target = need.max(self.committed + own / 2).max(self.start + region::COMMIT_MIN_WORDS).min(self.end);
+        self.region().commit(self.committed, target);
+        self.committed = target;
+    }
+
+    fn region(&self) -> &Region {
+        self.region.as_ref().expect("a live heap has its region")
+    }
+
+    /// Word `at`, read atomically (see [`region::load`]).
+    #[inline(always)]
+    fn word(&self, at: usize) -> u64 {
+        debug_assert!(at < self.len, "a handle past the heap's end");
+        // SAFETY: handles come from this heap (or, a reader's, from its owner's published kernel), so
+        // they name committed words below `len`.
+        unsafe { region::load(self.base, at) }
+    }
+
+    /// Word `at` (for the collector).
+    #[inline]
+    pub(crate) fn word_at(&self, at: usize) -> u64 {
+        self.word(at)
+    }
+
+    /// Words `at..at + len` of this heap's own part, which no other thread writes.
+    pub(crate) fn own_words(&self, at: usize, len: usize) -> &[u64] {
+        assert!(at >= self.start && at + len <= self.len, "words outside the heap's own part");
+        // SAFETY: committed words of this heap's own part, below `len`: no other thread writes them, and
+        // this heap's writers need `&mut self`.
+        unsafe { std::slice::from_raw_parts(self.base.add(at), len) }
+    }
+
+    /// Writes word `at` of this heap's own part (atomically: see [`region::store`]).
+    #[inline(always)]
+    fn put_word(&mut self, at: usize, value: u64) {
+        debug_assert!(at >= self.start && at < self.len, "a write outside the heap's own words");
+        // SAFETY: a committed word of this heap's own part.
+        unsafe { region::store(self.base, at, value) }
     }
 
     /// This heap's lineage: the same value for as long as the heap is only appended to (boxes are never
@@ -205,7 +411,7 @@ impl Heap {
     /// collection that cuts the heap below the mark gives the heap a new lineage, so the next snapshot
     /// writes it afresh rather than appending to words that changed.
     pub fn seal(&self) {
-        self.sealed.store(self.words.len(), Ordering::Relaxed);
+        self.sealed.store(self.len, Ordering::Relaxed);
         self.lowest_cut.store(usize::MAX, Ordering::Relaxed);
     }
 
@@ -230,13 +436,25 @@ impl Heap {
     /// A cut at `mark`: the words from there on are replaced. Below the sealed mark, the words on disk no
     /// longer describe this heap: a new lineage starts.
     fn cut_at(&mut self, mark: usize) {
+        assert!(
+            mark >= self.pinned && mark <= self.len,
+            "a cut at word {mark}, below the {} words readers may be reading (or past the end)",
+            self.pinned
+        );
+        self.touched = self.touched.max(self.len);
+        if self.touched - mark > 2 * region::DISCARD_SLACK_WORDS {
+            // Give back what a big computation left, keeping some room for the next one.
+            let keep = mark + region::DISCARD_SLACK_WORDS;
+            self.region().discard(keep, self.touched);
+            self.touched = keep;
+        }
         let lowest = self.lowest_cut.get_mut();
         *lowest = (*lowest).min(mark);
         if mark < *self.sealed.get_mut() {
             *self.sealed.get_mut() = 0;
             *self.lineage.get_mut() = 0;
         }
-        self.words.truncate(mark);
+        self.len = mark;
     }
 
     /// Rebuilds a heap from an image written from [`Heap::words`], keeping the lineage it had, after
@@ -246,12 +464,11 @@ impl Heap {
     /// structure, so it tells whether the image holds the nouns it was written from.
     pub fn from_image(words: Vec<u64>, lineage: u64, roots: &[Noun]) -> Result<Heap, ImageError> {
         let sealed = words.len();
-        let mut heap = Heap {
-            words,
-            lineage: AtomicU64::new(lineage),
-            sealed: AtomicUsize::new(sealed),
-            lowest_cut: AtomicUsize::new(usize::MAX),
-        };
+        let mut heap = Heap::new();
+        heap.extend_words(&words);
+        drop(words);
+        heap.lineage = AtomicU64::new(lineage);
+        heap.sealed = AtomicUsize::new(sealed);
         heap.check_image(roots)?;
         Ok(heap)
     }
@@ -259,7 +476,7 @@ impl Heap {
     /// Checks every box reachable from `roots` (in range, atoms normalised) and clears its cached mug.
     /// Walks each box once.
     fn check_image(&mut self, roots: &[Noun]) -> Result<(), ImageError> {
-        let len = self.words.len();
+        let len = self.len;
         let mut seen = vec![0u64; len.div_ceil(64)];
         let mut stack: Vec<Noun> = roots.to_vec();
         while let Some(noun) = stack.pop() {
@@ -279,19 +496,19 @@ impl Heap {
                 if offset + 3 > len {
                     return bad("cell runs past the end of the heap");
                 }
-                stack.extend([Noun::from_raw(self.words[offset]), Noun::from_raw(self.words[offset + 1])]);
-                self.words[offset + 2] = 0;
+                stack.extend([Noun::from_raw(self.word(offset)), Noun::from_raw(self.word(offset + 1))]);
+                self.put_word(offset + 2, 0);
                 continue;
             }
-            let limbs = (self.words[offset] & 0xffff_ffff) as usize;
+            let limbs = (self.word(offset) & 0xffff_ffff) as usize;
             if limbs == 0 || offset + 1 + limbs > len {
                 return bad("atom length out of range");
             }
-            let top = self.words[offset + limbs];
+            let top = self.word(offset + limbs);
             if top == 0 || (limbs == 1 && top <= DIRECT_MAX) {
                 return bad("atom not in its one representation");
             }
-            self.words[offset] = limbs as u64;
+            self.put_word(offset, limbs as u64);
         }
         Ok(())
     }
@@ -299,24 +516,27 @@ impl Heap {
     /// Words allocated so far (cells take 3, an atom of n limbs takes n + 1).
     #[inline]
     pub fn words_used(&self) -> usize {
-        self.words.len()
+        self.len
     }
 
-    /// Makes room for at least `words` more words before the next reallocation.
+    /// Makes room for at least `words` more words before the heap next commits memory.
     pub fn reserve_words(&mut self, words: usize) {
-        self.words.reserve(words);
+        let need = self.len.saturating_add(words);
+        if need > self.committed {
+            self.grow(need.min(self.end));
+        }
     }
 
-    /// Words the heap can hold before its next reallocation.
+    /// Words the heap's own part holds committed (used or not).
     #[inline]
     pub fn words_capacity(&self) -> usize {
-        self.words.capacity()
+        self.committed - self.start
     }
 
     /// Drops every box allocated after `mark` (a [`Heap::words_used`] reading). Only for undoing work
     /// whose handles are all discarded, such as a failed cue.
     pub(crate) fn truncate_words(&mut self, mark: usize) {
-        if mark < self.words.len() {
+        if mark < self.len {
             self.cut_at(mark);
         }
     }
@@ -326,12 +546,12 @@ impl Heap {
     /// (a full compaction): then the heap starts a new lineage.
     /// Overwrites one word (a collection's forwarding note in a box it has copied).
     pub(crate) fn set_word(&mut self, at: usize, value: u64) {
-        self.words[at] = value;
+        self.put_word(at, value);
     }
 
     pub(crate) fn replace_young(&mut self, young_base: usize, survivors: &[u64]) {
         self.cut_at(young_base);
-        self.words.extend_from_slice(survivors);
+        self.extend_words(survivors);
     }
 
     // ---- cells -------------------------------------------------------------------------------------
@@ -339,8 +559,14 @@ impl Heap {
     /// A new cell `[head tail]`.
     #[inline]
     pub fn cell(&mut self, head: Noun, tail: Noun) -> Noun {
-        let offset = self.words.len();
-        self.words.extend_from_slice(&[head.raw(), tail.raw(), 0]);
+        let offset = self.bump(3);
+        // SAFETY: `bump` gave three committed words of this heap's own part, not yet visible to anyone.
+        unsafe {
+            let at = self.base.add(offset);
+            at.write(head.raw());
+            at.add(1).write(tail.raw());
+            at.add(2).write(0);
+        }
         Noun::cell_at(offset)
     }
 
@@ -360,7 +586,7 @@ impl Heap {
     pub fn cell_parts(&self, noun: Noun) -> Option<(Noun, Noun)> {
         if noun.is_cell() {
             let o = noun.offset();
-            Some((Noun::from_raw(self.words[o]), Noun::from_raw(self.words[o + 1])))
+            Some((Noun::from_raw(self.word(o)), Noun::from_raw(self.word(o + 1))))
         } else {
             None
         }
@@ -396,9 +622,10 @@ impl Heap {
             0 => Noun::ZERO,
             1 if limbs[0] <= DIRECT_MAX => Noun::from_raw(limbs[0]),
             _ => {
-                let offset = self.words.len();
-                self.words.push(len as u64);
-                self.words.extend_from_slice(&limbs[..len]);
+                let offset = self.bump(1 + len);
+                self.put_word(offset, len as u64);
+                // SAFETY: `bump` committed these words of this heap's own part; `limbs` is not in them.
+                unsafe { std::ptr::copy_nonoverlapping(limbs.as_ptr(), self.base.add(offset + 1), len) };
                 Noun::indirect(offset)
             }
         }
@@ -425,17 +652,20 @@ impl Heap {
     /// cue and from arithmetic avoid a copy. Panics if `len` exceeds [`ATOM_LIMBS_MAX`].
     pub fn atom_with_limbs(&mut self, len: usize, fill: impl FnOnce(&mut [u64])) -> Noun {
         assert!(len <= ATOM_LIMBS_MAX, "atom of {len} limbs is over the limit");
-        let offset = self.words.len();
-        self.words.resize(offset + 1 + len, 0);
-        fill(&mut self.words[offset + 1..]);
-        let used = self.words[offset + 1..].iter().rposition(|&l| l != 0).map_or(0, |i| i + 1);
-        if used == 0 || (used == 1 && self.words[offset + 1] <= DIRECT_MAX) {
-            let value = if used == 0 { 0 } else { self.words[offset + 1] };
-            self.words.truncate(offset);
+        let offset = self.bump(1 + len);
+        // SAFETY: `bump` committed these words of this heap's own part; nobody else sees them yet, and
+        // they are zeroed before `fill` sees them.
+        let limbs = unsafe { std::slice::from_raw_parts_mut(self.base.add(offset + 1), len) };
+        limbs.fill(0);
+        fill(limbs);
+        let used = limbs.iter().rposition(|&l| l != 0).map_or(0, |i| i + 1);
+        if used == 0 || (used == 1 && limbs[0] <= DIRECT_MAX) {
+            let value = if used == 0 { 0 } else { limbs[0] };
+            self.len = offset;
             return Noun::from_raw(value);
         }
-        self.words.truncate(offset + 1 + used);
-        self.words[offset] = used as u64;
+        self.len = offset + 1 + used;
+        self.put_word(offset, used as u64);
         Noun::indirect(offset)
     }
 
@@ -446,8 +676,10 @@ impl Heap {
             Some(AtomRef::Direct(v))
         } else if noun.is_indirect() {
             let o = noun.offset();
-            let len = (self.words[o] & 0xffff_ffff) as usize;
-            Some(AtomRef::Indirect(&self.words[o + 1..o + 1 + len]))
+            let len = (self.word(o) & 0xffff_ffff) as usize;
+            // SAFETY: an atom's limbs are written once, before its handle exists, and never again (its
+            // header word, which holds the mug, is not among them); they are committed words below `len`.
+            Some(AtomRef::Indirect(unsafe { std::slice::from_raw_parts(self.base.add(o + 1), len) }))
         } else {
             None
         }
@@ -490,22 +722,36 @@ impl Heap {
     /// The cached mug of an indirect atom or a cell (0 if not yet computed, or for a direct atom).
     #[inline]
     pub(crate) fn mug_slot(&self, noun: Noun) -> u32 {
-        if noun.is_cell() {
-            self.words[noun.offset() + 2] as u32
+        let mug = if noun.is_cell() {
+            self.word(noun.offset() + 2) as u32
         } else if noun.is_indirect() {
-            (self.words[noun.offset()] >> 32) as u32
+            (self.word(noun.offset()) >> 32) as u32
         } else {
-            0
+            return 0;
+        };
+        if mug == 0 && noun.offset() < self.start {
+            return self.borrowed_mugs.get(&noun.offset()).copied().unwrap_or(0);
         }
+        mug
     }
 
     #[inline]
     pub(crate) fn set_mug_slot(&mut self, noun: Noun, mug: u32) {
-        if noun.is_cell() {
-            self.words[noun.offset() + 2] = mug as u64;
-        } else if noun.is_indirect() {
-            let w = &mut self.words[noun.offset()];
-            *w = (*w & 0xffff_ffff) | (mug as u64) << 32;
+        if noun.is_direct() {
+            return;
+        }
+        let at = noun.offset();
+        if at < self.start {
+            // The owner's box: a reader keeps the mug to itself (bounded: forgotten when too many).
+            if self.borrowed_mugs.len() >= BORROWED_MUGS_MAX {
+                self.borrowed_mugs.clear();
+            }
+            self.borrowed_mugs.insert(at, mug);
+        } else if noun.is_cell() {
+            self.put_word(at + 2, mug as u64);
+        } else {
+            let header = self.word(at);
+            self.put_word(at, (header & 0xffff_ffff) | (mug as u64) << 32);
         }
     }
 
@@ -628,10 +874,13 @@ impl Heap {
     fn share(&mut self, x: Noun, y: Noun) {
         let (older, newer) = if x.offset() < y.offset() { (x, y) } else { (y, x) };
         let at = newer.offset();
+        if at < self.start {
+            return; // the owner's cells are not a reader's to change
+        }
         for field in 0..2 {
-            let target = Noun::from_raw(self.words[older.offset() + field]);
+            let target = Noun::from_raw(self.word(older.offset() + field));
             if target.is_direct() || target.offset() < at {
-                self.words[at + field] = target.raw();
+                self.put_word(at + field, target.raw());
             }
         }
     }

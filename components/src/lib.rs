@@ -27,12 +27,13 @@ pub mod jam;
 pub mod math;
 pub mod mug;
 pub mod noun;
+pub mod region;
 pub mod order;
 pub mod text;
 pub mod time;
 
 pub use cue::{CueClass, CueError, CueReason, CueStats};
-pub use heap::{AtomRef, Heap, NounRef};
+pub use heap::{AtomRef, Heap, NounRef, SharedRegion};
 pub use math::AtomError;
 pub use noun::Noun;
 pub use text::ParseError;
