@@ -59,6 +59,9 @@ pub struct Runner {
     pub interrupt: Arc<AtomicBool>,
     /// The limits each call runs under (heap words and work stack: past them the call ends as `meme`).
     pub limits: Limits,
+    /// Set (by the app, when I/O is waiting) to pause the running call at its next check, to be resumed
+    /// by the next [`Runner::advance`]: a slice cut short, not a crash.
+    pub yield_flag: Option<Arc<AtomicBool>>,
 }
 
 impl Default for Runner {
@@ -75,6 +78,7 @@ impl Runner {
             budget_steps: u64::MAX,
             interrupt: Arc::new(AtomicBool::new(false)),
             limits: Limits::default(),
+            yield_flag: None,
         }
     }
 
@@ -97,6 +101,9 @@ impl Runner {
         let base = heap.words_used();
         let mut machine = Machine::with_limits(self.limits);
         machine.share_interrupt(Arc::clone(&self.interrupt));
+        if let Some(flag) = &self.yield_flag {
+            machine.share_yield(Arc::clone(flag));
+        }
         machine.start(heap, subject, formula);
         Call { machine, base }
     }
@@ -135,7 +142,7 @@ impl Runner {
                     None => Advance::Paused,
                 };
             }
-            Outcome::Paused if slice < left => {
+            Outcome::Paused if slice < left || call.machine.yielded() => {
                 self.steps += call.machine.steps() - before;
                 return Advance::Paused;
             }

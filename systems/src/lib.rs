@@ -8,4 +8,5 @@ pub mod app;
 pub mod arvo;
 pub mod interp;
 pub mod jets;
+pub mod scry;
 pub mod serf;

@@ -13,7 +13,9 @@ use crate::arvo::{Advance, Call, Runner};
 use crate::interp::{Crash, Hints, Job, Mote};
 use crate::jets::dashboard::Dashboard;
 use components::copy::Collector;
+use crate::scry::{Published, View};
 use components::{Heap, Noun};
+use std::sync::Arc;
 
 /// A failed computation: its class, the tang the kernel made of its trace (`~` when it has no `mook`,
 /// like the sword pills, or no kernel yet), and the raw trace frames `[tag data]`, innermost first.
@@ -59,6 +61,36 @@ pub enum Work {
 
 /// `*[[job kernel] POKE_FORMULA]`: the kernel's poke gate (arm 23), slammed with `job`.
 const POKE_FORMULA: &str = "[8 [7 [0 3] 9 23 0 1] 9 2 10 [6 0 6] 0 2]";
+/// A scry of `kernel` computed in `heap` with `runner` (spec/arvo.md §3.3): Arvo's `peek` slammed with
+/// `[lyc nom]`, its product a `(unit (cask))`. The `%once` form's `[~ [%omen path cask]]` is unwrapped to
+/// `[~ cask]`, as Vere's king does before a driver sees it. The serf's peeks between events and the
+/// readers' beside them ([`crate::scry`]) both come here, so they answer alike.
+pub fn peek_kernel(heap: &mut Heap, runner: &mut Runner, kernel: Noun, lyc: Noun, nom: Noun) -> Result<Noun, Crash> {
+    let arg = heap.cell(lyc, nom);
+    let subject = heap.cell(arg, kernel);
+    let formula = heap.parse(PEEK_FORMULA).expect("a formula");
+    let mut call = runner.begin(heap, subject, formula);
+    let product = loop {
+        if let Some(result) = runner.advance(heap, &mut call, u64::MAX) {
+            break result?;
+        }
+    };
+    let once = u32::from_le_bytes(*b"once") as u64;
+    let omen = u32::from_le_bytes(*b"omen") as u64;
+    let is_once = heap.cell_parts(nom).is_some_and(|(flag, form)| {
+        flag.as_direct() == Some(1) && heap.head(form).and_then(|t| t.as_direct()) == Some(once)
+    });
+    if is_once
+        && let Some((Some(0), value)) = heap.cell_parts(product).map(|(u, v)| (u.as_direct(), v))
+        && let Some((tag, rest)) = heap.cell_parts(value)
+        && tag.as_direct() == Some(omen)
+        && let Some(cask) = heap.tail(rest)
+    {
+        return Ok(heap.cell(Noun::ZERO, cask));
+    }
+    Ok(product)
+}
+
 /// `*[[arg kernel] PEEK_FORMULA]`: the kernel's peek gate (arm 22), slammed with `arg = [lyc nom]`.
 const PEEK_FORMULA: &str = "[8 [7 [0 3] 9 22 0 1] 9 2 10 [6 0 6] 0 2]";
 
@@ -190,6 +222,10 @@ pub struct Serf {
     compacted_words: usize,
     /// [`Serf::tidy`] leaves heaps smaller than this alone.
     tidy_words_min: usize,
+    /// What readers on other threads see, once [`Serf::share_with_readers`] was called.
+    published: Option<Arc<Published>>,
+    /// Compactions so far: a reader's copies of handles (mugs, the dashboard) hold within one.
+    epoch: u64,
 }
 
 /// [`Serf::tidy`] leaves heaps smaller than this alone (32 MiB).
@@ -212,6 +248,8 @@ impl Serf {
             mook: None,
             compacted_words: 0,
             tidy_words_min: TIDY_WORDS_MIN,
+            published: None,
+            epoch: 0,
         }
     }
 
@@ -232,6 +270,8 @@ impl Serf {
             mook: None,
             compacted_words,
             tidy_words_min: TIDY_WORDS_MIN,
+            published: None,
+            epoch: 0,
         })
     }
 
@@ -343,29 +383,35 @@ impl Serf {
         let Some(kernel) = self.kernel else {
             return Err(Goof { mote: Mote::Exit, tang: Noun::ZERO, trace: Vec::new() });
         };
-        let arg = self.heap.cell(lyc, nom);
-        let subject = self.heap.cell(arg, kernel);
-        let formula = self.heap.parse(PEEK_FORMULA).expect("a formula");
-        let mut call = self.runner.begin(&mut self.heap, subject, formula);
-        let product = loop {
-            if let Some(result) = self.runner.advance(&mut self.heap, &mut call, u64::MAX) {
-                break result.map_err(|crash| self.goof(crash))?;
-            }
-        };
-        let once = u32::from_le_bytes(*b"once") as u64;
-        let omen = u32::from_le_bytes(*b"omen") as u64;
-        let is_once = self.heap.cell_parts(nom).is_some_and(|(flag, form)| {
-            flag.as_direct() == Some(1) && self.heap.head(form).and_then(|t| t.as_direct()) == Some(once)
-        });
-        if is_once
-            && let Some((Some(0), value)) = self.heap.cell_parts(product).map(|(u, v)| (u.as_direct(), v))
-            && let Some((tag, rest)) = self.heap.cell_parts(value)
-            && tag.as_direct() == Some(omen)
-            && let Some(cask) = self.heap.tail(rest)
-        {
-            return Ok(self.heap.cell(Noun::ZERO, cask));
+        peek_kernel(&mut self.heap, &mut self.runner, kernel, lyc, nom).map_err(|crash| self.goof(crash))
+    }
+
+    /// Lets readers on other threads peek at the kernel ([`crate::scry`]): from now on each event that
+    /// ends publishes the kernel it leaves, and a compaction waits for the readers in flight.
+    pub fn share_with_readers(&mut self) -> Arc<Published> {
+        if let Some(published) = &self.published {
+            return Arc::clone(published);
         }
-        Ok(product)
+        let published = Arc::new(Published::new(self.heap.shared_region()));
+        self.published = Some(Arc::clone(&published));
+        self.publish();
+        published
+    }
+
+    /// Publishes the kernel as it is now to the readers, if there are any (after an event ends).
+    fn publish(&mut self) {
+        let Some(published) = &self.published else { return };
+        let Some(kernel) = self.kernel else { return };
+        self.heap.pin();
+        let locations = self.runner.hints.dashboard.locations_len();
+        let mut view = published.view.lock().unwrap_or_else(|e| e.into_inner());
+        let dashboard = match view.as_ref() {
+            Some(old) if old.epoch == self.epoch && old.dashboard.locations_len() == locations => {
+                Arc::clone(&old.dashboard)
+            }
+            _ => Arc::new(self.runner.hints.dashboard.clone()),
+        };
+        *view = Some(View { kernel, event: self.event, epoch: self.epoch, words: self.heap.words_used(), dashboard });
     }
 
     /// Computes a new event `[now ovum]` as Vere 1.16's serf does (spec/arvo.md §7.2).
@@ -426,6 +472,7 @@ impl Serf {
                     match self.end_poke(result) {
                         Ok(effects) => {
                             let mug = self.mug();
+                            self.publish();
                             return Progress::Ended(Work::Done { job: event.job, mug, effects });
                         }
                         Err(crash) => event.stage = Stage::Failed(crash),
@@ -460,6 +507,7 @@ impl Serf {
                     return Progress::Ended(match self.end_poke(result) {
                         Ok(effects) => {
                             let mug = self.mug();
+                            self.publish();
                             Work::Swap { job, mug, effects, goof }
                         }
                         Err(crash) => Work::Bail(vec![self.goof(crash), goof]),
@@ -498,6 +546,12 @@ impl Serf {
     /// the log, say) are relocated with the kernel, and each handle is rewritten to its new place. A noun
     /// held across a compaction without being kept this way points into garbage.
     pub fn compact_keeping(&mut self, kept: &mut [&mut Noun]) {
+        // Readers read the words a compaction rewrites: it waits for those in flight, and those after it
+        // see the new layout (published before the gate opens again).
+        let published = self.published.clone();
+        let _gate = published.as_ref().map(|p| p.gate.write().unwrap_or_else(|e| e.into_inner()));
+        self.heap.unpin();
+        self.epoch += 1;
         let mut collector = Collector::new(&mut self.heap, 0);
         self.kernel = self.kernel.map(|k| collector.relocate(k));
         self.runner.hints.relocate(&mut |n| collector.relocate(n));
@@ -507,6 +561,7 @@ impl Serf {
         collector.finish();
         self.mook = None;
         self.compacted_words = self.heap.words_used();
+        self.publish();
     }
 
     /// Compacts if the heap has more than doubled since the last compaction (and holds at least

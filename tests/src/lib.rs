@@ -163,9 +163,20 @@ pub fn kernel_pill_text(name: &str, next_state: &str) -> String {
 /// subject `[battery [[now ovum] kernel]]`, giving `[effects kernel]`; the kernel's battery is at 14 and
 /// its state at 15, the ovum at 13).
 pub fn kernel_pill_with_poke(name: &str, gate_battery: &str) -> String {
+    kernel_pill_with_peek(name, gate_battery, "[0 0]")
+}
+
+/// [`kernel_pill_with_poke`], with a peek gate whose battery is `peek_battery` (a formula of the gate's
+/// subject `[battery [lyc nom] kernel]`: `nom` at 13, the kernel's state at 15, giving a
+/// `(unit (unit cask))`); `[0 0]` crashes every peek.
+pub fn kernel_pill_with_peek(name: &str, gate_battery: &str, peek_battery: &str) -> String {
     let t = term_atom;
     let poke = format!("[[1 {gate_battery}] [1 0] [0 1]]");
-    let kernel = format!("[[[0 0] [0 0] [1 0] {poke}] 0]");
+    let peek = match peek_battery {
+        "[0 0]" => "[1 0]".to_string(),
+        battery => format!("[[1 {battery}] [1 0] [0 1]]"),
+    };
+    let kernel = format!("[[[0 0] [0 0] {peek} {poke}] 0]");
     let gate = format!("[{gate_battery} 0 {kernel}]");
     format!("[{} {} [[0 2] {gate} 0] 0 0]", t("pill"), t(name))
 }

@@ -261,6 +261,10 @@ pub struct Machine {
     scry_handlers: Vec<Noun>,
     limits: Limits,
     interrupt: Arc<AtomicBool>,
+    /// Set by another thread when I/O waits (see [`Machine::share_yield`]): the machine pauses at its
+    /// next check, as if its budget were spent, and says so ([`Machine::yielded`]).
+    yield_flag: Option<Arc<AtomicBool>>,
+    yielded: bool,
     steps: u64,
     /// The step count at which the interrupt flag and the heap's size are next checked.
     next_check: u64,
@@ -309,6 +313,8 @@ impl Machine {
             scry_handlers: Vec::new(),
             limits,
             interrupt: Arc::new(AtomicBool::new(false)),
+            yield_flag: None,
+            yielded: false,
             steps: 0,
             next_check: 0,
             tail_steps_max: 0,
@@ -354,6 +360,18 @@ impl Machine {
     /// machine is running.
     pub fn share_interrupt(&mut self, flag: Arc<AtomicBool>) {
         self.interrupt = flag;
+    }
+
+    /// Makes `flag` a flag that, once set, pauses the running computation within
+    /// [`Limits::check_every_steps`] steps, as a spent budget does (the flag is left set: its owner clears
+    /// it). A pause is not a crash: the computation goes on when run again.
+    pub fn share_yield(&mut self, flag: Arc<AtomicBool>) {
+        self.yield_flag = Some(flag);
+    }
+
+    /// Whether the last [`Machine::run_with`] paused for the yield flag.
+    pub fn yielded(&self) -> bool {
+        self.yielded
     }
 
     /// Steps taken since the machine was made.
@@ -428,6 +446,7 @@ impl Machine {
     /// Runs at most `budget_steps` steps; hints and jets go to `hints`.
     pub fn run_with(&mut self, heap: &mut Heap, hints: &mut dyn Hints, budget_steps: u64) -> Outcome {
         let mut budget = budget_steps;
+        self.yielded = false;
         loop {
             // (While a heavy jet's job is out, its answer is the next product: not done yet.)
             if self.work.is_empty() && !self.awaiting_job {
@@ -446,9 +465,16 @@ impl Machine {
                 Some(Mote::Meme)
             } else if self.steps >= self.next_check {
                 self.next_check = self.steps + self.limits.check_every_steps;
+                if self.yield_flag.as_ref().is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+                    // Nothing was popped: the work stack is as a spent budget leaves it, and the step
+                    // counted above was not taken.
+                    self.steps -= 1;
+                    self.yielded = true;
+                    return Outcome::Paused;
+                }
                 if self.interrupt.swap(false, Ordering::Relaxed) {
                     Some(Mote::Intr)
-                } else if heap.words_used() > self.limits.heap_words_max {
+                } else if heap.words_own() > self.limits.heap_words_max {
                     Some(Mote::Meme)
                 } else {
                     None

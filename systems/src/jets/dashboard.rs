@@ -247,6 +247,12 @@ impl Dashboard {
 
     /// Runs a `%fast` hint: registers `core` under `clue = [name parent-formula hooks]`. A malformed clue,
     /// an unlocatable parent or a core already registered leaves everything as it was.
+    /// How many locations are registered (a dashboard only grows between compactions, so a reader's copy
+    /// is current while this and the heap's layout stay the same).
+    pub fn locations_len(&self) -> usize {
+        self.locations.len()
+    }
+
     pub fn register(&mut self, heap: &mut Heap, core: Noun, clue: Noun) {
         // A gate's `%fast` hint runs each time its arm is computed: a core already registered (the
         // common case) returns here, before its clue is read.
