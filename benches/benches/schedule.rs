@@ -75,6 +75,7 @@ fn options(threads: usize) -> RunOptions {
         http: None,
         tty: false,
         threads,
+        scry_threads: 0,
     }
 }
 

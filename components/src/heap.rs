@@ -343,7 +343,8 @@ impl Heap {
     fn grow(&mut self, need: usize) {
         assert!(need <= self.end, "the heap's part of its region is full ({} words)", self.end - self.start);
         let own = self.committed - self.start;
-        let target = need.max(self.committed + own / 2).max(self.start + region::COMMIT_MIN_WORDS).min(self.end);
+        let target =
+            need.max(self.committed + own / 2).max(self.start + region::COMMIT_MIN_WORDS).min(self.end);
         self.region().commit(self.committed, target);
         self.committed = target;
     }

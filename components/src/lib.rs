@@ -27,8 +27,8 @@ pub mod jam;
 pub mod math;
 pub mod mug;
 pub mod noun;
-pub mod region;
 pub mod order;
+pub mod region;
 pub mod text;
 pub mod time;
 

@@ -150,6 +150,11 @@ enum Command {
         /// core; 1: everything on one thread, with bevy's single-threaded executor).
         #[arg(long)]
         threads: Option<usize>,
+        /// Reader threads that answer conn's scries against the newest committed kernel, beside the
+        /// event being computed (default: one per core, at most 4; 0: the ship answers them itself
+        /// between events, as Vere does).
+        #[arg(long)]
+        scry_threads: Option<usize>,
         /// Simulate time: a virtual clock that starts a second after the piers' last logged event and
         /// moves only to the next due timer once every ship is idle, and entropy from --seed; the same
         /// piers and input then give the same events and mugs, whatever --threads.
@@ -282,6 +287,7 @@ fn main() -> ExitCode {
             loopback_port,
             bind,
             threads,
+            scry_threads,
             virtual_time,
             seed,
             net,
@@ -312,6 +318,7 @@ fn main() -> ExitCode {
                 }),
                 tty: !no_tty,
                 threads,
+                scry_threads,
                 virtual_time,
                 seed,
                 net,

@@ -322,7 +322,10 @@ pub fn run(
         guards.push(guard);
     }
     let (mut world, ships) = build_world(options, clock, signals, tty.raw.is_some(), parts)?;
-    let mut schedule = tick_schedule(options.threads, Order::Chained);
+    // The chained schedule's only parallel work is stepping several ships at once: with one ship, the
+    // single-threaded executor spares each tick the hand-offs between threads (ticks are frequent when
+    // scries come in).
+    let mut schedule = tick_schedule(options.threads.min(ships.len()).max(1), Order::Chained);
     while !world.resource::<RunState>().stop {
         schedule.run(&mut world);
     }

@@ -49,6 +49,18 @@ impl<K: ShipKey> Dispatcher<K> {
         Ok(token)
     }
 
+    /// The reactor's descriptor that polls readable when completions wait ([`Reactor::wake_fd`]).
+    pub fn wake_fd(&self) -> std::os::fd::RawFd {
+        self.reactor.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).wake_fd()
+    }
+
+    /// Sends what was submitted to the kernel now ([`Reactor::flush`]).
+    pub fn flush(&mut self) {
+        if let Err(e) = self.reactor().flush() {
+            eprintln!("io: {e}");
+        }
+    }
+
     /// Waits at most `wait` and hands back each completion with the ship it is for.
     pub fn poll(&mut self, wait: std::time::Duration) -> Vec<(K, Completion)> {
         let mut done = Vec::new();

@@ -226,6 +226,11 @@ impl Epoll {
 }
 
 impl Backend for Epoll {
+    fn wake_fd(&self) -> RawFd {
+        use std::os::fd::AsRawFd;
+        self.poller.as_raw_fd()
+    }
+
     fn submit(&mut self, token: Token, op: Op) -> io::Result<()> {
         let (fd, waiting) = match op {
             Op::Timeout(after) => {

@@ -23,4 +23,6 @@ pub mod unix;
 mod uring;
 
 pub use dispatch::{Dispatcher, ShipKey};
-pub use reactor::{BUFFER_BYTES_MAX, BackendKind, Completion, IN_FLIGHT_MAX, Op, Reactor, Token};
+pub use reactor::{
+    BUFFER_BYTES_MAX, BackendKind, Completion, IN_FLIGHT_MAX, Op, Reactor, Token, wait_readable,
+};

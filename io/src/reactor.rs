@@ -96,6 +96,21 @@ pub(crate) trait Backend {
     fn in_flight(&self) -> usize;
     /// Nothing in flight and nothing completed waiting to be handed out (cancellations included).
     fn idle(&self) -> bool;
+    /// A descriptor that polls readable when completions wait (see [`Reactor::wake_fd`]).
+    fn wake_fd(&self) -> RawFd;
+    /// Hands what was submitted to the kernel now, without waiting for anything.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Waits at most `timeout` for `fd` to poll readable: whether it did. For a thread that watches a
+/// reactor's [`Reactor::wake_fd`]; the descriptor must stay open while it waits.
+pub fn wait_readable(fd: RawFd, timeout: Duration) -> bool {
+    let mut poll = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: one valid pollfd for the length of the call.
+    unsafe { libc::poll(&mut poll, 1, millis) > 0 }
 }
 
 /// A reactor over one of the backends.
@@ -163,6 +178,19 @@ impl Reactor {
             return Ok(());
         }
         self.backend.poll(timeout, out)
+    }
+
+    /// A descriptor that another thread may `poll` for readability: it is readable when completions
+    /// wait to be reaped (io_uring's ring, or the epoll instance), so a watcher can tell that I/O came in
+    /// while this thread computes.
+    pub fn wake_fd(&self) -> RawFd {
+        self.backend.wake_fd()
+    }
+
+    /// Sends what was submitted to the kernel now (io_uring; epoll performs its operations when polled),
+    /// so a reply goes out before the next poll.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.backend.flush()
     }
 
     /// Operations submitted and not yet completed.

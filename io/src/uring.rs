@@ -188,6 +188,15 @@ impl Uring {
 }
 
 impl Backend for Uring {
+    fn wake_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.ring.as_raw_fd()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.ring.submit().map(|_| ())
+    }
+
     fn submit(&mut self, token: Token, op: Op) -> io::Result<()> {
         let id = self.next_id;
         self.next_id += 1;

@@ -96,6 +96,8 @@ pub struct Reader {
     places: Vec<Place>,
     /// The event of the kernel the last peek read (0: none).
     last_event: u64,
+    /// The Nock steps the last peek took.
+    last_steps: u64,
 }
 
 /// A reader's heap in one serf's region.
@@ -103,6 +105,9 @@ struct Place {
     published: Weak<Published>,
     heap: Heap,
     epoch: u64,
+    /// The published dashboard this reader's copy was made from, and the copy (reused from peek to peek
+    /// while the publication is the same and the peeks registered nothing: registration only appends).
+    dashboard: Option<(Arc<Dashboard>, Dashboard)>,
 }
 
 impl Reader {
@@ -133,25 +138,46 @@ impl Reader {
             place.heap.forget_borrowed_mugs();
             place.epoch = view.epoch;
         }
+        let mut dashboard = match place.dashboard.take() {
+            Some((source, mut copy))
+                if Arc::ptr_eq(&source, &view.dashboard)
+                    && copy.locations_len() == source.locations_len() =>
+            {
+                copy.forget_recent();
+                copy
+            }
+            _ => (*view.dashboard).clone(),
+        };
         let heap = &mut place.heap;
         heap.clear_scratch();
+        let mut steps = 0;
         let result = heap.cue(request).map_err(|e| PeekError::BadPath(e.to_string())).and_then(|nom| {
             let mut runner = Runner::new();
-            runner.hints.dashboard = (*view.dashboard).clone();
+            runner.hints.dashboard = std::mem::take(&mut dashboard);
             runner.budget_steps = limits.steps;
             runner.limits.heap_words_max = limits.words;
             let lyc = heap.cell(Noun::ZERO, Noun::ZERO);
-            peek_kernel(heap, &mut runner, view.kernel, lyc, nom)
-                .map_err(|Crash { mote, .. }| PeekError::Crashed(mote))
+            let product = peek_kernel(heap, &mut runner, view.kernel, lyc, nom)
+                .map_err(|Crash { mote, .. }| PeekError::Crashed(mote));
+            steps = runner.steps;
+            dashboard = std::mem::take(&mut runner.hints.dashboard);
+            product
         });
+        place.dashboard = Some((Arc::clone(&view.dashboard), dashboard));
         let out = answer(heap, result);
         heap.clear_scratch();
+        self.last_steps = steps;
         out
     }
 
     /// The number of the event whose kernel the last peek read.
     pub fn last_event(&self) -> u64 {
         self.last_event
+    }
+
+    /// The Nock steps the last peek took.
+    pub fn last_steps(&self) -> u64 {
+        self.last_steps
     }
 
     /// This reader's heap in the region of `published`'s serf (claiming a slot the first time).
@@ -161,7 +187,8 @@ impl Reader {
             Some(at) => at,
             None => {
                 let heap = published.region.reader()?;
-                self.places.push(Place { published: Arc::downgrade(published), heap, epoch: u64::MAX });
+                let published = Arc::downgrade(published);
+                self.places.push(Place { published, heap, epoch: u64::MAX, dashboard: None });
                 self.places.len() - 1
             }
         };

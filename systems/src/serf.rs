@@ -12,8 +12,8 @@
 use crate::arvo::{Advance, Call, Runner};
 use crate::interp::{Crash, Hints, Job, Mote};
 use crate::jets::dashboard::Dashboard;
-use components::copy::Collector;
 use crate::scry::{Published, View};
+use components::copy::Collector;
 use components::{Heap, Noun};
 use std::sync::Arc;
 
@@ -65,7 +65,13 @@ const POKE_FORMULA: &str = "[8 [7 [0 3] 9 23 0 1] 9 2 10 [6 0 6] 0 2]";
 /// `[lyc nom]`, its product a `(unit (cask))`. The `%once` form's `[~ [%omen path cask]]` is unwrapped to
 /// `[~ cask]`, as Vere's king does before a driver sees it. The serf's peeks between events and the
 /// readers' beside them ([`crate::scry`]) both come here, so they answer alike.
-pub fn peek_kernel(heap: &mut Heap, runner: &mut Runner, kernel: Noun, lyc: Noun, nom: Noun) -> Result<Noun, Crash> {
+pub fn peek_kernel(
+    heap: &mut Heap,
+    runner: &mut Runner,
+    kernel: Noun,
+    lyc: Noun,
+    nom: Noun,
+) -> Result<Noun, Crash> {
     let arg = heap.cell(lyc, nom);
     let subject = heap.cell(arg, kernel);
     let formula = heap.parse(PEEK_FORMULA).expect("a formula");
@@ -411,7 +417,13 @@ impl Serf {
             }
             _ => Arc::new(self.runner.hints.dashboard.clone()),
         };
-        *view = Some(View { kernel, event: self.event, epoch: self.epoch, words: self.heap.words_used(), dashboard });
+        *view = Some(View {
+            kernel,
+            event: self.event,
+            epoch: self.epoch,
+            words: self.heap.words_used(),
+            dashboard,
+        });
     }
 
     /// Computes a new event `[now ovum]` as Vere 1.16's serf does (spec/arvo.md §7.2).

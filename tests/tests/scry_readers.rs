@@ -20,7 +20,8 @@ use systems::serf::{Progress, Serf, Work};
 
 /// The journal kernel with its peek gate: `[0 0 %noun nom state]`, or a loop for `[%loop ...]`.
 fn journal_serf() -> Serf {
-    let peek = format!("[6 [5 [1 {loop_}] [0 26]] [9 2 0 1] [[1 0] [1 0] [1 {noun}] [0 13] [0 15]]]",
+    let peek = format!(
+        "[6 [5 [1 {loop_}] [0 26]] [9 2 0 1] [[1 0] [1 0] [1 {noun}] [0 13] [0 15]]]",
         loop_ = t("loop"),
         noun = t("noun"),
     );
@@ -73,7 +74,7 @@ fn a_readers_peek_is_bit_identical_to_the_serfs_between_events() {
     let mut reader = Reader::new();
     for n in 1..=40u64 {
         event(&mut serf, n);
-        if n % 13 == 0 {
+        if n.is_multiple_of(13) {
             serf.compact();
         }
         for p in [0, n, 1000 + n] {
@@ -109,17 +110,21 @@ fn a_runaway_peek_is_cut_at_its_budget_and_the_next_is_answered() {
     assert!(matches!(garbage, PeekError::BadPath(_)), "{garbage:?}");
 }
 
+/// What the readers saw: the event each answer was computed against, the path, and the answer.
+type Seen = Vec<(u64, u64, Vec<u8>)>;
+
 /// Readers peek without pause on two threads while the serf computes events and compacts every few:
 /// every answer equals the one the serf gives between events for the event the reader saw.
 #[test]
 fn readers_peek_continuously_while_the_serf_computes_and_compacts() {
-    let seconds: u64 = std::env::var("ENGINE_SCRY_SOAK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    let seconds: u64 =
+        std::env::var("ENGINE_SCRY_SOAK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
     let mut serf = journal_serf();
     let published = serf.share_with_readers();
     // Readers record the event each answer saw; afterwards each is checked against what the serf
     // answered between events after that event.
-    let expected: Arc<Mutex<HashMap<(u64, u64), Vec<u8>>>> = Arc::default();
-    let seen: Arc<Mutex<Vec<(u64, u64, Vec<u8>)>>> = Arc::default();
+    let mut expected: HashMap<(u64, u64), Vec<u8>> = HashMap::new();
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = (0..2)
         .map(|id| {
@@ -151,16 +156,15 @@ fn readers_peek_continuously_while_the_serf_computes_and_compacts() {
         for p in 0..5 {
             let request = path(&mut serf.heap, p);
             let own = between_events(&mut serf, &request);
-            expected.lock().unwrap().insert((n, p), own);
+            expected.insert((n, p), own);
         }
-        if n % 7 == 0 {
+        if n.is_multiple_of(7) {
             serf.compact();
         }
         std::thread::sleep(Duration::from_millis(2));
     }
     stop.store(true, Ordering::Relaxed);
     let peeks: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
-    let expected = expected.lock().unwrap();
     let seen = seen.lock().unwrap();
     let mut checked = 0;
     for (event, p, answer) in seen.iter() {

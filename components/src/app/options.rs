@@ -32,6 +32,9 @@ pub struct RunOptions {
     /// Threads that run the tick's systems and step the ships (1: everything on the main thread, with the
     /// single-threaded executor).
     pub threads: usize,
+    /// Reader threads that answer conn's scries beside the events (0: the ship answers them itself,
+    /// between events, as Vere does).
+    pub scry_threads: usize,
 }
 
 /// How http's servers listen.

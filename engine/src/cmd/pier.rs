@@ -40,6 +40,8 @@ pub struct RunFlags {
     pub tty: bool,
     /// `--threads`: none means one per core.
     pub threads: Option<usize>,
+    /// `--scry-threads`: none means one per core (at most the reader slots of a heap's region).
+    pub scry_threads: Option<usize>,
     /// `--virtual-time`, with `--seed`'s entropy.
     pub virtual_time: bool,
     pub seed: u64,
@@ -60,6 +62,7 @@ pub fn run(roots: &[PathBuf], flags: RunFlags, inject: &[PathBuf]) -> Result<(),
         ames_port,
         tty,
         threads,
+        scry_threads,
         virtual_time,
         seed,
         net,
@@ -81,6 +84,8 @@ pub fn run(roots: &[PathBuf], flags: RunFlags, inject: &[PathBuf]) -> Result<(),
         Some(threads) => threads,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let scry_threads = scry_threads.unwrap_or(cores).min(components::region::READER_SLOTS);
     let options = RunOptions {
         exit_on_eof,
         verbose,
@@ -91,6 +96,7 @@ pub fn run(roots: &[PathBuf], flags: RunFlags, inject: &[PathBuf]) -> Result<(),
         ames_port,
         tty,
         threads,
+        scry_threads,
         net,
         http,
     };

@@ -308,6 +308,11 @@ impl ConnServer {
         self.peeks.drain(..n).collect()
     }
 
+    /// Answers a scry with a reply already jammed (a reader's, built with [`super::reply`]).
+    pub fn answer_peek_jammed(&mut self, con: u64, reply: Vec<u8>) {
+        self.reply(con, reply);
+    }
+
     /// Answers a scry with `[rid %peek result]` (`result` in `heap`).
     pub fn answer_peek(&mut self, heap: &mut Heap, con: u64, rid: &[u8], result: Noun) {
         let rid = heap.atom_from_bytes(rid);

@@ -7,6 +7,7 @@
 use super::ames::{AmesPort, ames_completion};
 use super::http::{HttpClient, HttpListener, http_completion};
 use super::poll::PollShip;
+use super::scry::Wake;
 use super::ship::{Conn, ConnClient, Io};
 use bevy_ecs::prelude::*;
 use components::Heap;
@@ -26,9 +27,16 @@ pub(super) fn conn_completions(
     clients: &mut Query<&mut ConnClient>,
     (ports, flows, now): (&mut Query<&mut AmesPort>, &mut Query<&mut AmesFlow>, u128),
     http: (&mut Query<&mut HttpListener>, &mut Query<&mut HttpClient>),
-    wait: Duration,
+    (wait, mut wake): (Duration, Option<&mut Wake>),
 ) {
     for (key, completion) in io.0.poll(wait) {
+        // The scry pool's wake-up: read, and the next read put in flight.
+        if let Some(wake) = wake.as_deref_mut()
+            && wake.key == Some(key)
+        {
+            wake.arm(io, key);
+            continue;
+        }
         let Some(completion) =
             http_completion(io, commands, key, completion, (&mut *http.0, &mut *http.1), ships)
         else {
@@ -108,15 +116,28 @@ pub fn conn_write(
     mut clients: Query<&mut ConnClient>,
 ) {
     for mut conn in &mut ships {
-        for reply in conn.server.take_replies() {
-            let Some(&key) = conn.connections.get(&reply.con) else { continue };
-            let Ok(mut client) = clients.get_mut(key) else { continue };
-            client.connection.deliver(&mut io.0, key, reply);
-            if client.connection.is_finished() {
-                drop_client(&mut commands, &mut conn, key, client.connection.con);
-            }
+        write_replies(&mut io, &mut commands, &mut conn, &mut clients);
+    }
+}
+
+/// Hands a ship's queued replies to their connections: whether there were any.
+pub(super) fn write_replies(
+    io: &mut Io,
+    commands: &mut Commands,
+    conn: &mut Conn,
+    clients: &mut Query<&mut ConnClient>,
+) -> bool {
+    let replies = conn.server.take_replies();
+    let any = !replies.is_empty();
+    for reply in replies {
+        let Some(&key) = conn.connections.get(&reply.con) else { continue };
+        let Ok(mut client) = clients.get_mut(key) else { continue };
+        client.connection.deliver(&mut io.0, key, reply);
+        if client.connection.is_finished() {
+            drop_client(commands, conn, key, client.connection.con);
         }
     }
+    any
 }
 
 /// A ship's control socket is closed: it stops listening, and its connections' entities go (their

@@ -4,11 +4,12 @@
 //! [`components::app`]'s.
 //!
 //! A tick runs, in order: [`io_poll`] (signals, stdin, timers, and the reactor's completions for the
-//! sockets → inboxes; it is also where an idle app waits), [`term_resize`], [`nock_step`] (at most
+//! sockets → inboxes; it is also where an idle app waits), [`scry_serve`] (peeks to the scry pool's
+//! readers, which answer beside the events; their answers written at once), [`term_resize`], [`nock_step`] (at most
 //! `--tick-steps` Nock steps per ship per tick, so a long event never freezes I/O; heavy jets' jobs are
 //! queued), [`jet_dispatch`] (the queued jobs of every ship, in parallel on rayon's pool), [`persist`]
 //! (release the effects of committed events), [`route_effects`] (to behn, conn and the terminal),
-//! [`conn_serve`] (scries and dojo lines, between events), [`conn_write`] (the replies to conn's
+//! [`conn_serve`] (dojo lines, and scries between events when there is no scry pool), [`conn_write`] (the replies to conn's
 //! connections, each an entity of its own), [`http_serve`] (Eyre's servers started, its responses
 //! written; each server and each client connection an entity), [`unix_sync`] (clay's mount points), [`cttp_serve`] (Iris's
 //! requests fetched), [`ames_send`] (datagrams out; each ship's UDP socket and each
@@ -21,6 +22,7 @@ mod cttp;
 mod http;
 mod poll;
 mod route;
+mod scry;
 mod serve;
 pub mod ship;
 mod snapshot;
@@ -35,6 +37,7 @@ pub use cttp::{Cttp, cttp_serve};
 pub use http::{HTTP_CONNECTIONS_MAX, Http, HttpClient, HttpListener, close_http, http_serve};
 pub use poll::{POLL, PollShip, io_poll, term_resize};
 pub use route::{RouteShip, persist, route_effects};
+pub use scry::{POOL_JOBS_MAX, POOL_JOBS_PER_TICK, Scry, ScryPool, Wake, scry_serve};
 pub use serve::{PEEKS_PER_TICK, ServeShip, conn_serve};
 pub use ship::{Computing, Conn, ConnClient, Io, JetJob, Kernel, LogWriter, Signals, Stdin, Terminal, busy};
 pub use snapshot::{SnapshotShip, SnapshotWriter, held_nouns, snapshot};

@@ -4,6 +4,7 @@
 use super::ames::{AmesPort, feed_hears, hear};
 use super::conn::conn_completions;
 use super::http::{Http, HttpClient, HttpListener};
+use super::scry::Wake;
 use super::ship::{Computing, Conn, ConnClient, Io, Kernel, Signals, Stdin, Terminal, busy};
 use bevy_ecs::prelude::*;
 use components::app::{
@@ -53,10 +54,15 @@ pub fn io_poll(
     mut flows: Query<&mut AmesFlow>,
     mut net: Option<ResMut<SimNet>>,
     (mut listeners, mut http_clients): (Query<&mut HttpListener>, Query<&mut HttpClient>),
+    mut wake: Option<ResMut<Wake>>,
 ) {
     if signals.terminate.load(Ordering::Relaxed) {
         state.stop = true;
         return;
+    }
+    // What woke the ships' slices is handled in this tick.
+    if let Some(wake) = &wake {
+        wake.clear();
     }
     let ctrl_c = signals.ctrl_c.swap(false, Ordering::Relaxed);
     if ctrl_c {
@@ -94,7 +100,15 @@ pub fn io_poll(
     };
     let ames = (&mut ports, &mut flows, now);
     let http = (&mut listeners, &mut http_clients);
-    conn_completions(&mut io, &mut commands, &mut ships, &mut clients, ames, http, wait);
+    conn_completions(
+        &mut io,
+        &mut commands,
+        &mut ships,
+        &mut clients,
+        ames,
+        http,
+        (wait, wake.as_deref_mut()),
+    );
     for mut port in &mut ports {
         if let Ok((_, _, _, mut inbox, ..)) = ships.get_mut(port.ship) {
             feed_hears(&mut port, &mut inbox);

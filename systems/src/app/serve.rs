@@ -1,6 +1,7 @@
 //! `conn_serve`: what conn waits for the ship to be between events for.
 
 use super::cttp::Cttp;
+use super::scry::Scry;
 use super::ship::{Computing, Conn, Kernel, busy};
 use bevy_ecs::prelude::*;
 use components::app::{AwaitingCommit, Capture, DojoCapture, Inbox, Origin, Outbox};
@@ -21,16 +22,21 @@ pub type ServeShip<'a> = (
     &'a mut DojoCapture,
     &'a mut Conn,
     Option<&'a Cttp>,
+    Option<&'a Scry>,
 );
 
 /// What conn waits for the ship to be idle for: scries, `%urth %pack`, and the dojo lines (the next one is
 /// typed once the previous one's output is all printed).
 pub fn conn_serve(mut ships: Query<ServeShip>) {
-    for (mut kernel, mut inbox, computing, awaiting, outbox, mut capture, mut conn, cttp) in &mut ships {
+    for (mut kernel, mut inbox, computing, awaiting, outbox, mut capture, mut conn, cttp, scry) in &mut ships
+    {
         if computing.event.is_some() {
             continue;
         }
-        answer_peeks(&mut kernel, &mut conn);
+        // A ship with readers has its peeks answered by the scry pool (`scry_serve`), events or not.
+        if scry.is_none() {
+            answer_peeks(&mut kernel, &mut conn);
+        }
         // A fetch in flight is work the ship waits on (a thread's answer comes with it): a dojo line's
         // output is not complete before it.
         if busy(computing, &inbox, awaiting, outbox) || cttp.is_some_and(Cttp::busy) {

@@ -27,6 +27,7 @@ fn options() -> RunOptions {
         http: None,
         tty: false,
         threads: 1,
+        scry_threads: 0,
     }
 }
 

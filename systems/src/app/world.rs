@@ -9,9 +9,10 @@ use super::ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, Stdin
 use super::snapshot::SnapshotWriter;
 use super::unix::Unix;
 use super::{
-    ames_send, conn_serve, conn_write, cttp_serve, http_serve, io_poll, jet_dispatch, nock_step, persist,
-    route_effects, settle_failures, snapshot, term_resize, unix_sync,
+    Scry, ScryPool, Wake, ames_send, conn_serve, conn_write, cttp_serve, http_serve, io_poll, jet_dispatch,
+    nock_step, persist, route_effects, scry_serve, settle_failures, snapshot, term_resize, unix_sync,
 };
+use crate::scry::PeekLimits;
 use crate::serf::Serf;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, MultiThreadedExecutor, ScheduleBuildSettings, SingleThreadedExecutor};
@@ -20,6 +21,7 @@ use components::app::{
     RunState, ShipFailure, ShipPier, SimNet, SnapshotClock,
 };
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 use store::{CommitConfig, Committer, EventLog};
 
@@ -55,6 +57,7 @@ pub fn tick_schedule(threads: usize, order: Order) -> Schedule {
     schedule.set_build_settings(ScheduleBuildSettings { ambiguity_detection, ..Default::default() });
     let systems = (
         io_poll,
+        scry_serve,
         term_resize,
         nock_step,
         settle_failures,
@@ -86,7 +89,18 @@ pub fn insert_resources(
     stdin: Stdin,
     writer: SnapshotWriter,
 ) -> Result<(), String> {
-    world.insert_resource(Io(engine_io::Dispatcher::new()?));
+    let io = engine_io::Dispatcher::new()?;
+    // On a virtual clock nothing may depend on when I/O happens to arrive: no watcher cuts slices short.
+    let real_time = matches!(clock, Clock::Real) && options.net.is_none();
+    let mut io = Io(io);
+    let mut wake = Wake::start(real_time.then(|| io.0.wake_fd()));
+    let key = world.spawn_empty().id();
+    wake.arm(&mut io, key);
+    if options.scry_threads > 0 {
+        world.insert_resource(ScryPool::start(options.scry_threads, PeekLimits::default(), wake.waker()));
+    }
+    world.insert_resource(wake);
+    world.insert_resource(io);
     if let Some(config) = options.net {
         world.insert_resource(SimNet::new(config));
     }
@@ -122,7 +136,12 @@ pub struct ShipParts {
 
 /// Spawns a ship: an entity with every component the tick's systems look for (its control socket, if
 /// any, starts listening through the reactor).
-pub fn spawn_ship(world: &mut World, ship: ShipParts) -> Result<Entity, String> {
+pub fn spawn_ship(world: &mut World, mut ship: ShipParts) -> Result<Entity, String> {
+    if let Some(wake) = world.get_resource::<Wake>() {
+        ship.serf.runner.yield_flag = Some(Arc::clone(&wake.flag));
+    }
+    let scry = (world.contains_resource::<ScryPool>() && ship.conn.is_some())
+        .then(|| Scry(ship.serf.share_with_readers()));
     let entity = world
         .spawn((
             (
@@ -144,6 +163,9 @@ pub fn spawn_ship(world: &mut World, ship: ShipParts) -> Result<Entity, String> 
     if let Some(mut conn) = ship.conn {
         conn.start(&mut world.resource_mut::<Io>().0, entity)?;
         world.entity_mut(entity).insert(conn);
+    }
+    if let Some(scry) = scry {
+        world.entity_mut(entity).insert(scry);
     }
     if let Some(http) = ship.http {
         world.entity_mut(entity).insert(http);

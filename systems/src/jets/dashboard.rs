@@ -253,6 +253,12 @@ impl Dashboard {
         self.locations.len()
     }
 
+    /// Forgets the cores matched lately (their handles may name a reader's scratch nouns, gone after its
+    /// peek), keeping every registration.
+    pub fn forget_recent(&mut self) {
+        self.recent.fill(Recent::default());
+    }
+
     pub fn register(&mut self, heap: &mut Heap, core: Noun, clue: Noun) {
         // A gate's `%fast` hint runs each time its arm is computed: a core already registered (the
         // common case) returns here, before its clue is read.

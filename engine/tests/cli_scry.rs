@@ -1,0 +1,143 @@
+//! Scries beside events, through a real `engine run` and its control socket: a peek sent while a long
+//! event computes is answered before the event ends, against the kernel the last event left; once the
+//! event ends, peeks see its state. With `--scry-threads 0` the same peek waits for the event (Vere's
+//! behaviour).
+
+mod common;
+
+use common::{boot_pill, conn_ask, engine_command, t};
+use components::Heap;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// A journal kernel (its state keeps every ovum) whose poke first runs a loop of tens of millions of
+/// steps (seconds) when the card is `%slow`, and whose peek gate answers `[~ ~ %noun [nom state]]`.
+fn slow_journal_pill(dir: &Path) -> PathBuf {
+    let arm = "[6 [5 [0 6] [0 7]] [0 6] [9 2 [10 [6 [4 0 6]] [0 1]]]]";
+    let normal = "[[1 0] [0 14] [[0 13] [0 15]]]";
+    let slow = format!("[7 [8 [9 2 [1 [{arm} [0 40000000]]]] [0 3]] {normal}]");
+    let battery = format!("[6 [5 [1 {}] [0 54]] {slow} {normal}]", t("slow"));
+    let peek = format!("[[1 0] [1 0] [1 {}] [0 13] [0 15]]", t("noun"));
+    let text = engine_tests::kernel_pill_with_peek("slow", &battery, &peek);
+    let mut heap = Heap::new();
+    let noun = heap.parse(&text).unwrap();
+    let path = dir.join("slow.pill");
+    std::fs::write(&path, heap.jam(noun)).unwrap();
+    path
+}
+
+fn start(pier: &Path, extra: &[&str]) -> Child {
+    let mut child = engine_command()
+        .args(["run", "--no-http", "--no-ames"])
+        .args(extra)
+        .arg(pier)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let socket = pier.join(".urb/conn.sock");
+    let started = Instant::now();
+    while UnixStream::connect(&socket).is_err() {
+        assert!(child.try_wait().unwrap().is_none(), "engine run stopped before listening");
+        assert!(started.elapsed() < Duration::from_secs(60), "no conn.sock");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+fn connect(pier: &Path) -> UnixStream {
+    let stream = UnixStream::connect(pier.join(".urb/conn.sock")).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    stream
+}
+
+/// `[rid %peek %x n]`: the reply, printed, and how long it took. (One connection for all the peeks: a
+/// connection closing is an event, khan's `%done`.)
+fn peek(stream: &mut UnixStream, heap: &mut Heap, n: u64) -> (String, Duration) {
+    let began = Instant::now();
+    let reply = conn_ask(stream, heap, &format!("[1 {} {} {n}]", t("peek"), t("x")));
+    (reply, began.elapsed())
+}
+
+/// Whether a reply has come on `stream` (without waiting).
+fn replied(stream: &mut UnixStream) -> bool {
+    stream.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    let answer = matches!(stream.read(&mut byte), Ok(n) if n > 0);
+    stream.set_nonblocking(false).unwrap();
+    answer
+}
+
+/// Kills the ship if the test fails before stopping it.
+struct Running(Option<Child>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn run_case(scry_threads: &str) -> (String, String, String, bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_pill(dir.path(), "slow", slow_journal_pill(dir.path()));
+    let mut running = Running(Some(start(&pier, &["--scry-threads", scry_threads])));
+    let mut heap = Heap::new();
+    let mut peeker = connect(&pier);
+    // The start events may still be computing: the state is settled once two peeks agree.
+    let mut before = peek(&mut peeker, &mut heap, 7).0;
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let (again, _) = peek(&mut peeker, &mut heap, 7);
+        if again == before {
+            break;
+        }
+        before = again;
+    }
+    // `[2 %ovum %d [%test ~] %slow ~]`: the slow event, injected; its reply comes when it is computed.
+    let mut slow = connect(&pier);
+    let ovum =
+        heap.parse(&format!("[2 {} {} [{} 0] {} 0]", t("ovum"), 'd' as u32, t("test"), t("slow"))).unwrap();
+    slow.write_all(&engine_io::conn::frame(&heap.jam(ovum))).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let (during, took) = peek(&mut peeker, &mut heap, 7);
+    let event_still_running = !replied(&mut slow);
+    eprintln!("--scry-threads {scry_threads}: the peek during the event took {took:?}");
+    // The slow event's reply, then a peek that sees it.
+    let mut decoder = engine_io::conn::Decoder::default();
+    let mut buffer = [0u8; 4096];
+    while decoder.next_frame().unwrap().is_none() {
+        slow.set_nonblocking(false).unwrap();
+        let n = slow.read(&mut buffer).unwrap();
+        assert!(n > 0, "the slow event is answered");
+        decoder.feed(&buffer[..n]);
+    }
+    let (after, _) = peek(&mut peeker, &mut heap, 7);
+    let child = running.0.take().expect("the ship");
+    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (before, during, after, event_still_running)
+}
+
+#[test]
+fn a_peek_during_a_long_event_is_answered_from_the_last_committed_kernel() {
+    let (before, during, after, running) = run_case("2");
+    assert!(running, "the peek was answered while the event computed");
+    assert_eq!(during, before, "against the kernel the last event left");
+    assert_ne!(after, before, "after the event, peeks see it");
+    assert!(after.contains(&t("slow")), "{after}");
+}
+
+#[test]
+fn without_readers_a_peek_waits_for_the_event_as_in_vere() {
+    let (before, during, after, _) = run_case("0");
+    assert_ne!(during, before, "the peek was answered once the event had ended: it sees its state");
+    assert_eq!(during, after);
+}

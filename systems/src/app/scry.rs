@@ -1,0 +1,280 @@
+//! The scry pool and `scry_serve`: conn's `%peek`s answered by reader threads against each ship's newest
+//! committed kernel ([`crate::scry`]), never queued behind an event; and the wake flag, which cuts a long
+//! event's slice short when I/O comes in or an answer is ready, so that a tick carries it out at once.
+
+use super::ship::{Conn, ConnClient, Io};
+use crate::scry::{PeekLimits, Published, Reader};
+use bevy_ecs::prelude::*;
+use components::Noun;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// The most peeks queued for the pool at once (past it, peeks wait in conn's own bounded queue).
+pub const POOL_JOBS_MAX: usize = 4096;
+/// The most peeks one ship hands the pool per tick.
+pub const POOL_JOBS_PER_TICK: usize = 256;
+
+/// A ship whose peeks the pool answers: what its serf publishes.
+#[derive(Component, Clone)]
+pub struct Scry(pub Arc<Published>);
+
+/// The process's flag that asks the ships' running events to pause at their next check (a slice cut
+/// short, not a crash): set by a watcher thread when the reactor has completions waiting, and by the
+/// scry pool when an answer is ready; cleared by `io_poll` at the start of each tick.
+///
+/// It also wakes an idle app waiting in the reactor: [`Waker::wake`] writes a byte to a socket pair whose
+/// other end the reactor always has a read in flight on (for the entity `key`), so an answer ready in the
+/// pool ends `io_poll`'s wait at once.
+#[derive(Resource)]
+pub struct Wake {
+    pub flag: Arc<AtomicBool>,
+    watcher: Option<(JoinHandle<()>, Arc<AtomicBool>)>,
+    /// The reactor's end of the socket pair, and the key its reads are submitted with.
+    receiver: std::os::unix::net::UnixStream,
+    pub key: Option<Entity>,
+    waker: Waker,
+}
+
+/// What wakes the app from another thread: the flag, and a byte down the socket pair.
+#[derive(Clone)]
+pub struct Waker {
+    flag: Arc<AtomicBool>,
+    sender: Arc<std::os::unix::net::UnixStream>,
+}
+
+impl Waker {
+    /// Cuts the running slices short and ends the reactor's wait.
+    pub fn wake(&self) {
+        use std::io::Write;
+        self.flag.store(true, Ordering::Relaxed);
+        // Non-blocking: when the pair is full, a wake is already on its way.
+        let _ = (&*self.sender).write(&[1]);
+    }
+}
+
+impl Wake {
+    /// A flag with a watcher thread on the reactor's descriptor `fd` (`None`: the flag only, set by the
+    /// pool). Panics if the process cannot make a socket pair (out of descriptors at start).
+    pub fn start(fd: Option<std::os::fd::RawFd>) -> Wake {
+        let flag = Arc::new(AtomicBool::new(false));
+        let (sender, receiver) = std::os::unix::net::UnixStream::pair().expect("a socket pair for waking");
+        sender.set_nonblocking(true).expect("a non-blocking socket");
+        let waker = Waker { flag: Arc::clone(&flag), sender: Arc::new(sender) };
+        let watcher = fd.map(|fd| {
+            let stop = Arc::new(AtomicBool::new(false));
+            let (flag, stop_seen) = (Arc::clone(&flag), Arc::clone(&stop));
+            let thread = std::thread::Builder::new()
+                .name("io-watch".into())
+                .spawn(move || watch(fd, &flag, &stop_seen))
+                .expect("a watcher thread");
+            (thread, stop)
+        });
+        Wake { flag, watcher, receiver, key: None, waker }
+    }
+
+    /// What another thread wakes the app with.
+    pub fn waker(&self) -> Waker {
+        self.waker.clone()
+    }
+
+    /// Puts a read on the reactor's end of the pair, keyed `key` (again after each completion).
+    pub fn arm(&mut self, io: &mut Io, key: Entity) {
+        use std::os::fd::AsRawFd;
+        self.key = Some(key);
+        if let Err(e) = io.0.submit(key, engine_io::Op::Read { fd: self.receiver.as_raw_fd(), max: 256 }) {
+            eprintln!("scry: cannot watch for answers: {e}");
+        }
+    }
+
+    /// Clears the flag (a tick is starting: what woke it is about to be handled) and lets the watcher
+    /// look again.
+    pub fn clear(&self) {
+        self.flag.store(false, Ordering::Relaxed);
+        if let Some((thread, _)) = &self.watcher {
+            thread.thread().unpark();
+        }
+    }
+}
+
+impl Drop for Wake {
+    fn drop(&mut self) {
+        if let Some((thread, stop)) = self.watcher.take() {
+            stop.store(true, Ordering::Relaxed);
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The watcher: waits for the descriptor to poll readable, sets the flag, and waits for a tick to clear
+/// it before it looks again (so a ring full of completions sets it once, not in a spin).
+fn watch(fd: std::os::fd::RawFd, flag: &AtomicBool, stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        if flag.load(Ordering::Relaxed) {
+            std::thread::park_timeout(Duration::from_millis(50));
+            continue;
+        }
+        // The descriptor is the reactor's; the world's `Wake` stops and joins this thread when it is
+        // dropped, and a descriptor closed meanwhile only makes the poll fail (no wake).
+        if engine_io::wait_readable(fd, Duration::from_millis(50)) {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A peek for the pool.
+struct Job {
+    ship: Entity,
+    published: Arc<Published>,
+    con: u64,
+    rid: Vec<u8>,
+    nom: Vec<u8>,
+}
+
+/// A reply ready for a ship's connection.
+struct Answer {
+    ship: Entity,
+    con: u64,
+    reply: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Shared {
+    jobs: Mutex<VecDeque<Job>>,
+    ready: Condvar,
+    answers: Mutex<Vec<Answer>>,
+    stop: AtomicBool,
+}
+
+/// Reader threads, each with its own [`Reader`], taking peeks from one queue.
+#[derive(Resource)]
+pub struct ScryPool {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl ScryPool {
+    /// `readers` threads (at most the readers a region has room for), each answer raising `wake`.
+    pub fn start(readers: usize, limits: PeekLimits, wake: Waker) -> ScryPool {
+        let shared = Arc::new(Shared::default());
+        let threads = (0..readers.clamp(1, components::region::READER_SLOTS))
+            .map(|i| {
+                let (shared, wake) = (Arc::clone(&shared), wake.clone());
+                std::thread::Builder::new()
+                    .name(format!("scry-{i}"))
+                    .spawn(move || serve(&shared, limits, &wake))
+                    .expect("a reader thread")
+            })
+            .collect();
+        ScryPool { shared, threads }
+    }
+
+    /// The reader threads.
+    pub fn readers(&self) -> usize {
+        self.threads.len()
+    }
+
+    fn queued(&self) -> usize {
+        self.shared.jobs.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    fn push(&self, jobs: Vec<Job>) {
+        if jobs.is_empty() {
+            return;
+        }
+        self.shared.jobs.lock().unwrap_or_else(|e| e.into_inner()).extend(jobs);
+        self.shared.ready.notify_all();
+    }
+
+    fn take_answers(&self) -> Vec<Answer> {
+        std::mem::take(&mut *self.shared.answers.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl Drop for ScryPool {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        self.shared.ready.notify_all();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A reader thread: peeks until the pool stops.
+fn serve(shared: &Shared, limits: PeekLimits, wake: &Waker) {
+    let mut reader = Reader::new();
+    let trace = std::env::var_os("ENGINE_SCRY_TRACE").is_some();
+    loop {
+        let job = {
+            let mut jobs = shared.jobs.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                if shared.stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                if let Some(job) = jobs.pop_front() {
+                    break job;
+                }
+                jobs = shared.ready.wait(jobs).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        let began = std::time::Instant::now();
+        let reply = reader.peek(&job.published, &job.nom, limits, |heap, result| {
+            let result = result.unwrap_or_else(|e| {
+                eprintln!("scry: {e}");
+                Noun::ZERO
+            });
+            let rid = heap.atom_from_bytes(&job.rid);
+            let reply = engine_io::conn::reply(heap, rid, "peek", result);
+            heap.jam(reply)
+        });
+        if trace {
+            let micros = began.elapsed().as_micros();
+            let (event, steps) = (reader.last_event(), reader.last_steps());
+            eprintln!("scry: {micros} us, {steps} steps, against event {event}");
+        }
+        shared.answers.lock().unwrap_or_else(|e| e.into_inner()).push(Answer {
+            ship: job.ship,
+            con: job.con,
+            reply,
+        });
+        wake.wake();
+    }
+}
+
+/// Hands each ship's waiting peeks to the pool, and writes the answers the pool has ready to their
+/// connections at once (the reactor is flushed, so they leave before the ships compute).
+pub fn scry_serve(
+    pool: Option<Res<ScryPool>>,
+    mut io: ResMut<Io>,
+    mut commands: Commands,
+    mut ships: Query<(Entity, &Scry, &mut Conn)>,
+    mut clients: Query<&mut ConnClient>,
+) {
+    let Some(pool) = pool else { return };
+    let mut wrote = false;
+    for answer in pool.take_answers() {
+        let Ok((_, _, mut conn)) = ships.get_mut(answer.ship) else { continue };
+        conn.server.answer_peek_jammed(answer.con, answer.reply);
+        wrote |= super::conn::write_replies(&mut io, &mut commands, &mut conn, &mut clients);
+    }
+    let mut room = POOL_JOBS_MAX.saturating_sub(pool.queued());
+    for (ship, scry, mut conn) in &mut ships {
+        if room == 0 {
+            break;
+        }
+        let peeks = conn.take_peeks(room.min(POOL_JOBS_PER_TICK));
+        room -= peeks.len();
+        let jobs = peeks
+            .into_iter()
+            .map(|(con, rid, nom)| Job { ship, published: Arc::clone(&scry.0), con, rid, nom })
+            .collect();
+        pool.push(jobs);
+    }
+    if wrote {
+        io.0.flush();
+    }
+}
