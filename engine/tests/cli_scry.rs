@@ -141,3 +141,105 @@ fn without_readers_a_peek_waits_for_the_event_as_in_vere() {
     assert_ne!(during, before, "the peek was answered once the event had ended: it sees its state");
     assert_eq!(during, after);
 }
+
+/// A number as Hoon writes it: `1.234`.
+fn dotted(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Minutes of peeks on a brass ship while it computes dojo lines, compacts (`%urth %pack`) and writes
+/// snapshots (every second): every answer of `%cx %base /sys/kelvin` is the one it gave first, every
+/// `%cw %base` (the desk's revision) a cask of the same shape, no peek goes unanswered, and the ship
+/// stops cleanly with its log replaying to its snapshot. `ENGINE_BRASS_PIER` (copied) and
+/// `ENGINE_SCRY_SOAK_SECONDS` (60).
+#[test]
+#[ignore = "long: a brass ship (see the README's long tests)"]
+fn brass_peeks_stay_right_through_events_compactions_and_snapshots() {
+    let Some(booted) = std::env::var_os("ENGINE_BRASS_PIER") else {
+        eprintln!("skipped: set ENGINE_BRASS_PIER to a booted brass pier");
+        return;
+    };
+    let seconds: u64 =
+        std::env::var("ENGINE_SCRY_SOAK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
+    let dir = tempfile::tempdir().unwrap();
+    let pier = dir.path().join("zod");
+    common::copy_dir(Path::new(&booted), &pier);
+    let _ = std::fs::remove_file(pier.join(".urb/conn.sock"));
+    let mut running = Running(Some(start(&pier, &["--snapshot-every", "1"])));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let peekers: Vec<_> = (0..2)
+        .map(|_| {
+            let (pier, stop) = (pier.clone(), std::sync::Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut heap = Heap::new();
+                let mut stream = connect(&pier);
+                let kelvin = format!(
+                    "[1 {} 1 {} {} {} {} {} 0]",
+                    t("peek"),
+                    t("once"),
+                    t("cx"),
+                    t("base"),
+                    t("sys"),
+                    t("kelvin")
+                );
+                let revision = format!("[2 {} 1 {} {} {} 0]", t("peek"), t("once"), t("cw"), t("base"));
+                let first = conn_ask(&mut stream, &mut heap, &kelvin);
+                assert!(first.contains(&t("zuse")), "{first}");
+                let (mut peeks, mut slowest) = (0u64, Duration::ZERO);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let began = Instant::now();
+                    assert_eq!(conn_ask(&mut stream, &mut heap, &kelvin), first, "after {peeks} peeks");
+                    let cask = conn_ask(&mut stream, &mut heap, &revision);
+                    assert!(cask.starts_with(&format!("[2 {} 0 {}", t("peek"), t("cass"))), "{cask}");
+                    slowest = slowest.max(began.elapsed());
+                    peeks += 2;
+                    if peeks % 20_000 == 0 {
+                        heap = Heap::new();
+                    }
+                }
+                (peeks, slowest)
+            })
+        })
+        .collect();
+    let began = Instant::now();
+    let (mut lines, mut packs) = (0, 0);
+    let mut urth = connect(&pier);
+    let mut heap = Heap::new();
+    while began.elapsed() < Duration::from_secs(seconds) {
+        let out = common::engine(&[
+            "dojo",
+            pier.to_str().unwrap(),
+            &format!("=a (turn (gulf 1 {}) |=(n=@ (mul n n)))", dotted(1000 + lines)),
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        lines += 1;
+        if lines % 5 == 0 {
+            let reply = conn_ask(&mut urth, &mut heap, &format!("[3 {} {}]", t("urth"), t("pack")));
+            assert_eq!(reply, "[3 0]", "%pack taken");
+            packs += 1;
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut total = 0;
+    for peeker in peekers {
+        let (peeks, slowest) = peeker.join().expect("every answer right");
+        eprintln!("a peeker: {peeks} peeks, the slowest pair {slowest:?}");
+        total += peeks;
+    }
+    let child = running.0.take().unwrap();
+    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let played = common::ok(&common::engine(&["play", pier.to_str().unwrap()]), "play");
+    assert!(played.contains("agrees"), "{played}");
+    eprintln!("{total} peeks over {seconds} s, {lines} dojo lines, {packs} packs; play: {}", played.trim());
+    assert!(total > 1000 && lines > 5 && packs > 0);
+}

@@ -176,3 +176,76 @@ fn readers_peek_continuously_while_the_serf_computes_and_compacts() {
     assert!(peeks > 100 && checked > 100, "{peeks} peeks, {checked} checked over {n} events");
     eprintln!("{peeks} peeks over {n} events and {} compactions; {checked} answers checked", n / 7);
 }
+
+/// The same, on a real ship: a booted brass pier's snapshot (`ENGINE_BRASS_PIER`, read only) loaded
+/// here, and peeks of many real paths (files, directories, hashes and revisions of the base desk, an
+/// agent's scry, paths that do not exist) answered by a reader on another thread and by the serf
+/// between events: the same bits. Long (loading the ship): run with `--ignored`.
+#[test]
+#[ignore = "needs ENGINE_BRASS_PIER, a booted brass pier (see the README's long tests)"]
+fn a_brass_ships_pooled_peeks_are_bit_identical_to_its_own() {
+    let Some(pier) = std::env::var_os("ENGINE_BRASS_PIER") else {
+        eprintln!("skipped: set ENGINE_BRASS_PIER to a booted brass pier");
+        return;
+    };
+    let (heap, info) = store::snapshot::load(&std::path::Path::new(&pier).join(".engine/snap")).unwrap();
+    let mut serf = Serf::restore(heap, &info.roots, info.event).unwrap();
+    let published = serf.share_with_readers();
+    let files = [
+        "sys/kelvin",
+        "sys/hoon/hoon",
+        "sys/arvo/hoon",
+        "sys/lull/hoon",
+        "sys/zuse/hoon",
+        "sys/vane/ames/hoon",
+        "sys/vane/clay/hoon",
+        "app/dojo/hoon",
+        "app/hood/hoon",
+        "gen/hi/hoon",
+        "lib/strand/hoon",
+        "mar/hoon/hoon",
+        "desk/bill",
+        "no/such/file",
+    ];
+    let mut requests = Vec::new();
+    let mut heap = Heap::new();
+    for (care, desk) in [("cx", "base"), ("cy", "base"), ("cz", "base"), ("cu", "base"), ("cx", "kids")] {
+        for file in files {
+            let items: Vec<String> = file.split('/').map(t).collect();
+            requests.push(format!("[1 {} {} {} {} 0]", t("once"), t(care), t(desk), items.join(" ")));
+        }
+    }
+    for extra in [
+        format!("[1 {} {} {} 0]", t("once"), t("cw"), t("base")),
+        format!("[1 {} {} {} {} 0]", t("once"), t("cy"), t("base"), t("sys")),
+        format!("[1 {} {} {} {} {} {} 0]", t("once"), t("gx"), t("hood"), t("kiln"), t("pikes"), t("noun")),
+        format!("[1 {} {} {} {} {} 0]", t("once"), t("gx"), t("hood"), t("kiln"), t("noun")),
+        format!("[1 {} {} {} 0]", t("once"), t("gy"), t("dojo")),
+    ] {
+        requests.push(extra);
+    }
+    let mut reader = Reader::new();
+    let mut answered = 0;
+    for text in &requests {
+        let nom = heap.parse(text).unwrap();
+        let request = heap.jam(nom);
+        let pooled = std::thread::scope(|s| {
+            s.spawn(|| reader.peek(&published, &request, PeekLimits::default(), jam_of)).join().unwrap()
+        });
+        let nom = serf.heap.cue(&request).unwrap();
+        let lyc = serf.heap.cell(Noun::ZERO, Noun::ZERO);
+        let own = serf.peek(lyc, nom).map(|product| serf.heap.jam(product));
+        match (pooled, own) {
+            (Ok(pooled), Ok(own)) => {
+                assert_eq!(pooled, own, "{text}");
+                answered += usize::from(own.len() > 2);
+            }
+            (Err(PeekError::Crashed(_)), Err(_)) => {}
+            (pooled, own) => {
+                panic!("{text}: the reader gave {pooled:?}, the serf {:?}", own.map(|o| o.len()))
+            }
+        }
+    }
+    eprintln!("{} paths peeked, {answered} with a value, every answer the same", requests.len());
+    assert!(answered >= 30, "most paths exist on a booted ship ({answered})");
+}
