@@ -147,7 +147,7 @@ fn dotted(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
@@ -201,7 +201,7 @@ fn brass_peeks_stay_right_through_events_compactions_and_snapshots() {
                     assert!(cask.starts_with(&format!("[2 {} 0 {}", t("peek"), t("cass"))), "{cask}");
                     slowest = slowest.max(began.elapsed());
                     peeks += 2;
-                    if peeks % 20_000 == 0 {
+                    if peeks.is_multiple_of(20_000) {
                         heap = Heap::new();
                     }
                 }
@@ -221,7 +221,7 @@ fn brass_peeks_stay_right_through_events_compactions_and_snapshots() {
         ]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         lines += 1;
-        if lines % 5 == 0 {
+        if lines.is_multiple_of(5) {
             let reply = conn_ask(&mut urth, &mut heap, &format!("[3 {} {}]", t("urth"), t("pack")));
             assert_eq!(reply, "[3 0]", "%pack taken");
             packs += 1;

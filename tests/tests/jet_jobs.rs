@@ -50,3 +50,112 @@ fn a_long_hash_is_a_job_whose_answer_is_the_jet_s_product() {
         assert_eq!(bytes.len(), if gate == "shal" { 64 } else { 32 }, "{gate}: a digest");
     }
 }
+
+/// Runs `gate` of the ivory kernel on `sample`, handing any job to another thread: the product, and
+/// how many jobs it took.
+fn run_pooled(
+    heap: &mut components::Heap,
+    runner: &mut systems::arvo::Runner,
+    kernel: components::Noun,
+    gate: &str,
+    sample: components::Noun,
+) -> (components::Noun, usize) {
+    let kick = heap.parse("[9 2 0 1]").unwrap();
+    let gate_noun = runner.wish(heap, kernel, gate).unwrap();
+    let core = heap.edit_u64(gate_noun, 6, sample).unwrap();
+    let mut call = runner.begin(heap, core, kick);
+    let mut jobs = 0;
+    loop {
+        match runner.advance_pooled(heap, &mut call, 1_000_000) {
+            Advance::Paused => {}
+            Advance::Job(job) => {
+                jobs += 1;
+                let answer = std::thread::spawn(move || job.answer()).join().unwrap();
+                call.give_job(heap, &answer);
+            }
+            Advance::Ended(result) => return (result.unwrap(), jobs),
+        }
+    }
+}
+
+/// Big products (`mul` of long factors, `pow` with a long result) are jobs past
+/// [`systems::jets::OFFLOAD_PRODUCT_BYTES_MIN`]; the atom is the one the heap's own arithmetic gives
+/// (which the jets' differential tests check against the arms), on either side of the threshold and on
+/// random operands.
+#[test]
+fn big_products_are_jobs_whose_answers_are_the_inline_products() {
+    use systems::jets::OFFLOAD_PRODUCT_BYTES_MIN;
+    let (mut heap, mut runner, ivory) = boot_ivory();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut random_bytes = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8 | 1
+            })
+            .collect()
+    };
+    let half = (OFFLOAD_PRODUCT_BYTES_MIN / 2) as usize;
+    for (la, lb, pooled) in [
+        (half, half, true),
+        (half, half - 1, false),
+        (4096, 2 * half, true),
+        (4095, 4 * half, false),
+        (half + 77, half * 3, true),
+    ] {
+        let a = heap.atom_from_bytes(&random_bytes(la));
+        let b = heap.atom_from_bytes(&random_bytes(lb));
+        let sample = heap.cell(a, b);
+        let (product, jobs) = run_pooled(&mut heap, &mut runner, ivory.kernel, "mul", sample);
+        assert_eq!(jobs, usize::from(pooled), "mul of {la} and {lb} bytes");
+        let inline = heap.mul(a, b).unwrap();
+        assert!(heap.eq(product, inline), "mul of {la} and {lb} bytes");
+    }
+    // pow: a job when (bits of the base - 1) x the exponent passes the threshold (a lower bound).
+    for (base, exponent, pooled) in [
+        (3u64, 3_000_000u64, true),
+        (3, 1_000_000, false),
+        (0xffff_ffff_ffff, 100_000, true),
+        (2, 1 << 40, false),
+    ] {
+        let (a, b) = (heap.atom_u64(base), heap.atom_u64(exponent));
+        let sample = heap.cell(a, b);
+        if !pooled && exponent > 1 << 32 {
+            // Too big to hold: the jet refuses it inline, as the heap does.
+            let gate = runner.wish(&mut heap, ivory.kernel, "pow").unwrap();
+            let core = heap.edit_u64(gate, 6, sample).unwrap();
+            let kick = heap.parse("[9 2 0 1]").unwrap();
+            assert!(runner.nock(&mut heap, core, kick).is_err());
+            continue;
+        }
+        let (power, jobs) = run_pooled(&mut heap, &mut runner, ivory.kernel, "pow", sample);
+        assert_eq!(jobs, usize::from(pooled), "pow {base} {exponent}");
+        let inline = heap.pow(a, b).unwrap();
+        assert!(heap.eq(power, inline), "pow {base} {exponent}");
+    }
+}
+
+/// `og/raw` asked for a megabyte or more is a job; its answer is the same atom the runner gets running
+/// the job itself, of the length asked.
+#[test]
+fn long_random_bits_are_a_job() {
+    use systems::jets::OFFLOAD_RAW_BITS_MIN;
+    let (mut heap, mut runner, ivory) = boot_ivory();
+    for (bits, pooled) in [(OFFLOAD_RAW_BITS_MIN, true), (OFFLOAD_RAW_BITS_MIN - 1, false)] {
+        let gate = "~(raw og 42)";
+        let sample = heap.atom_u64(bits);
+        let (product, jobs) = run_pooled(&mut heap, &mut runner, ivory.kernel, gate, sample);
+        assert_eq!(jobs, usize::from(pooled), "{bits} bits");
+        let gate_noun = runner.wish(&mut heap, ivory.kernel, gate).unwrap();
+        let core = heap.edit_u64(gate_noun, 6, sample).unwrap();
+        let kick = heap.parse("[9 2 0 1]").unwrap();
+        let inline = runner.nock(&mut heap, core, kick).unwrap();
+        assert!(heap.eq(product, inline), "{bits} bits");
+        assert!(
+            heap.atom(product).unwrap().bit_len() <= bits
+                && heap.atom(product).unwrap().bit_len() > bits - 64
+        );
+    }
+}

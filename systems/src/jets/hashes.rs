@@ -125,28 +125,48 @@ const RAW_BITS_MAX: u64 = (1 << 31) - 1;
 /// `shas`).
 pub fn og_raw(heap: &mut Heap, core: Noun) -> JetOutcome {
     finish((|| {
-        let mut left =
-            heap.as_u64(atom_at(heap, core, SAMPLE)?).filter(|&b| b <= RAW_BITS_MAX).ok_or(fail())?;
+        let bits = heap.as_u64(atom_at(heap, core, SAMPLE)?).filter(|&b| b <= RAW_BITS_MAX).ok_or(fail())?;
         let seed = heap.atom(atom_at(heap, core, 30)?).expect("an atom").to_bytes();
-        let bits_bytes = |n: u64| n.to_le_bytes();
-        let mut block = salted(b"og-a", &mix_bytes(&[&bits_bytes(left), &seed]));
-        let mut out = Vec::with_capacity(left.div_ceil(8) as usize);
-        while left > 0 {
-            block = salted(b"og-b", &mix_bytes(&[&bits_bytes(left), &seed, &block]));
-            if left < 256 {
-                let bytes = left.div_ceil(8) as usize;
-                out.extend_from_slice(&block[..bytes]);
-                if left % 8 != 0 {
-                    *out.last_mut().expect("a byte") &= (1u8 << (left % 8)) - 1;
-                }
-                left = 0;
-            } else {
-                out.extend_from_slice(&block);
-                left -= 256;
-            }
+        if bits >= OFFLOAD_RAW_BITS_MIN {
+            let mut input = bits.to_le_bytes().to_vec();
+            input.extend_from_slice(&seed);
+            return Err(JetOutcome::Offload(crate::interp::Job { run: og_raw_job, input }));
         }
-        Ok(heap.atom_from_bytes(&out))
+        Ok(heap.atom_from_bytes(&raw_bits(bits, &seed)))
     })())
+}
+
+/// `og/raw` asked for at least this many bits (a megabyte) is computed as a job (see
+/// [`OFFLOAD_BYTES_MIN`]).
+pub const OFFLOAD_RAW_BITS_MIN: u64 = 1 << 23;
+
+/// The job of a long `og/raw`: the count of bits, then the seed's bytes.
+pub fn og_raw_job(input: &[u8]) -> Vec<u8> {
+    let (bits, seed) = input.split_at(8);
+    raw_bits(u64::from_le_bytes(bits.try_into().expect("eight bytes")), seed)
+}
+
+/// `bits` pseudo-random bits from `seed` (its bytes), as bytes.
+fn raw_bits(bits: u64, seed: &[u8]) -> Vec<u8> {
+    let mut left = bits;
+    let bits_bytes = |n: u64| n.to_le_bytes();
+    let mut block = salted(b"og-a", &mix_bytes(&[&bits_bytes(left), seed]));
+    let mut out = Vec::with_capacity(left.div_ceil(8) as usize);
+    while left > 0 {
+        block = salted(b"og-b", &mix_bytes(&[&bits_bytes(left), seed, &block]));
+        if left < 256 {
+            let bytes = left.div_ceil(8) as usize;
+            out.extend_from_slice(&block[..bytes]);
+            if !left.is_multiple_of(8) {
+                *out.last_mut().expect("a byte") &= (1u8 << (left % 8)) - 1;
+            }
+            left = 0;
+        } else {
+            out.extend_from_slice(&block);
+            left -= 256;
+        }
+    }
+    out
 }
 
 /// `(sha-1l [wid dat])`: SHA-1 of `wid` big-endian bytes; the digest as a big-endian atom.

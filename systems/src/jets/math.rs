@@ -3,7 +3,7 @@
 
 use super::axis::{SAM_2, SAM_3, SAMPLE};
 use super::{JetOutcome, Step, at, atom_at, atom_error, exit, finish};
-use components::{Heap, Noun};
+use components::{Heap, Noun, UBig};
 use std::cmp::Ordering;
 
 fn pair(heap: &Heap, core: Noun) -> Step<(Noun, Noun)> {
@@ -41,6 +41,45 @@ pub fn sub(heap: &mut Heap, core: Noun) -> JetOutcome {
     })())
 }
 
+/// Products of at least this many bytes (estimated from the operands) are computed as a
+/// [`crate::interp::Job`], which the app may run on its thread pool (jet_dispatch) while other ships
+/// step and I/O goes on; smaller ones at once. Both ways give the same atom (the job computes what
+/// [`Heap::mul`] and [`Heap::pow`] do, on the same bignums).
+pub const OFFLOAD_PRODUCT_BYTES_MIN: u64 = 1 << 18;
+/// A factor shorter than this is multiplied at once, however long the other (the work is linear).
+const OFFLOAD_FACTOR_BYTES_MIN: u64 = 1 << 12;
+/// Powers past this many bytes are left to [`Heap::pow`], which refuses what it cannot hold.
+const OFFLOAD_POWER_BYTES_MAX: u64 = 1 << 30;
+
+/// A job's input: the first operand's length, then both operands' bytes.
+fn two_operands(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut input = Vec::with_capacity(8 + a.len() + b.len());
+    input.extend_from_slice(&(a.len() as u64).to_le_bytes());
+    input.extend_from_slice(a);
+    input.extend_from_slice(b);
+    input
+}
+
+fn split_operands(input: &[u8]) -> (UBig, UBig) {
+    let (len, rest) = input.split_at(8);
+    let len = u64::from_le_bytes(len.try_into().expect("eight bytes")) as usize;
+    let (a, b) = rest.split_at(len);
+    (UBig::from_le_bytes(a), UBig::from_le_bytes(b))
+}
+
+/// The job of a long `mul`: the product's bytes.
+pub fn mul_job(input: &[u8]) -> Vec<u8> {
+    let (a, b) = split_operands(input);
+    (a * b).to_le_bytes().into_vec()
+}
+
+/// The job of a long `pow`: the power's bytes (the exponent is the second operand, under 2^64).
+pub fn pow_job(input: &[u8]) -> Vec<u8> {
+    let (base, exponent) = split_operands(input);
+    let exponent = u64::try_from(&exponent).expect("an exponent that fits");
+    base.pow(exponent as usize).to_le_bytes().into_vec()
+}
+
 /// `(mul a b)`: `(mul 0 b)` is 0 whatever b is.
 pub fn mul(heap: &mut Heap, core: Noun) -> JetOutcome {
     finish((|| {
@@ -48,6 +87,14 @@ pub fn mul(heap: &mut Heap, core: Noun) -> JetOutcome {
             return Ok(Noun::ZERO);
         }
         let (a, b) = pair(heap, core)?;
+        let (la, lb) = (heap.atom(a).expect("an atom").byte_len(), heap.atom(b).expect("an atom").byte_len());
+        if la.min(lb) >= OFFLOAD_FACTOR_BYTES_MIN && la + lb >= OFFLOAD_PRODUCT_BYTES_MIN {
+            let input = two_operands(
+                &heap.atom(a).expect("an atom").to_bytes(),
+                &heap.atom(b).expect("an atom").to_bytes(),
+            );
+            return Err(JetOutcome::Offload(crate::interp::Job { run: mul_job, input }));
+        }
         heap.mul(a, b).map_err(atom_error(None))
     })())
 }
@@ -108,6 +155,16 @@ pub fn gte(heap: &mut Heap, core: Noun) -> JetOutcome {
 pub fn pow(heap: &mut Heap, core: Noun) -> JetOutcome {
     finish((|| {
         let (a, b) = pair(heap, core)?;
+        let base_bits = heap.atom(a).expect("an atom").bit_len();
+        if base_bits >= 2
+            && let Some(exponent) = heap.as_u64(b)
+        {
+            let bytes = ((base_bits - 1).saturating_mul(exponent) / 8).saturating_add(1);
+            if (OFFLOAD_PRODUCT_BYTES_MIN..=OFFLOAD_POWER_BYTES_MAX).contains(&bytes) {
+                let input = two_operands(&heap.atom(a).expect("an atom").to_bytes(), &exponent.to_le_bytes());
+                return Err(JetOutcome::Offload(crate::interp::Job { run: pow_job, input }));
+            }
+        }
         heap.pow(a, b).map_err(atom_error(None))
     })())
 }
