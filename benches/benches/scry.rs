@@ -14,7 +14,10 @@
 //! /sys/kelvin`, `%cy %base /sys`, `%gx %hood /kiln/pikes/noun` (hood's desks, tens of milliseconds of
 //! Arvo's work), `%cz %base /sys/hoon/hoon`.
 //!
-//!     SCRY_TARGETS=engine-1=a/.urb/conn.sock,engine-2=b/.urb/conn.sock,vere=c/.urb/conn.sock \
+//! `SCRY_PIER` (a booted pier, read only) measures the readers alone first, in this process: its
+//! snapshot loaded, peeks of the cheap paths by one reader thread, then by two at once.
+//!
+//!     SCRY_PIER=zod SCRY_TARGETS=engine-1=a/.urb/conn.sock,engine-2=b/.urb/conn.sock,vere=c/.urb/conn.sock \
 //!       cargo bench -p engine-benches --bench scry
 
 use components::{Heap, Noun};
@@ -185,13 +188,74 @@ fn phase(label: &str, phase: &str, socket: &str, clients: usize, seconds: f64, e
     rate
 }
 
+/// The readers alone, in this process: a booted pier's snapshot loaded, and peeks of the cheap paths by
+/// one reader thread for `seconds`, then by two at once: the peeks per second of each, and the ratio.
+fn readers_alone(pier: &str, seconds: f64) {
+    use systems::scry::{PeekLimits, Reader};
+    let snap = std::path::Path::new(pier).join(".engine/snap");
+    let (heap, info) = store::snapshot::load(&snap).expect("a snapshot to load");
+    let mut serf = systems::serf::Serf::restore(heap, &info.roots, info.event).expect("a kernel");
+    let published = serf.share_with_readers();
+    let mut rates = Vec::new();
+    for readers in [1, 2] {
+        let start = Arc::new(Barrier::new(readers));
+        let threads: Vec<_> = (0..readers)
+            .map(|r| {
+                let (published, start) = (Arc::clone(&published), Arc::clone(&start));
+                std::thread::spawn(move || {
+                    let mut heap = Heap::new();
+                    let mut requests = peeks(&mut heap);
+                    requests.remove(2);
+                    // The nom alone: the request's tail past `[rid %peek`.
+                    let noms: Vec<Vec<u8>> = requests
+                        .iter()
+                        .map(|r| {
+                            let request = heap.cue(r).unwrap();
+                            let nom = heap.tail(heap.tail(request).unwrap()).unwrap();
+                            heap.jam(nom)
+                        })
+                        .collect();
+                    let mut reader = Reader::new();
+                    start.wait();
+                    let began = Instant::now();
+                    let mut done = 0usize;
+                    while began.elapsed().as_secs_f64() < seconds {
+                        let nom = &noms[(done + r) % noms.len()];
+                        reader.peek(&published, nom, PeekLimits::default(), |_, result| {
+                            result.expect("an answer")
+                        });
+                        done += 1;
+                    }
+                    (done, began.elapsed())
+                })
+            })
+            .collect();
+        let (mut done, mut longest) = (0, Duration::ZERO);
+        for thread in threads {
+            let (d, took) = thread.join().unwrap();
+            done += d;
+            longest = longest.max(took);
+        }
+        let rate = done as f64 / longest.as_secs_f64();
+        println!("in process: {readers} reader(s): {done} peeks, {rate:.0} peeks/s");
+        rates.push(rate);
+    }
+    println!("in process: 2 readers / 1 reader: {:.2}x", rates[1] / rates[0]);
+    drop(serf);
+}
+
 fn main() {
+    let seconds: f64 = env_parse("SCRY_SECONDS", 4.0);
+    if let Ok(pier) = std::env::var("SCRY_PIER") {
+        readers_alone(&pier, seconds);
+    }
     let Ok(targets) = std::env::var("SCRY_TARGETS") else {
-        eprintln!("scry bench skipped: set SCRY_TARGETS=label=path/to/conn.sock,... (see the file's header)");
+        eprintln!(
+            "scry bench: set SCRY_TARGETS=label=path/to/conn.sock,... for running ships (see the file's header)"
+        );
         return;
     };
     let clients: usize = env_parse("SCRY_CLIENTS", 2);
-    let seconds: f64 = env_parse("SCRY_SECONDS", 4.0);
     let iterations: String = env_parse("SCRY_LOOP", "200.000.000".to_string());
     let line = format!("=|(i=@ |-(?:(=(i {iterations}) i $(i +(i)))))");
     let mut rates = Vec::new();
