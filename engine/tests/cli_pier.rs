@@ -580,32 +580,8 @@ fn start_ship(pier: &Path) -> Child {
 
 /// `engine run` over several piers, once each listens on its control socket.
 fn start_fleet(piers: &[&Path]) -> Child {
-    let mut child = engine_command()
-        .arg("run")
-        .args(piers)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    for pier in piers {
-        let socket = pier.join(".urb/conn.sock");
-        let listening = (0..1200).any(|_| {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("engine run ended ({status}) before listening on {}", socket.display());
-            }
-            let up = std::os::unix::net::UnixStream::connect(&socket).is_ok();
-            if !up {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            up
-        });
-        if !listening {
-            let _ = child.kill();
-            panic!("engine run did not listen on {} within a minute", socket.display());
-        }
-    }
-    child
+    let args: Vec<&std::ffi::OsStr> = piers.iter().map(|p| p.as_os_str()).collect();
+    common::start_run(&args, piers, Stdio::piped())
 }
 
 /// SIGTERM: the ship stops cleanly; its output.

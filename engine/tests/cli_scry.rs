@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{boot_pill, conn_ask, engine_command, t};
+use common::{Running, boot_pill, conn_ask, t};
 use components::Heap;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -30,23 +30,10 @@ fn slow_journal_pill(dir: &Path) -> PathBuf {
 }
 
 fn start(pier: &Path, extra: &[&str]) -> Child {
-    let mut child = engine_command()
-        .args(["run", "--no-http", "--no-ames"])
-        .args(extra)
-        .arg(pier)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let socket = pier.join(".urb/conn.sock");
-    let started = Instant::now();
-    while UnixStream::connect(&socket).is_err() {
-        assert!(child.try_wait().unwrap().is_none(), "engine run stopped before listening");
-        assert!(started.elapsed() < Duration::from_secs(60), "no conn.sock");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
+    let mut args: Vec<&std::ffi::OsStr> =
+        ["--no-http", "--no-ames"].iter().chain(extra).map(|a| a.as_ref()).collect();
+    args.push(pier.as_os_str());
+    common::start_run(&args, &[pier], Stdio::null())
 }
 
 fn connect(pier: &Path) -> UnixStream {
@@ -70,18 +57,6 @@ fn replied(stream: &mut UnixStream) -> bool {
     let answer = matches!(stream.read(&mut byte), Ok(n) if n > 0);
     stream.set_nonblocking(false).unwrap();
     answer
-}
-
-/// Kills the ship if the test fails before stopping it.
-struct Running(Option<Child>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
 
 fn run_case(scry_threads: &str) -> (String, String, String, bool) {

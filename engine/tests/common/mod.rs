@@ -214,3 +214,47 @@ pub fn start_web(pier: &Path, extra: &[&str]) -> (Child, u16, u16) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// `engine run` with `args` (options, then piers), its stdout going to `stdout`, once each of `piers`
+/// listens on its control socket (within a minute).
+#[allow(clippy::zombie_processes)] // the caller waits for it
+pub fn start_run(args: &[&OsStr], piers: &[&Path], stdout: Stdio) -> Child {
+    let mut child = engine_command()
+        .arg("run")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for pier in piers {
+        let socket = pier.join(".urb/conn.sock");
+        let listening = (0..1200).any(|_| {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("engine run ended ({status}) before listening on {}", socket.display());
+            }
+            let up = std::os::unix::net::UnixStream::connect(&socket).is_ok();
+            if !up {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            up
+        });
+        if !listening {
+            let _ = child.kill();
+            panic!("engine run did not listen on {} within a minute", socket.display());
+        }
+    }
+    child
+}
+
+/// A ship's process, killed when dropped unless taken (a failing test leaves no ship running).
+pub struct Running(pub Option<Child>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
