@@ -32,8 +32,12 @@ use crate::noun::Noun;
 pub struct Collector<'h> {
     heap: &'h mut Heap,
     young_base: usize,
-    /// The survivors, laid out as they will sit in the heap from `young_base` on.
-    survivors: Vec<u64>,
+    /// Where the survivors are copied to, past the young space, laid out as they will sit in the heap
+    /// from `young_base` on (so no buffer of their own, which would hold a second copy and grow by
+    /// reallocation); moved down there by [`Collector::finish`].
+    to_base: usize,
+    /// Words copied so far.
+    survived: usize,
     /// One bit per young word: set on the first word of each box already copied, whose first word then
     /// holds its new handle (the young space is dropped at the end, so it can be written over).
     moved: Vec<u64>,
@@ -46,10 +50,12 @@ impl<'h> Collector<'h> {
     pub fn new(heap: &'h mut Heap, young_base: usize) -> Collector<'h> {
         assert!(young_base <= heap.words_used(), "the young space starts inside the heap");
         let young_words = heap.words_used() - young_base;
+        let to_base = heap.words_used();
         Collector {
             heap,
             young_base,
-            survivors: Vec::new(),
+            to_base,
+            survived: 0,
             moved: vec![0; young_words.div_ceil(64)],
             unscanned: Vec::new(),
         }
@@ -64,14 +70,13 @@ impl<'h> Collector<'h> {
         if self.moved[young / 64] >> (young % 64) & 1 == 1 {
             return Noun::from_raw(self.heap.word_at(noun.offset()));
         }
-        let at = self.survivors.len();
+        let at = self.survived;
         let new_offset = self.young_base + at;
+        self.survived += self.heap.copy_box_to_end(noun);
         let moved = if noun.is_cell() {
-            self.survivors.extend_from_slice(self.heap.box_words(noun));
             self.unscanned.push(at);
             Noun::cell_at(new_offset)
         } else {
-            self.survivors.extend_from_slice(self.heap.box_words(noun));
             Noun::indirect(new_offset)
         };
         self.heap.set_word(noun.offset(), moved.raw());
@@ -84,23 +89,25 @@ impl<'h> Collector<'h> {
     pub fn finish(mut self) -> usize {
         while let Some(at) = self.unscanned.pop() {
             for field in [at, at + 1] {
-                let child = Noun::from_raw(self.survivors[field]);
+                let word = self.to_base + field;
+                let child = Noun::from_raw(self.heap.word_at(word));
                 let moved = self.relocate(child);
-                self.survivors[field] = moved.raw();
+                self.heap.set_word(word, moved.raw());
             }
         }
-        let survived = self.survivors.len();
-        self.heap.replace_young(self.young_base, &self.survivors);
-        survived
+        self.heap.replace_young(self.young_base, self.to_base, self.survived);
+        self.survived
     }
 }
 
 impl Heap {
-    /// The words of a box: a cell's three, or an indirect atom's header and limbs.
-    pub(crate) fn box_words(&self, noun: Noun) -> &[u64] {
+    /// Copies a box (a cell's three words, or an indirect atom's header and limbs) to the end of the
+    /// heap: the words it took.
+    pub(crate) fn copy_box_to_end(&mut self, noun: Noun) -> usize {
         let o = noun.offset();
         let len = if noun.is_cell() { 3 } else { 1 + (self.word_at(o) & 0xffff_ffff) as usize };
-        self.own_words(o, len)
+        self.copy_within_to_end(o, len);
+        len
     }
 }
 

@@ -368,14 +368,6 @@ impl Heap {
         self.word(at)
     }
 
-    /// Words `at..at + len` of this heap's own part, which no other thread writes.
-    pub(crate) fn own_words(&self, at: usize, len: usize) -> &[u64] {
-        assert!(at >= self.start && at + len <= self.len, "words outside the heap's own part");
-        // SAFETY: committed words of this heap's own part, below `len`: no other thread writes them, and
-        // this heap's writers need `&mut self`.
-        unsafe { std::slice::from_raw_parts(self.base.add(at), len) }
-    }
-
     /// Writes word `at` of this heap's own part (atomically: see [`region::store`]).
     #[inline(always)]
     fn put_word(&mut self, at: usize, value: u64) {
@@ -437,23 +429,34 @@ impl Heap {
     /// A cut at `mark`: the words from there on are replaced. Below the sealed mark, the words on disk no
     /// longer describe this heap: a new lineage starts.
     fn cut_at(&mut self, mark: usize) {
+        self.note_cut(mark);
+        self.shorten(mark);
+    }
+
+    /// The bookkeeping of a cut at `mark` (the words from there on are about to change): refused below
+    /// the pinned length; below the sealed mark, a new lineage.
+    fn note_cut(&mut self, mark: usize) {
         assert!(
             mark >= self.pinned && mark <= self.len,
             "a cut at word {mark}, below the {} words readers may be reading (or past the end)",
             self.pinned
         );
-        self.touched = self.touched.max(self.len);
-        if self.touched - mark > 2 * region::DISCARD_SLACK_WORDS {
-            // Give back what a big computation left, keeping some room for the next one.
-            let keep = mark + region::DISCARD_SLACK_WORDS;
-            self.region().discard(keep, self.touched);
-            self.touched = keep;
-        }
         let lowest = self.lowest_cut.get_mut();
         *lowest = (*lowest).min(mark);
         if mark < *self.sealed.get_mut() {
             *self.sealed.get_mut() = 0;
             *self.lineage.get_mut() = 0;
+        }
+    }
+
+    /// Ends the heap at `mark`, giving back the pages of what a big computation left past it (keeping
+    /// some room for the next one).
+    fn shorten(&mut self, mark: usize) {
+        self.touched = self.touched.max(self.len);
+        if self.touched - mark > 2 * region::DISCARD_SLACK_WORDS {
+            let keep = mark + region::DISCARD_SLACK_WORDS;
+            self.region().discard(keep, self.touched);
+            self.touched = keep;
         }
         self.len = mark;
     }
@@ -550,9 +553,24 @@ impl Heap {
         self.put_word(at, value);
     }
 
-    pub(crate) fn replace_young(&mut self, young_base: usize, survivors: &[u64]) {
-        self.cut_at(young_base);
-        self.extend_words(survivors);
+    pub(crate) fn replace_young(&mut self, young_base: usize, to_base: usize, survived: usize) {
+        assert!(young_base <= to_base && to_base + survived <= self.len, "survivors inside the heap");
+        assert!(young_base >= self.start, "a collection of the heap's own part");
+        self.note_cut(young_base);
+        // SAFETY: both ranges are committed words of this heap's own part (at or above `young_base`,
+        // which `note_cut` checked is at or above the pinned length), below `len`; `ptr::copy` allows
+        // the overlap.
+        unsafe { std::ptr::copy(self.base.add(to_base), self.base.add(young_base), survived) };
+        self.shorten(young_base + survived);
+    }
+
+    /// Appends a copy of words `from..from + len` of this heap's own part.
+    pub(crate) fn copy_within_to_end(&mut self, from: usize, len: usize) {
+        assert!(from >= self.start && from + len <= self.len, "a box of the heap's own part");
+        let at = self.bump(len);
+        // SAFETY: the source is below the old length, the destination the `len` words `bump` just
+        // committed past it: both this heap's own, not overlapping.
+        unsafe { std::ptr::copy_nonoverlapping(self.base.add(from), self.base.add(at), len) };
     }
 
     // ---- cells -------------------------------------------------------------------------------------
