@@ -25,6 +25,7 @@ pub mod hash;
 pub mod heap;
 pub mod jam;
 pub mod math;
+pub mod meld;
 pub mod mug;
 pub mod noun;
 pub mod order;

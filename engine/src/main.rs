@@ -194,6 +194,10 @@ enum Command {
     /// Rebuild a pier's state from its log alone, checking every logged mug and the snapshot's, then
     /// rewrite the snapshot from the result.
     Play { pier: PathBuf },
+    /// Meld a stopped pier's state: equal subtrees made one (as Vere's `urbit meld`), then the snapshot
+    /// rewritten in full (read back and checked, as every snapshot is). `engine boot` and `engine play`
+    /// meld before they write their snapshot.
+    Meld { pier: PathBuf },
     /// Write the jam of the pier's whole kernel state ([%arvo kernel %hashboard cold], Vere's cram
     /// shape) to FILE.
     Cram { pier: PathBuf, file: PathBuf },
@@ -356,6 +360,7 @@ fn main() -> ExitCode {
             },
         }),
         Command::Cram { pier, file } => cmd::pier::cram(&pier, &file),
+        Command::Meld { pier } => cmd::pier::meld(&pier),
         Command::Pill(PillCommand::Fetch { name, base_url, dir }) => {
             cmd::pill::fetch(&name, base_url.as_deref(), dir.as_deref())
         }

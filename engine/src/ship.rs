@@ -329,7 +329,8 @@ fn finish_boot(
     serf.runner.hints.log = None;
     progress.phase("saving", None);
     pier.log.append_events(&events).map_err(|e| format!("boot: writing the log: {e}"))?;
-    serf.compact();
+    // Melded, as `engine meld` does: the boot's state holds the same source texts and types many times.
+    serf.meld();
     write_snapshot(&pier.layout(), &mut serf)?;
     let mug = serf.mug();
     progress.finish(&format!("boot: {} events, kernel mug {mug:#x}", serf.event));
@@ -706,7 +707,7 @@ pub fn play(root: &Path, verbosity: Verbosity) -> Result<(Serf, Vec<u64>), Strin
         }
     }
     replay(&pier, &mut serf, pier.log.last(), verbosity, &checks, None, None)?;
-    serf.compact();
+    serf.meld();
     write_snapshot(&layout, &mut serf)?;
     Ok((serf, checks.iter().map(|&(event, _)| event).collect()))
 }

@@ -1080,3 +1080,21 @@ fn brass_crash_rounds_lose_no_acknowledged_command() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// `engine meld`: a journal pier that took the same line many times (equal ova in its state) melds to
+/// fewer words, its snapshot rewritten; the log then replays to that snapshot's mug, and the ship runs on.
+#[test]
+fn meld_makes_equal_subtrees_one_and_the_pier_replays_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_pill(dir.path(), "journal", journal_pill(dir.path()));
+    ok(&run_with_input(&pier, &"the same line\n".repeat(30)), "run");
+    let melded = ok(&engine(&["meld", pier.to_str().unwrap()]), "meld");
+    // "... kernel mug 0x...: BEFORE words to AFTER (P%); cells ..."
+    let (head, rest) = melded.split_once(" words to ").unwrap_or_else(|| panic!("{melded}"));
+    let before: u64 = head.rsplit(' ').next().unwrap().parse().unwrap();
+    let after: u64 = rest.split(' ').next().unwrap().parse().unwrap();
+    assert!(after < before, "{melded}");
+    let played = ok(&engine(&["play", pier.to_str().unwrap()]), "play");
+    assert!(played.contains("agrees"), "the log replays to the melded snapshot's mug: {played}");
+    ok(&run_with_input(&pier, "one more\n"), "run after the meld");
+}

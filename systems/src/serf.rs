@@ -14,6 +14,7 @@ use crate::interp::{Crash, Hints, Job, Mote};
 use crate::jets::dashboard::Dashboard;
 use crate::scry::{Published, View};
 use components::copy::Collector;
+use components::meld::{MeldStats, Melder};
 use components::{Heap, Noun};
 use std::sync::Arc;
 
@@ -574,6 +575,20 @@ impl Serf {
         self.mook = None;
         self.compacted_words = self.heap.words_used();
         self.publish();
+    }
+
+    /// Melds the state (equal subtrees made one box: [`components::meld`]) and compacts: the same nouns
+    /// in fewer words. What was found.
+    pub fn meld(&mut self) -> MeldStats {
+        let published = self.published.clone();
+        let _gate = published.as_ref().map(|p| p.gate.write().unwrap_or_else(|e| e.into_inner()));
+        let mut melder = Melder::new(&mut self.heap);
+        self.kernel = self.kernel.map(|k| melder.meld(k));
+        self.runner.hints.relocate(&mut |n| melder.meld(n));
+        let stats = melder.stats();
+        drop(_gate);
+        self.compact();
+        stats
     }
 
     /// Compacts if the heap has more than doubled since the last compaction (and holds at least

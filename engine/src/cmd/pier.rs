@@ -119,6 +119,32 @@ pub fn play(root: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Melds a stopped pier's state (equal subtrees made one box, as Vere's `urbit meld`) and writes it as the
+/// pier's snapshot, in full.
+pub fn meld(root: &Path) -> Result<(), String> {
+    let (pier, mut serf, _) = ship::open(root, Verbosity::Quiet, None)?;
+    let before = serf.heap.words_used();
+    let mug = serf.mug();
+    let stats = serf.meld();
+    let after = serf.heap.words_used();
+    // The snapshot written is read back and its roots' mugs computed from its structure (not from the
+    // mugs cached in its boxes) before it replaces the last one.
+    serf.heap.start_lineage();
+    ship::write_snapshot(&pier.layout(), &mut serf)?;
+    drop(pier);
+    println!(
+        "melded {} at event {}, kernel mug {mug:#x}: {before} words to {after} ({:.1}%); cells {} of {} kept, atoms {} of {}",
+        root.display(),
+        serf.event,
+        100.0 * after as f64 / before.max(1) as f64,
+        stats.cells_kept,
+        stats.cells,
+        stats.atoms_kept,
+        stats.atoms,
+    );
+    Ok(())
+}
+
 pub fn cram(root: &Path, file: &Path) -> Result<(), String> {
     let (pier, mut serf, _) = ship::open(root, Verbosity::Quiet, None)?;
     let bytes = ship::cram_bytes(&mut serf)?;
