@@ -565,6 +565,8 @@ impl Serf {
         let _gate = published.as_ref().map(|p| p.gate.write().unwrap_or_else(|e| e.into_inner()));
         self.heap.unpin();
         self.epoch += 1;
+        // The memo cache lasts one event (the next call empties it): a compaction need not keep it.
+        self.runner.hints.forget_memo();
         let mut collector = Collector::new(&mut self.heap, 0);
         self.kernel = self.kernel.map(|k| collector.relocate(k));
         self.runner.hints.relocate(&mut |n| collector.relocate(n));
@@ -582,6 +584,8 @@ impl Serf {
     pub fn meld(&mut self) -> MeldStats {
         let published = self.published.clone();
         let _gate = published.as_ref().map(|p| p.gate.write().unwrap_or_else(|e| e.into_inner()));
+        // The memo cache lasts one event (the next call empties it): nothing to keep of it.
+        self.runner.hints.forget_memo();
         let mut melder = Melder::new(&mut self.heap);
         self.kernel = self.kernel.map(|k| melder.meld(k));
         self.runner.hints.relocate(&mut |n| melder.meld(n));
