@@ -222,13 +222,25 @@ fn serve(shared: &Shared, limits: PeekLimits, wake: &Waker) {
             }
         };
         let began = std::time::Instant::now();
-        let reply = reader.peek(&job.published, &job.nom, limits, |heap, result| {
-            let result = result.unwrap_or_else(|e| {
-                eprintln!("scry: {e}");
-                Noun::ZERO
-            });
+        let peeked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            reader.peek(&job.published, &job.nom, limits, |heap, result| {
+                let result = result.unwrap_or_else(|e| {
+                    eprintln!("scry: {e}");
+                    Noun::ZERO
+                });
+                let rid = heap.atom_from_bytes(&job.rid);
+                let reply = engine_io::conn::reply(heap, rid, "peek", result);
+                heap.jam(reply)
+            })
+        }));
+        // A reader that panicked (a bug, never the input's doing) answers `~` and starts afresh; the
+        // others go on.
+        let reply = peeked.unwrap_or_else(|_| {
+            eprintln!("scry: a reader failed; the peek is answered ~");
+            reader = Reader::new();
+            let mut heap = components::Heap::new();
             let rid = heap.atom_from_bytes(&job.rid);
-            let reply = engine_io::conn::reply(heap, rid, "peek", result);
+            let reply = engine_io::conn::reply(&mut heap, rid, "peek", Noun::ZERO);
             heap.jam(reply)
         });
         if trace {
