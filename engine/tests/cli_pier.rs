@@ -584,16 +584,6 @@ fn start_fleet(piers: &[&Path]) -> Child {
     common::start_run(&args, piers, Stdio::piped())
 }
 
-/// SIGTERM: the ship stops cleanly; its output.
-fn stop_ship(mut child: Child) -> Output {
-    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(kill.success());
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "engine run: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
-
 /// `engine dojo PIER COMMAND`: what it printed.
 fn dojo(pier: &Path, command: &str) -> String {
     ok(&engine(&["dojo", pier.to_str().unwrap(), command]), command)
@@ -640,17 +630,7 @@ fn brass_boots_a_fake_zod_to_a_dojo_that_remembers() {
     let mut stream = std::os::unix::net::UnixStream::connect(pier.join(".urb/conn.sock")).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut heap = components::Heap::new();
-    let peek = format!(
-        "[9 {} 1 {} {} {} [{} {} 0]]",
-        t("peek"),
-        t("once"),
-        t("cx"),
-        t("base"),
-        t("sys"),
-        t("kelvin")
-    );
-    let kelvin = format!("[9 {} 0 {} [1 0] [{} 417] 0 0]", t("peek"), t("kelvin"), t("zuse"));
-    assert_eq!(conn_ask(&mut stream, &mut heap, &peek), kelvin);
+    assert_eq!(conn_ask(&mut stream, &mut heap, &kelvin_peek(9)), kelvin_answer(9));
     // A thread through khan: `[%fyrd %base %hi %tape %ship ~zod]` (spec/io.md §11's example) answers
     // `[%avow %& %tape "hi ~zod successful"]`.
     let fyrd = format!("[10 {} {} {} {} {} 0]", t("fyrd"), t("base"), t("hi"), t("tape"), t("ship"));

@@ -94,10 +94,7 @@ fn run_case(scry_threads: &str) -> (String, String, String, bool) {
         decoder.feed(&buffer[..n]);
     }
     let (after, _) = peek(&mut peeker, &mut heap, 7);
-    let child = running.0.take().expect("the ship");
-    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    common::stop_ship(running.0.take().expect("the ship"));
     (before, during, after, event_still_running)
 }
 
@@ -115,19 +112,6 @@ fn without_readers_a_peek_waits_for_the_event_as_in_vere() {
     let (before, during, after, _) = run_case("0");
     assert_ne!(during, before, "the peek was answered once the event had ended: it sees its state");
     assert_eq!(during, after);
-}
-
-/// A number as Hoon writes it: `1.234`.
-fn dotted(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Minutes of peeks on a brass ship while it computes dojo lines, compacts (`%urth %pack`) and writes
@@ -156,18 +140,10 @@ fn brass_peeks_stay_right_through_events_compactions_and_snapshots() {
             std::thread::spawn(move || {
                 let mut heap = Heap::new();
                 let mut stream = connect(&pier);
-                let kelvin = format!(
-                    "[1 {} 1 {} {} {} {} {} 0]",
-                    t("peek"),
-                    t("once"),
-                    t("cx"),
-                    t("base"),
-                    t("sys"),
-                    t("kelvin")
-                );
+                let kelvin = common::kelvin_peek(1);
                 let revision = format!("[2 {} 1 {} {} {} 0]", t("peek"), t("once"), t("cw"), t("base"));
                 let first = conn_ask(&mut stream, &mut heap, &kelvin);
-                assert!(first.contains(&t("zuse")), "{first}");
+                assert_eq!(first, common::kelvin_answer(1));
                 let (mut peeks, mut slowest) = (0u64, Duration::ZERO);
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let began = Instant::now();
@@ -192,7 +168,7 @@ fn brass_peeks_stay_right_through_events_compactions_and_snapshots() {
         let out = common::engine(&[
             "dojo",
             pier.to_str().unwrap(),
-            &format!("=a (turn (gulf 1 {}) |=(n=@ (mul n n)))", dotted(1000 + lines)),
+            &format!("=a (turn (gulf 1 {}) |=(n=@ (mul n n)))", engine_tests::dotted(1000 + lines)),
         ]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         lines += 1;
@@ -209,10 +185,7 @@ fn brass_peeks_stay_right_through_events_compactions_and_snapshots() {
         eprintln!("a peeker: {peeks} peeks, the slowest pair {slowest:?}");
         total += peeks;
     }
-    let child = running.0.take().unwrap();
-    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    common::stop_ship(running.0.take().expect("the ship"));
     let played = common::ok(&common::engine(&["play", pier.to_str().unwrap()]), "play");
     assert!(played.contains("agrees"), "{played}");
     eprintln!("{total} peeks over {seconds} s, {lines} dojo lines, {packs} packs; play: {}", played.trim());

@@ -180,3 +180,16 @@ pub fn kernel_pill_with_peek(name: &str, gate_battery: &str, peek_battery: &str)
     let gate = format!("[{gate_battery} 0 {kernel}]");
     format!("[{} {} [[0 2] {gate} 0] 0 0]", t("pill"), t(name))
 }
+
+/// A number as Hoon writes it, its digits in groups of three joined by dots: `1.234`.
+pub fn dotted(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}

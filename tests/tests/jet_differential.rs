@@ -904,13 +904,7 @@ fn slaw_equals_its_arm() {
     generated(64, (any::<u64>(), 0u32..40, digits), |(value, shift, noise)| {
         let value = value >> shift;
         let plain = value.to_string();
-        let mut dotted = String::new();
-        for (i, c) in plain.chars().enumerate() {
-            if i > 0 && (plain.len() - i).is_multiple_of(3) {
-                dotted.push('.');
-            }
-            dotted.push(c);
-        }
+        let dotted = engine_tests::dotted(value);
         for text in
             [dotted.as_str(), plain.as_str(), &format!("0{dotted}"), std::str::from_utf8(&noise).unwrap()]
         {

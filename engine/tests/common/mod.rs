@@ -258,3 +258,32 @@ impl Drop for Running {
         }
     }
 }
+
+/// SIGTERM: the ship stops cleanly (asserted); its output.
+pub fn stop_ship(mut child: Child) -> Output {
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "engine run: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// The conn request `[rid %peek %.n %once %cx %base /sys/kelvin]`; a brass ship answers it with
+/// [`kelvin_answer`].
+pub fn kelvin_peek(rid: u64) -> String {
+    format!(
+        "[{rid} {} 1 {} {} {} [{} {} 0]]",
+        t("peek"),
+        t("once"),
+        t("cx"),
+        t("base"),
+        t("sys"),
+        t("kelvin")
+    )
+}
+
+/// A brass ship's answer to [`kelvin_peek`]: the file's cask, `[%kelvin %zuse 417]`.
+pub fn kelvin_answer(rid: u64) -> String {
+    format!("[{rid} {} 0 {} [1 0] [{} 417] 0 0]", t("peek"), t("kelvin"), t("zuse"))
+}
