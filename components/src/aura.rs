@@ -36,6 +36,31 @@ pub fn render_uv(atom: AtomRef<'_>) -> String {
     format!("0v{}", group(&digits, 5))
 }
 
+/// `@t` as a knot (Hoon's `(scot %t text)`): `~~`, then each character as it is if it is a lower-case
+/// letter, a digit or `-`; a space as `.`; `.` as `~.`; `~` as `~~`; any other as `~`, its code point in
+/// lower-case hex, and `.`. Bytes that are not UTF-8 are taken one by one as code points.
+///
+/// ```
+/// assert_eq!(components::aura::scot_t(b"a_b.c~D"), "~~a~5f.b~.c~~~44.");
+/// ```
+pub fn scot_t(text: &[u8]) -> String {
+    let mut knot = String::from("~~");
+    let chars: Vec<u32> = match std::str::from_utf8(text) {
+        Ok(text) => text.chars().map(u32::from).collect(),
+        Err(_) => text.iter().map(|&b| u32::from(b)).collect(),
+    };
+    for c in chars {
+        match char::from_u32(c) {
+            Some(ch @ ('a'..='z' | '0'..='9' | '-')) => knot.push(ch),
+            Some(' ') => knot.push('.'),
+            Some('.') => knot.push_str("~."),
+            Some('~') => knot.push_str("~~"),
+            _ => knot.push_str(&format!("~{c:x}.")),
+        }
+    }
+    knot
+}
+
 fn group(digits: &str, size: usize) -> String {
     let first = match digits.len() % size {
         0 => size,
@@ -100,5 +125,14 @@ mod tests {
             let n = heap.atom_u64(value);
             assert_eq!(render_uv(heap.atom(n).unwrap()), text, "{value}");
         }
+    }
+
+    /// Each expected knot is what `(scot %t ...)` gives in Hoon (`engine eval` on the ivory pill).
+    #[test]
+    fn text_knots_match_hoon_s_scot_t() {
+        assert_eq!(scot_t(b""), "~~");
+        assert_eq!(scot_t("a_b.c~D é-Z9 ;=/".as_bytes()), "~~a~5f.b~.c~~~44..~e9.-~5a.9.~3b.~3d.~2f.");
+        assert_eq!(scot_t(b"urbauth-~zod=0v3.abc12"), "~~urbauth-~~zod~3d.0v3~.abc12");
+        assert_eq!(scot_t("日本\n\x7f".as_bytes()), "~~~65e5.~672c.~a.~7f.");
     }
 }

@@ -137,6 +137,7 @@ fn first_inbox(
         let shift = |port: Option<u16>| port.map(|p| p.saturating_add(start.ship_index as u16));
         (http.port, http.loopback_port) = (shift(http.port), shift(http.loopback_port));
         let driver = Http::new(sev, root.to_path_buf(), http);
+        serf.runner.hints.slog_tap = Some(driver.slog_tap());
         let born = driver.born(&mut serf.heap);
         inbox.push(&serf.heap, born);
         driver

@@ -1,8 +1,11 @@
 //! http (Eyre's server side) as a client meets it, over real TCP on loopback, with a hand-made kernel
 //! that plays Eyre: on http's `%born` it gives `%set-config`; it answers each `%request` (and
 //! `%request-local`) with a whole 200 response whose `x-url` header is the request's URL, except
-//! `/hang`, which it never answers. The runtime's own answers (`healthz`, refused requests), keep-alive,
-//! pipelining, a client that trickles its request, one that leaves, and the log's `%cancel-request`.
+//! `/hang`, which it never answers, and `/stream`, whose response it begins and never ends; each request
+//! slogs `request`, and its peek says whether a cookie is logged in (Eyre's `/authenticated/cookie`
+//! scry; [`GOOD_COOKIE`] is). The runtime's own answers (`healthz`, the slog stream, refused requests),
+//! keep-alive, pipelining, a client that trickles its request, ones that leave before or during their
+//! answers, and the log's `%cancel-request`.
 
 mod common;
 
@@ -12,6 +15,11 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The cookie header the test kernel's peek says is logged in.
+const GOOD_COOKIE: &str = "urbauth-~zod=0v1.good";
+/// [`GOOD_COOKIE`] as a knot, as Hoon's `(scot %t ...)` writes it.
+const GOOD_COOKIE_KNOT: &str = "~~urbauth-~~zod~3d.0v1~.good";
 
 /// The kernel's poke: `[effects kernel]` by the card's tag (at axis 54 of the gate's subject; the wire's
 /// second item at 106, the request's URL at 894).
@@ -35,7 +43,17 @@ fn eyre_pill_fetching(dir: &Path, urls: &[String]) -> PathBuf {
         t("hello")
     );
     let answer = format!("[[[[0 53] {card}] [1 0]] [0 14] [0 15]]");
-    let request = format!("[6 {} {nothing} {answer}]", is("/hang", 894));
+    let begun = format!(
+        "[[1 {}] [[1 {}] [[[1 200] [1 0]] [[1 [0 [5 {}]]] [1 1]]]]]",
+        t("response"),
+        t("start"),
+        t("begun")
+    );
+    let stream = format!("[[[[0 53] {begun}] [1 0]] [0 14] [0 15]]");
+    let answers = format!("[6 {} {nothing} [6 {} {stream} {answer}]]", is("/hang", 894), is("/stream", 894));
+    // `[11 [%slog [1 0 %leaf "request"]] answers]`: a slog of priority 0.
+    let tape = "request".bytes().rev().fold("0".to_string(), |tail, c| format!("[{c} {tail}]"));
+    let request = format!("[11 [{} [1 0 {} {tape}]] {answers}]", t("slog"), t("leaf"));
     // It plays clay too: on %boat, the mount point %base and a file written into it; on each %belt (a
     // key typed), a commit of %base (%dirk).
     let ergo = format!(
@@ -77,8 +95,12 @@ fn eyre_pill_fetching(dir: &Path, urls: &[String]) -> PathBuf {
         req = is("request", 54),
         local = is("request-local", 54),
     );
+    // The peek: `[~ %omen path %flag ?]`, yes for the knot of GOOD_COOKIE (at 1790 of the peek's subject:
+    // the path's third item, in `[%| %once %ex %$ path]`).
+    let flag = |yes: u8| format!("[1 [0 [{} [0 [{} {yes}]]]]]", t("omen"), t("flag"));
+    let peek = format!("[6 [5 [1 {}] [0 1790]] {} {}]", cord(GOOD_COOKIE_KNOT), flag(0), flag(1));
     let mut heap = components::Heap::new();
-    let noun = heap.parse(&engine_tests::kernel_pill_with_poke("eyre", &battery)).unwrap();
+    let noun = heap.parse(&engine_tests::kernel_pill_with_peek("eyre", &battery, &peek)).unwrap();
     let path = dir.join("eyre.pill");
     std::fs::write(&path, heap.jam(noun)).unwrap();
     path
@@ -265,6 +287,83 @@ fn eyres_requests_and_responses_over_real_tcp() {
     assert_eq!(count("cancel-request"), 1, "{tags:?}");
     let born = tags.iter().position(|t| t == "live").unwrap();
     assert!(tags[..born].contains(&"born".to_string()));
+}
+
+/// Reads one chunk of a chunked body (its size line, its bytes and their CRLF): the bytes.
+fn chunk(stream: &mut TcpStream) -> Vec<u8> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while !line.ends_with(b"\r\n") {
+        assert_eq!(
+            stream.read(&mut byte).unwrap(),
+            1,
+            "the stream ended: {:?}",
+            String::from_utf8_lossy(&line)
+        );
+        line.push(byte[0]);
+    }
+    let size = usize::from_str_radix(std::str::from_utf8(&line[..line.len() - 2]).unwrap(), 16).unwrap();
+    let mut data = vec![0; size + 2];
+    stream.read_exact(&mut data).unwrap();
+    data.truncate(size);
+    data
+}
+
+#[test]
+fn the_slog_stream_and_clients_that_leave_in_the_middle_of_a_response() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_pill(dir.path(), "eyre", eyre_pill(dir.path()));
+    let (child, port, _) = start(&pier);
+    let slog = |cookie: Option<&str>| {
+        let mut stream = connect(port);
+        let cookie = cookie.map(|c| format!("cookie: {c}\r\n")).unwrap_or_default();
+        stream.write_all(format!("GET /~_~/slog HTTP/1.1\r\n{cookie}\r\n").as_bytes()).unwrap();
+        stream
+    };
+    // No cookie, or one the kernel does not know: 403.
+    assert_eq!(response(&mut slog(None)).0, 403);
+    assert_eq!(response(&mut slog(Some("urbauth-~zod=0v1.bad"))).0, 403);
+    // Logged in: the stream starts, and a request's slog comes down it as an event.
+    let mut stream = slog(Some(GOOD_COOKIE));
+    let (status, head, _) = response(&mut stream);
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("content-type: text/event-stream\r\n"), "{head}");
+    assert!(head.contains("transfer-encoding: chunked\r\n"), "{head}");
+    // A second stream that leaves at once: the others go on.
+    let mut gone = slog(Some(GOOD_COOKIE));
+    assert_eq!(response(&mut gone).0, 200);
+    drop(gone);
+    let mut other = connect(port);
+    other.write_all(b"GET /one HTTP/1.1\r\n\r\n").unwrap();
+    assert!(response(&mut other).1.contains("x-url: /one"));
+    assert_eq!(chunk(&mut stream), b"data:request\n\n");
+
+    // A response Eyre begins and does not end: the client reads its start and leaves; Eyre is told
+    // (%cancel-request), and the ship serves the next.
+    let mut streamed = connect(port);
+    streamed.write_all(b"GET /stream HTTP/1.1\r\n\r\n").unwrap();
+    let (status, head, _) = response(&mut streamed);
+    assert_eq!(status, 200, "{head}");
+    assert_eq!(chunk(&mut streamed), b"begun");
+    drop(streamed);
+    std::thread::sleep(Duration::from_millis(300));
+    other.write_all(b"GET /two HTTP/1.1\r\n\r\n").unwrap();
+    assert!(response(&mut other).1.contains("x-url: /two"));
+    // The /stream and /two requests' slogs (in one chunk or two, as the ticks fell).
+    let mut events = Vec::new();
+    while events.len() < b"data:request\n\n".len() * 2 {
+        events.extend(chunk(&mut stream));
+    }
+    assert_eq!(events, b"data:request\n\ndata:request\n\n");
+
+    // At exit the stream is told, as Vere tells it.
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    assert_eq!(chunk(&mut stream), b"data:urbit shutting down\n\n");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tags = logged_tags(&pier);
+    assert_eq!(tags.iter().filter(|t| *t == "cancel-request").count(), 1, "{tags:?}");
 }
 
 #[test]

@@ -31,6 +31,12 @@ pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(600);
 pub const METHODS: [&str; 8] = ["GET", "PUT", "POST", "HEAD", "CONNECT", "DELETE", "OPTIONS", "TRACE"];
 /// The path the runtime answers itself: 204 when the ship is idle, 429 while it computes.
 pub const HEALTHZ: &str = "/~_~/healthz";
+/// The runtime's stream of the ship's slogs (server-sent events) for a client Eyre has logged in.
+pub const SLOG: &str = "/~_~/slog";
+/// How often an open slog stream is sent a heartbeat (a bare line).
+pub const SLOG_HEARTBEAT: Duration = Duration::from_secs(20);
+/// What each slog stream is sent when the ship stops.
+pub const SLOG_SHUTDOWN: &[u8] = b"data:urbit shutting down\n\n";
 /// The first port tried for the public server (then 8080, then up by one), and for the loopback server.
 pub const HTTP_PORT_FIRST: u16 = 80;
 pub const LOOPBACK_PORT_FIRST: u16 = 12321;
@@ -474,6 +480,9 @@ struct Pending {
     stage: Stage,
     /// Whether Eyre was told of it (so owes it an answer, or is owed a cancel).
     sent_to_eyre: bool,
+    /// A request for the slog stream (answered by the runtime once the kernel has said whether its
+    /// cookie is logged in).
+    slog: bool,
     /// Response bytes not yet handed to the socket (the head of the line's go out at once).
     bytes: Vec<u8>,
     since: Instant,
@@ -486,6 +495,20 @@ pub enum HttpAction {
     Request(u64, Request),
     /// Tell Eyre that request `req` is cancelled.
     Cancel(u64),
+    /// Ask the kernel whether this `cookie` header is a logged-in session, for the slog stream `req`
+    /// (then [`HttpConnection::on_slog_auth`]).
+    Slog(u64, Vec<u8>),
+}
+
+/// What the kernel said of a slog request's cookie (Eyre's `/authenticated/cookie` scry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlogAuth {
+    /// Logged in: the stream starts.
+    Yes,
+    /// Not logged in: 403.
+    No,
+    /// The scry failed, or gave something else: 500.
+    Failed,
 }
 
 /// A client's connection: its input, its requests in order and the bytes to write.
@@ -545,8 +568,34 @@ impl HttpConnection {
                     if !METHODS.contains(&request.method.as_str()) {
                         self.refused += 1;
                         self.answer_now(400, request.keep_alive, now);
-                    } else if request.url == HEALTHZ || request.url.starts_with("/~_~/healthz?") {
+                    } else if is_path(&request.url, HEALTHZ) {
                         self.answer_now(if idle { 204 } else { 429 }, request.keep_alive, now);
+                    } else if is_path(&request.url, SLOG) {
+                        let cookie = request.headers.iter().find(|(name, _)| name == "cookie");
+                        match cookie {
+                            None => {
+                                self.refused += 1;
+                                self.answer_now(403, request.keep_alive, now);
+                            }
+                            Some((_, cookie)) => {
+                                let req = self.next_req;
+                                self.next_req += 1;
+                                self.pending.push_back(Pending {
+                                    req,
+                                    keep_alive: request.keep_alive,
+                                    head_only: request.method == "HEAD",
+                                    stage: Stage::Waiting,
+                                    sent_to_eyre: false,
+                                    slog: true,
+                                    bytes: Vec::new(),
+                                    since: now,
+                                });
+                                if !request.keep_alive {
+                                    self.closing = true;
+                                }
+                                actions.push(HttpAction::Slog(req, cookie.clone()));
+                            }
+                        }
                     } else {
                         let req = self.next_req;
                         self.next_req += 1;
@@ -556,6 +605,7 @@ impl HttpConnection {
                             head_only: request.method == "HEAD",
                             stage: Stage::Waiting,
                             sent_to_eyre: true,
+                            slog: false,
                             bytes: Vec::new(),
                             since: now,
                         });
@@ -583,6 +633,7 @@ impl HttpConnection {
             head_only: false,
             stage: Stage::Done,
             sent_to_eyre: false,
+            slog: false,
             bytes: plain_response(status, keep_alive),
             since: now,
         });
@@ -631,6 +682,57 @@ impl HttpConnection {
         }
         self.advance();
         true
+    }
+
+    /// The kernel's answer for slog request `req`: the stream's head (200, `text/event-stream`), or 403,
+    /// or 500. Gives `false` if no slog request awaits it.
+    pub fn on_slog_auth(&mut self, req: u64, auth: SlogAuth) -> bool {
+        let Some(pending) =
+            self.pending.iter_mut().find(|p| p.req == req && p.slog && p.stage == Stage::Waiting)
+        else {
+            return false;
+        };
+        match auth {
+            SlogAuth::Yes => {
+                let headers = [
+                    (b"content-type".to_vec(), b"text/event-stream".to_vec()),
+                    (b"cache-control".to_vec(), b"no-cache".to_vec()),
+                ];
+                pending.bytes = response_head(200, &headers, None, pending.keep_alive);
+                pending.stage = Stage::Streaming;
+            }
+            SlogAuth::No | SlogAuth::Failed => {
+                self.refused += 1;
+                let status = if auth == SlogAuth::No { 403 } else { 500 };
+                pending.bytes = plain_response(status, pending.keep_alive);
+                pending.stage = Stage::Done;
+            }
+        }
+        self.advance();
+        true
+    }
+
+    /// Whether a slog stream of this connection is open.
+    pub fn streams_slog(&self) -> bool {
+        !self.peer_closed && self.pending.iter().any(|p| p.slog && p.stage == Stage::Streaming)
+    }
+
+    /// Sends `data` (`data:<line>\n\n` lines, a heartbeat, the shutdown line) on each open slog stream,
+    /// as a chunk. A stream whose bytes pile up past [`OUT_BYTES_MAX`] (a client that does not read)
+    /// closes the connection.
+    pub fn slog_data(&mut self, data: &[u8]) {
+        let mut overflow = false;
+        for pending in &mut self.pending {
+            if pending.slog && pending.stage == Stage::Streaming && !pending.head_only {
+                chunk(&mut pending.bytes, data);
+                overflow |= pending.bytes.len() > OUT_BYTES_MAX;
+            }
+        }
+        if overflow {
+            self.abort();
+        } else {
+            self.advance();
+        }
     }
 
     /// Stops the connection: nothing more is read or written, and nothing is owed to Eyre for the
@@ -688,7 +790,10 @@ impl HttpConnection {
     pub fn timeouts(&mut self, now: Instant) -> Vec<u64> {
         let mut expired = Vec::new();
         for pending in &mut self.pending {
-            if pending.stage == Stage::Waiting && now.duration_since(pending.since) >= RESPONSE_TIMEOUT {
+            if pending.sent_to_eyre
+                && pending.stage == Stage::Waiting
+                && now.duration_since(pending.since) >= RESPONSE_TIMEOUT
+            {
                 expired.push(pending.req);
                 pending.stage = Stage::Done;
                 pending.sent_to_eyre = false;
@@ -711,6 +816,22 @@ impl HttpConnection {
         self.pending.clear();
         owed
     }
+}
+
+/// Whether a request's target is `path`, with or without a query.
+fn is_path(url: &str, path: &str) -> bool {
+    url.strip_prefix(path).is_some_and(|rest| rest.is_empty() || rest.starts_with('?'))
+}
+
+/// A slog as the slog stream sends it: `data:<line>\n\n` for each of its lines.
+pub fn slog_event(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + 8);
+    for line in text.split('\n') {
+        out.extend_from_slice(b"data:");
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(b"\n\n");
+    }
+    out
 }
 
 /// The `.http.ports` file's text: one line per server, `<port> insecure public|loopback`.
@@ -834,6 +955,38 @@ mod tests {
         );
         assert_eq!(c.on_closed(), vec![1, 2]);
         assert!(c.is_finished());
+    }
+
+    #[test]
+    fn the_slog_stream_asks_for_a_cookie_then_streams_each_line_as_an_event() {
+        let now = Instant::now();
+        let mut c = HttpConnection::new(1);
+        assert!(c.on_read(b"GET /~_~/slog HTTP/1.1\r\n\r\n", now, true).is_empty());
+        assert!(String::from_utf8(c.take_output()).unwrap().starts_with("HTTP/1.1 403 missing"));
+        let actions = c.on_read(b"GET /~_~/slog HTTP/1.1\r\ncookie: urbauth-~zod=0v1\r\n\r\n", now, true);
+        assert_eq!(actions.as_slice(), [HttpAction::Slog(2, b"urbauth-~zod=0v1".to_vec())]);
+        assert!(!c.streams_slog() && !c.has_output(), "nothing before the kernel answers");
+        assert!(c.timeouts(now + RESPONSE_TIMEOUT).is_empty(), "the runtime's own wait is not Eyre's");
+        assert!(c.on_slog_auth(2, SlogAuth::Yes));
+        assert!(!c.on_slog_auth(2, SlogAuth::Yes), "answered once");
+        c.slog_data(&slog_event("one\ntwo"));
+        c.slog_data(b"\n");
+        let out = String::from_utf8(c.take_output()).unwrap();
+        assert!(out.starts_with("HTTP/1.1 200 ok\r\n"), "{out}");
+        assert!(out.contains("content-type: text/event-stream\r\n"), "{out}");
+        assert!(out.contains("transfer-encoding: chunked\r\n"), "{out}");
+        assert!(out.ends_with("\r\n\r\n14\r\ndata:one\n\ndata:two\n\n\r\n1\r\n\n\r\n"), "{out:?}");
+        assert!(c.streams_slog());
+        assert!(c.on_closed().is_empty(), "Eyre is owed nothing for a slog stream");
+
+        let mut c = HttpConnection::new(2);
+        c.on_read(b"GET /~_~/slog?x=1 HTTP/1.1\r\ncookie: a=b\r\n\r\n", now, true);
+        assert!(c.on_slog_auth(1, SlogAuth::No));
+        assert!(String::from_utf8(c.take_output()).unwrap().starts_with("HTTP/1.1 403 missing"));
+        c.on_read(b"GET /~_~/slog HTTP/1.1\r\ncookie: a=b\r\n\r\n", now, true);
+        assert!(c.on_slog_auth(2, SlogAuth::Failed));
+        assert!(String::from_utf8(c.take_output()).unwrap().starts_with("HTTP/1.1 500 hosed"));
+        assert!(!c.streams_slog());
     }
 
     #[test]

@@ -24,5 +24,5 @@ mod uring;
 
 pub use dispatch::{Dispatcher, ShipKey};
 pub use reactor::{
-    BUFFER_BYTES_MAX, BackendKind, Completion, IN_FLIGHT_MAX, Op, Reactor, Token, wait_readable,
+    BUFFER_BYTES_MAX, BackendKind, Completion, IN_FLIGHT_MAX, Op, Reactor, Token, send_now, wait_readable,
 };

@@ -22,7 +22,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
 /// The caller's name for an operation; it comes back with the completion.
@@ -111,6 +111,23 @@ pub fn wait_readable(fd: RawFd, timeout: Duration) -> bool {
     let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
     // SAFETY: one valid pollfd for the length of the call.
     unsafe { libc::poll(&mut poll, 1, millis) > 0 }
+}
+
+/// Writes what a connected socket takes of `data` at once, without waiting for room (and without
+/// SIGPIPE for a peer that is gone): how many bytes it took. For a write that need not go through the
+/// reactor when the socket has room (as libuv's writes try first); an error is left for the reactor's
+/// write to meet and report.
+pub fn send_now(socket: &impl AsRawFd, data: &[u8]) -> io::Result<usize> {
+    // SAFETY: `data` is readable for its length; the descriptor is borrowed from its owner.
+    let sent = unsafe {
+        libc::send(
+            socket.as_raw_fd(),
+            data.as_ptr() as *const libc::c_void,
+            data.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+    if sent < 0 { Err(io::Error::last_os_error()) } else { Ok(sent as usize) }
 }
 
 /// A reactor over one of the backends.

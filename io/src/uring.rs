@@ -117,7 +117,8 @@ impl Uring {
                 (entry, InFlight::Accept)
             }
             Op::Read { fd, max } => {
-                let mut buffer = vec![0u8; max];
+                // Not zeroed: the kernel writes the bytes the completion counts, and only those are kept.
+                let mut buffer = Vec::<u8>::with_capacity(max);
                 let entry = opcode::Read::new(types::Fd(fd), buffer.as_mut_ptr(), max as u32).build();
                 (entry, InFlight::Read(buffer))
             }
@@ -169,7 +170,9 @@ impl Uring {
         Some(match op {
             InFlight::Accept => Completion::Accepted { token, fd: result },
             InFlight::Read(mut data) => {
-                data.truncate(n);
+                // SAFETY: the kernel wrote `n` bytes (at most the capacity asked for) at the start of
+                // the buffer, which stayed owned by the ring's table until now.
+                unsafe { data.set_len(n.min(data.capacity())) };
                 Completion::Read { token, data }
             }
             InFlight::Write(_) => Completion::Written { token, bytes: n },

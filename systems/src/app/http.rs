@@ -5,15 +5,18 @@
 //! ([`HttpClient`], owning its socket and its [`HttpConnection`]). `io_poll` hands their completions to
 //! [`http_completion`]; `route_effects` queues Eyre's effects in the ship's [`Http`]; [`http_serve`]
 //! carries them out (servers restarted and `%live` injected; responses written in the order of their
-//! requests) and answers 504 to what Eyre left unanswered for 600 s.
+//! requests) and answers 504 to what Eyre left unanswered for 600 s. The runtime answers two paths itself
+//! (spec/io.md §7.5): `/~_~/healthz`, and `/~_~/slog`, the ship's slogs as server-sent events for a
+//! client whose cookie Eyre says is logged in (asked by a scry between events); the serf's slogs reach
+//! the streams through the ship's [`SlogFeed`].
 
 use super::poll::PollShip;
-use super::ship::Io;
+use super::ship::{Computing, Io, Kernel};
 use bevy_ecs::prelude::*;
-use components::Heap;
 use components::app::{HttpOptions, Inbox, RunState};
+use components::{Heap, Noun};
 use engine_io::http::{
-    self, HttpAction, HttpConnection, HttpEffect, LOOPBACK_PORT_FIRST, PORT_TRIES_MAX, RequestId,
+    self, HttpAction, HttpConnection, HttpEffect, LOOPBACK_PORT_FIRST, PORT_TRIES_MAX, RequestId, SlogAuth,
 };
 use engine_io::{Completion, Op, Token};
 use hashbrown::HashMap;
@@ -22,6 +25,8 @@ use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The most client connections one ship keeps open; past it a new one is closed at once.
@@ -30,8 +35,43 @@ pub const HTTP_CONNECTIONS_MAX: usize = 16_384;
 const BACKLOG: i32 = 1024;
 /// Accepts kept in flight on each listening socket.
 const ACCEPTS_IN_FLIGHT: usize = 16;
-/// Bytes asked for by each read.
-const READ_BYTES: usize = 64 << 10;
+/// Bytes asked for by each read (each connection has one read in flight, holding a buffer this big).
+const READ_BYTES: usize = 16 << 10;
+/// Slog requests waiting for the kernel's word on their cookie; past it one is answered 500.
+const SLOG_AUTHS_MAX: usize = 256;
+/// Slog requests asked of the kernel per ship per tick (each a scry).
+const SLOG_AUTHS_PER_TICK: usize = 16;
+/// Slog lines kept for the streams between two ticks; past it the oldest are dropped (and counted).
+const SLOG_LINES_MAX: usize = 4096;
+
+/// The slogs a ship's serf gives while slog streams are open: the serf's hints push each slog's text
+/// (from the thread that steps the ship), [`http_serve`] takes them for the streams.
+#[derive(Default)]
+pub struct SlogFeed {
+    /// Open streams (no line is kept while there are none).
+    streams: AtomicUsize,
+    lines: Mutex<VecDeque<String>>,
+    /// Lines dropped because the streams were not served in time.
+    pub dropped: AtomicU64,
+}
+
+impl SlogFeed {
+    fn push(&self, text: &str) {
+        if self.streams.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        if lines.len() >= SLOG_LINES_MAX {
+            lines.pop_front();
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        lines.push_back(text.to_string());
+    }
+
+    fn take(&self) -> VecDeque<String> {
+        std::mem::take(&mut *self.lines.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
 /// How often the 600 s timeouts are looked for.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
@@ -53,6 +93,14 @@ pub struct Http {
     /// Eyre's effects, routed here and carried out by [`http_serve`].
     pub effects: VecDeque<HttpEffect>,
     last_sweep: Instant,
+    /// Slog requests waiting for the kernel's word on their cookie: the client, the request, the
+    /// `cookie` header.
+    slog_auths: VecDeque<(Entity, u64, Vec<u8>)>,
+    /// The clients with a slog stream open.
+    slog_clients: Vec<Entity>,
+    /// The serf's slogs, for the streams.
+    pub slog: Arc<SlogFeed>,
+    last_heartbeat: Instant,
     /// Requests passed to Eyre, answered by the runtime itself (errors, `healthz`), and connections.
     pub requests: u64,
     pub refused: u64,
@@ -73,10 +121,21 @@ impl Http {
             clients: HashMap::default(),
             effects: VecDeque::new(),
             last_sweep: Instant::now(),
+            slog_auths: VecDeque::new(),
+            slog_clients: Vec::new(),
+            slog: Arc::default(),
+            last_heartbeat: Instant::now(),
             requests: 0,
             refused: 0,
             connections: 0,
         }
+    }
+
+    /// What the serf's hints call with each slog's text (`ConsoleHints::slog_tap`), for the slog
+    /// streams.
+    pub fn slog_tap(&self) -> crate::interp::LogSink {
+        let feed = Arc::clone(&self.slog);
+        Arc::new(move |text: &str| feed.push(text))
     }
 
     /// `[/e/http-server/<sev> [%born ~]]`.
@@ -209,6 +268,15 @@ impl HttpClient {
         if self.sending.is_empty() {
             return;
         }
+        // As libuv's writes do: the socket is offered the bytes at once, without waiting; only what it
+        // does not take goes through the reactor (a completion, a tick later).
+        // Full, or failed: the reactor's write waits for room, or reports the failure.
+        if let Ok(sent) = engine_io::send_now(&self.stream, &self.sending) {
+            self.sending.drain(..sent.min(self.sending.len()));
+            if self.sending.is_empty() {
+                return;
+            }
+        }
         let length = self.sending.len().min(engine_io::BUFFER_BYTES_MAX);
         let op = Op::Write { fd: self.stream.as_raw_fd(), data: self.sending[..length].to_vec() };
         match io.0.submit(me, op) {
@@ -308,6 +376,13 @@ pub(super) fn http_completion(
                             inbox.push(&heap, ovum);
                         }
                         HttpAction::Cancel(req) => cancel(&mut heap, &mut inbox, &client, &[req]),
+                        HttpAction::Slog(req, cookie) => {
+                            if driver.slog_auths.len() >= SLOG_AUTHS_MAX {
+                                client.connection.on_slog_auth(req, SlogAuth::Failed);
+                            } else {
+                                driver.slog_auths.push_back((key, req, cookie));
+                            }
+                        }
                     }
                 }
             }
@@ -355,6 +430,7 @@ fn close_client(
         io.0.cancel(token);
     }
     driver.clients.remove(&(client.server.clone(), client.connection.con));
+    driver.slog_clients.retain(|k| *k != key);
     commands.entity(key).despawn();
 }
 
@@ -365,12 +441,16 @@ pub fn http_serve(
     mut state: ResMut<RunState>,
     mut io: ResMut<Io>,
     mut commands: Commands,
-    mut ships: Query<(Entity, &mut Http, &mut Inbox)>,
+    mut ships: Query<(Entity, &mut Http, &mut Inbox, &Computing, &mut Kernel)>,
     mut clients: Query<(Entity, &mut HttpClient)>,
     mut listeners: Query<&mut HttpListener>,
 ) {
     let now = Instant::now();
-    for (ship, mut driver, mut inbox) in &mut ships {
+    for (ship, mut driver, mut inbox, computing, mut kernel) in &mut ships {
+        if computing.event.is_none() && !driver.slog_auths.is_empty() {
+            answer_slog_auths(&mut io, &mut commands, &mut driver, &mut kernel, &mut clients);
+        }
+        serve_slogs(&mut io, &mut commands, &mut driver, &mut clients, now);
         while let Some(effect) = driver.effects.pop_front() {
             match effect {
                 HttpEffect::SetConfig(config) => {
@@ -413,6 +493,100 @@ pub fn http_serve(
             }
         }
     }
+}
+
+/// Asks the kernel (between events) whether each waiting slog request's cookie is logged in, as Vere
+/// does: `(scot %t cookie)` in Eyre's `/authenticated/cookie` scry, care `%x`, gang `~`; the answer's
+/// datum `%.y` opens the stream, `%.n` is 403, anything else (or a failed scry) 500.
+fn answer_slog_auths(
+    io: &mut Io,
+    commands: &mut Commands,
+    driver: &mut Http,
+    kernel: &mut Kernel,
+    clients: &mut Query<(Entity, &mut HttpClient)>,
+) {
+    let serf = &mut kernel.0;
+    for _ in 0..SLOG_AUTHS_PER_TICK {
+        let Some((key, req, cookie)) = driver.slog_auths.pop_front() else { break };
+        let Ok((_, mut client)) = clients.get_mut(key) else { continue };
+        let heap = &mut serf.heap;
+        let path = [
+            heap.atom_from_bytes(b"authenticated"),
+            heap.atom_from_bytes(b"cookie"),
+            heap.atom_from_bytes(components::aura::scot_t(&cookie).as_bytes()),
+        ];
+        let path = path.iter().rev().fold(Noun::ZERO, |tail, &item| heap.cell(item, tail));
+        let once = heap.atom_from_bytes(b"once");
+        let care = heap.atom_from_bytes(b"ex");
+        let rest = heap.cell(Noun::ZERO, path);
+        let rest = heap.cell(care, rest);
+        let rest = heap.cell(once, rest);
+        let nom = heap.cell(Noun::ONE, rest);
+        let auth = match serf.peek(Noun::ZERO, nom) {
+            Ok(product) => match serf.heap.slot_u64(product, 7).map(|flag| flag.as_direct()) {
+                Some(Some(0)) => SlogAuth::Yes,
+                Some(Some(1)) => SlogAuth::No,
+                Some(_) => {
+                    eprintln!("http: weird authentication scry result");
+                    SlogAuth::Failed
+                }
+                None => {
+                    eprintln!("http: authentication scry failed");
+                    SlogAuth::Failed
+                }
+            },
+            Err(goof) => {
+                for line in goof.lines(&serf.heap) {
+                    eprintln!("{line}");
+                }
+                SlogAuth::Failed
+            }
+        };
+        client.connection.on_slog_auth(req, auth);
+        if auth == SlogAuth::Yes {
+            driver.slog_clients.push(key);
+        }
+        client.write(io, key);
+        client.read(io, key);
+        if client.is_done() {
+            close_client(io, commands, driver, key, &mut client);
+        }
+    }
+    driver.slog.streams.store(driver.slog_clients.len(), Ordering::Relaxed);
+}
+
+/// Sends the slogs the serf gave since the last tick to each open slog stream, and a heartbeat every
+/// [`http::SLOG_HEARTBEAT`].
+fn serve_slogs(
+    io: &mut Io,
+    commands: &mut Commands,
+    driver: &mut Http,
+    clients: &mut Query<(Entity, &mut HttpClient)>,
+    now: Instant,
+) {
+    let lines = driver.slog.take();
+    let heartbeat = now.duration_since(driver.last_heartbeat) >= http::SLOG_HEARTBEAT;
+    if heartbeat {
+        driver.last_heartbeat = now;
+    }
+    if driver.slog_clients.is_empty() || (lines.is_empty() && !heartbeat) {
+        return;
+    }
+    let mut data: Vec<u8> = lines.iter().flat_map(|text| http::slog_event(text)).collect();
+    if heartbeat {
+        data.push(b'\n');
+    }
+    for key in driver.slog_clients.clone() {
+        let Ok((_, mut client)) = clients.get_mut(key) else { continue };
+        client.connection.slog_data(&data);
+        client.write(io, key);
+        if client.is_done() {
+            close_client(io, commands, driver, key, &mut client);
+        }
+    }
+    let connections = &*clients;
+    driver.slog_clients.retain(|k| connections.get(*k).is_ok_and(|(_, c)| c.connection.streams_slog()));
+    driver.slog.streams.store(driver.slog_clients.len(), Ordering::Relaxed);
 }
 
 /// `%set-config`: the running servers are closed and new ones started (public, then loopback); `%live`
@@ -477,6 +651,17 @@ fn restart(
 /// and what it did is printed.
 pub fn close_http(world: &mut World, ship: Entity) {
     let Some(driver) = world.entity_mut(ship).take::<Http>() else { return };
+    // Each slog stream is told, in the socket's room, that the ship stops (as Vere does).
+    for key in &driver.slog_clients {
+        if let Some(mut client) = world.get_mut::<HttpClient>(*key)
+            && !client.writing
+        {
+            client.connection.slog_data(http::SLOG_SHUTDOWN);
+            let mut bytes = std::mem::take(&mut client.sending);
+            bytes.extend(client.connection.take_output());
+            let _ = engine_io::send_now(&client.stream, &bytes);
+        }
+    }
     for key in driver.listeners.iter().chain(driver.clients.values()) {
         world.despawn(*key);
     }

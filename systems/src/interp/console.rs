@@ -51,6 +51,8 @@ pub struct ConsoleHints {
     memo_entries: usize,
     /// Where slog and `%bout` lines go (a progress display); stderr when `None`.
     pub log: Option<LogSink>,
+    /// Also given each slog's text, without its priority's marks (the slog stream of the web server).
+    pub slog_tap: Option<LogSink>,
     /// A heavy jet's job, between [`Hints::jet`] and [`Hints::take_job`].
     job: Option<crate::interp::Job>,
     /// Jet calls counted by the core's location, with the nanoseconds its driver took (a gate-calling
@@ -246,17 +248,20 @@ impl Hints for ConsoleHints {
     fn other(&mut self, heap: &mut Heap, tag: Noun, clue: Noun) {
         if tag.as_direct() == Some(TAG_SLOG) {
             // As Vere prints a slog: `>`, `>>` or `>>>` before the text for priorities 1 to 3.
-            let line = match heap.cell_parts(clue) {
+            let (marks, text) = match heap.cell_parts(clue) {
                 Some((priority, tank)) => {
                     let marks = match priority.as_direct() {
                         Some(p @ 1..=3) => format!("{} ", ">".repeat(p as usize)),
                         _ => String::new(),
                     };
-                    format!("{marks}{}", tank_text(heap, tank))
+                    (marks, tank_text(heap, tank))
                 }
-                None => tank_text(heap, clue),
+                None => (String::new(), tank_text(heap, clue)),
             };
-            self.emit(&line);
+            if let Some(tap) = &self.slog_tap {
+                tap(&text);
+            }
+            self.emit(&format!("{marks}{text}"));
         }
     }
 }
