@@ -47,8 +47,10 @@ fn garbage(state: &mut u64) -> Vec<u8> {
     datagram
 }
 
-/// `engine run -x --ames-port 0 PIER` with stdin piped: the process and the port its ames listens on.
-fn run_with_ames(pier: &Path) -> (Child, u16, std::thread::JoinHandle<String>) {
+/// `engine run -x --ames-port 0 PIER` with stdin piped: the process, the port its ames listens on, and
+/// threads that read the rest of its stderr and all of its stdout (read as it comes: the kernel prints a
+/// line for each packet heard, and a full pipe would stop the ship).
+fn run_with_ames(pier: &Path) -> (Child, u16, Reading, Reading) {
     let mut child = engine_command()
         .args(["run", "-x", "--no-conn", "--ames-port", "0", pier.to_str().unwrap()])
         .stdin(Stdio::piped())
@@ -70,14 +72,23 @@ fn run_with_ames(pier: &Path) -> (Child, u16, std::thread::JoinHandle<String>) {
         let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
         text
     });
-    (child, port, rest)
+    let mut stdout = child.stdout.take().unwrap();
+    let printed = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
+        text
+    });
+    (child, port, rest, printed)
 }
+
+/// A thread reading a child's output to its end.
+type Reading = std::thread::JoinHandle<String>;
 
 #[test]
 fn garbage_datagrams_are_dropped_and_counted_and_good_ones_heard() {
     let dir = tempfile::tempdir().unwrap();
     let pier = boot_counter(dir.path());
-    let (mut child, port, stderr) = run_with_ames(&pier);
+    let (mut child, port, stderr, stdout) = run_with_ames(&pier);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let to = format!("127.0.0.1:{port}");
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
@@ -96,19 +107,49 @@ fn garbage_datagrams_are_dropped_and_counted_and_good_ones_heard() {
         socket.send_to(&engine_io::ames::packet(1, 0, &[n; 40]), &to).unwrap();
         std::thread::sleep(Duration::from_millis(100));
     }
+    // A planet's packet for ~nec reaches ~zod: forwarded to ~nec's fake address (127.0.0.1:31338), with
+    // the lane it came from written in as its origin.
+    let nec = UdpSocket::bind("127.0.0.1:31338").expect("~nec's fake port free for the test");
+    nec.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let from = match socket.local_addr().unwrap() {
+        std::net::SocketAddr::V4(address) => address,
+        other => panic!("{other}"),
+    };
+    // Sent again until it comes (the socket's buffer may still be full of the flood, and drop it).
+    let mut buffer = [0u8; 4096];
+    let waited = Instant::now();
+    let forwarded = 'found: loop {
+        if waited.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the packet for ~nec was not forwarded: {}", stderr.join().unwrap());
+        }
+        socket.send_to(&engine_io::ames::packet(0x1234_5678, 1, b"forward me"), &to).unwrap();
+        while let Ok((n, _)) = nec.recv_from(&mut buffer) {
+            if let Ok(header) = engine_io::ames::parse(&buffer[..n])
+                && header.sender == 0x1234_5678
+            {
+                break 'found (header, buffer[..n].to_vec());
+            }
+        }
+    };
+    eprintln!("forwarded after {:?}", waited.elapsed());
+    assert_eq!(forwarded.0.origin, Some(from));
+    assert!(forwarded.1.ends_with(b"forward me"));
     // The ship still answers: a line typed gives the counter kernel's output.
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"still there\n").unwrap();
     drop(stdin);
-    let out = child.wait_with_output().unwrap();
+    let status = child.wait().unwrap();
     let stderr = stderr.join().unwrap();
-    assert!(out.status.success(), "status {:?}\n{stderr}", out.status);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("tick"), "the ship answers after the flood");
+    assert!(status.success(), "status {status:?}\n{stderr}");
+    assert!(stdout.join().unwrap().contains("tick"), "the ship answers after the flood");
     let summary = stderr.lines().find(|l| l.starts_with("ames on 127.0.0.1:")).expect("ames's summary");
     eprintln!("{summary}");
     let heard: u64 = summary.split(": ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
     // Some damaged packets still pass the checks (a flipped bit in the content is the kernel's to find).
     assert!(heard >= 3, "{summary}");
+    assert!(!summary.contains(" 0 forwarded"), "{summary}");
     for reason in ["bad header", "checksum mismatch", "truncated body", "oversized"] {
         assert!(summary.contains(reason), "{reason} is counted: {summary}");
     }

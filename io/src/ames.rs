@@ -78,18 +78,21 @@ pub enum Drop {
     TooLong,
     /// The `%hear` queue was full: the oldest went.
     QueueFull,
+    /// The queue of packets to forward was full: the oldest went.
+    ForwardQueueFull,
     /// Not from IPv4.
     NotIpv4,
 }
 
 impl Drop {
-    pub const ALL: [Drop; 7] = [
+    pub const ALL: [Drop; 8] = [
         Drop::Header,
         Drop::Version,
         Drop::Short,
         Drop::Checksum,
         Drop::TooLong,
         Drop::QueueFull,
+        Drop::ForwardQueueFull,
         Drop::NotIpv4,
     ];
 
@@ -101,6 +104,7 @@ impl Drop {
             Drop::Checksum => "checksum mismatch",
             Drop::TooLong => "oversized",
             Drop::QueueFull => "queue full",
+            Drop::ForwardQueueFull => "forward queue full",
             Drop::NotIpv4 => "not IPv4",
         }
     }
@@ -138,8 +142,14 @@ pub fn checksum(body: &[u8]) -> u32 {
     mug::mug_limbs(&limbs) & 0xf_ffff
 }
 
-/// Checks a datagram's header and sizes (spec/io.md §6.3–6.4).
+/// Checks a datagram's header and sizes (spec/io.md §6.3–6.4), for protocol version 0.
 pub fn parse(datagram: &[u8]) -> Result<Header, Drop> {
+    parse_as(datagram, Some(PROTOCOL_VERSION))
+}
+
+/// [`parse`], the version checked against `version` once it is known (Vere lets every version through
+/// until its scry of the kernel's has answered).
+pub fn parse_as(datagram: &[u8], version: Option<u32>) -> Result<Header, Drop> {
     if datagram.len() > DATAGRAM_BYTES_MAX {
         return Err(Drop::TooLong);
     }
@@ -148,8 +158,7 @@ pub fn parse(datagram: &[u8]) -> Result<Header, Drop> {
     if word >> 3 & 1 == 1 {
         return Err(Drop::Header);
     }
-    let version = word >> 4 & 0b111;
-    if version != PROTOCOL_VERSION {
+    if version.is_some_and(|ours| ours != word >> 4 & 0b111) {
         return Err(Drop::Version);
     }
     let (sender_bytes, receiver_bytes) = (rank_bytes(word >> 7 & 0b11), rank_bytes(word >> 9 & 0b11));
@@ -169,8 +178,39 @@ pub fn parse(datagram: &[u8]) -> Result<Header, Drop> {
         let atom = little_endian(origin) as u64;
         Lane::address_from_atom(atom).expect("48 bits")
     });
-    Ok(Header { version, sender, receiver, origin })
+    Ok(Header { version: word >> 4 & 0b111, sender, receiver, origin })
 }
+
+/// A datagram heard from `from` as it is forwarded: with `from` as its origin (the relayed bit set and
+/// the 6 bytes after the header word), unless it already has one or its sender is a galaxy; otherwise
+/// as it came. The checksum does not cover the origin, so it stands.
+pub fn relayed(datagram: &[u8], header: &Header, from: SocketAddrV4) -> Vec<u8> {
+    if header.origin.is_some() || header.sender < 256 || datagram.len() < 4 {
+        return datagram.to_vec();
+    }
+    let word = u32::from_le_bytes(datagram[..4].try_into().expect("4 bytes")) & !(1 << 31);
+    let mut out = Vec::with_capacity(datagram.len() + 6);
+    out.extend_from_slice(&word.to_le_bytes());
+    out.extend_from_slice(&Lane::address_atom(from).to_le_bytes()[..6]);
+    out.extend_from_slice(&datagram[4..]);
+    out
+}
+
+/// The kernel's ames protocol version from its answer to [`PROTOCOL_SCRY`] (the datum at axis 7 of the
+/// peek's product), as Vere reads it: an atom up to 7, else 0 (a failed scry, or something strange).
+pub fn protocol_version(heap: &Heap, product: Noun) -> u32 {
+    match heap.slot_u64(product, 7).map(|v| v.as_direct()) {
+        Some(Some(version @ 0..=7)) => version as u32,
+        Some(_) => {
+            eprintln!("ames: strange protocol {}", heap.print_limited(product, 200));
+            0
+        }
+        None => 0,
+    }
+}
+
+/// The path of the protocol-version scry (care `%x` of ames, desk `%$`): `/protocol/version`.
+pub const PROTOCOL_SCRY: [&str; 2] = ["protocol", "version"];
 
 /// Builds a datagram (for tests and the simulator's checks): header, body after it.
 pub fn packet(sender: u128, receiver: u128, content: &[u8]) -> Vec<u8> {
@@ -312,9 +352,24 @@ mod tests {
         let mut version = datagram.clone();
         version[0] |= 1 << 4;
         assert_eq!(parse(&version), Err(Drop::Version));
+        assert_eq!(parse_as(&version, None).map(|h| h.version), Ok(1), "no filter before the scry");
+        assert_eq!(parse_as(&version, Some(1)).map(|h| h.version), Ok(1));
         assert_eq!(parse(&vec![0; DATAGRAM_BYTES_MAX + 1]), Err(Drop::TooLong));
         let planet = packet(0x1234_5678, 0x100, b"x");
         assert_eq!(parse(&planet).map(|h| (h.sender, h.receiver)), Ok((0x1234_5678, 0x100)));
+    }
+
+    #[test]
+    fn a_forwarded_packet_carries_the_lane_it_came_from_as_its_origin() {
+        let from = SocketAddrV4::new(Ipv4Addr::new(10, 1, 2, 3), 40_000);
+        let planet = packet(0x1234_5678, 1, b"for ~nec");
+        let forwarded = relayed(&planet, &parse(&planet).unwrap(), from);
+        assert_eq!(forwarded.len(), planet.len() + 6);
+        let header = parse(&forwarded).unwrap();
+        assert_eq!((header.sender, header.receiver, header.origin), (0x1234_5678, 1, Some(from)));
+        assert_eq!(relayed(&forwarded, &header, from), forwarded, "an origin is written once");
+        let galaxy = packet(2, 1, b"from ~bud");
+        assert_eq!(relayed(&galaxy, &parse(&galaxy).unwrap(), from), galaxy, "a galaxy's is not");
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub mod cttp;
 mod dispatch;
 mod epoll;
 pub mod http;
-mod nouns;
+pub mod nouns;
 mod reactor;
 pub mod term;
 pub mod tty;

@@ -27,3 +27,13 @@ pub(crate) fn list_items(heap: &Heap, mut list: Noun, max: usize) -> Option<Vec<
     }
     (list.as_direct() == Some(0)).then_some(items)
 }
+
+/// A driver's scry of the kernel as Vere's `u3_pier_peek_last` makes it: `[%| %once view %$ path]`, the
+/// desk empty and the case the last event's (for `Serf::peek`, with gang `~`).
+pub fn once_peek(heap: &mut Heap, view: &str, path: &[&[u8]]) -> Noun {
+    let items: Vec<Noun> = path.iter().map(|item| heap.atom_from_bytes(item)).collect();
+    let path = heap.list(&items);
+    let once = heap.atom_from_bytes(b"once");
+    let view = heap.atom_from_bytes(view.as_bytes());
+    heap.tuple(&[Noun::ONE, once, view, Noun::ZERO, path])
+}

@@ -3,9 +3,13 @@
 //! datagram's header (dropping and counting what fails), keeps the ship's flow with the sender (an
 //! [`AmesFlow`] entity) and queues `%hear` (at most [`HEAR_QUEUE_MAX`]: past it the oldest go, as in
 //! Vere), fed to the ship's inbox a few at a time by [`feed_hears`]. `route_effects` puts the datagrams of
-//! `%send` effects in the ship's [`AmesOutbox`], and [`ames_send`] writes them.
+//! `%send` effects in the ship's [`AmesOutbox`], and [`ames_send`] writes them. As in Vere, the version
+//! of the protocol is asked of the kernel once the ship is first idle (until then every version is let
+//! through), and a packet for another galaxy is forwarded to it statelessly, the lane it came from
+//! written in as its origin; a packet for another ship that is not a galaxy is heard, and Arvo's ames
+//! forwards it (Vere asks the kernel for that ship's lane and keeps a cache of them: not done here).
 
-use super::ship::Io;
+use super::ship::{Computing, Io, Kernel};
 use bevy_ecs::prelude::*;
 use components::Heap;
 use components::app::{AmesFlow, AmesOutbox, Clock, Inbox, SimNet};
@@ -25,12 +29,21 @@ const RECEIVE_BUFFER_BYTES: usize = 8 << 20;
 const SENDS_IN_FLIGHT: usize = 64;
 /// `%hear` ova moved into a ship's inbox per tick.
 const HEARS_PER_TICK: usize = 64;
+/// Forwarded datagrams waiting to be sent; past it the oldest are dropped (counted).
+const FORWARDS_MAX: usize = 1000;
 
 /// One ship's ames socket.
 #[derive(Component)]
 pub struct AmesPort {
-    /// The ship whose socket it is.
+    /// The ship whose socket it is, and who it is (`@p`).
     pub ship: Entity,
+    pub who: u128,
+    /// The kernel's protocol version, once asked ([`ames_send`], when the ship is first idle): until
+    /// then no packet is dropped for its version.
+    pub version: Option<u32>,
+    /// Datagrams for other galaxies, to forward (each to its galaxy's address).
+    pub forwards: VecDeque<(SocketAddr, Vec<u8>)>,
+    pub forwarded: u64,
     /// The UDP socket; none on the simulated network.
     socket: Option<UdpSocket>,
     pub address: SocketAddr,
@@ -62,7 +75,7 @@ impl AmesPort {
             format!("ames: cannot bind {ip}:{port}: {e} (is another copy of this ship running?)")
         })?;
         let address = socket.local_addr().map_err(|e| format!("ames: {e}"))?;
-        Ok(AmesPort::new(ship, Some(socket), address, fake))
+        Ok(AmesPort::new(ship, who, Some(socket), address, fake))
     }
 
     /// A galaxy's port on the simulated network: at 127.0.0.1:31337+n, as a fake galaxy's socket would be.
@@ -72,12 +85,22 @@ impl AmesPort {
         })?;
         let address =
             SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, ames::FAKE_GALAXY_PORT_BASE + galaxy));
-        Ok(AmesPort::new(ship, None, address, true))
+        Ok(AmesPort::new(ship, who, None, address, true))
     }
 
-    fn new(ship: Entity, socket: Option<UdpSocket>, address: SocketAddr, local_only: bool) -> AmesPort {
+    fn new(
+        ship: Entity,
+        who: u128,
+        socket: Option<UdpSocket>,
+        address: SocketAddr,
+        local_only: bool,
+    ) -> AmesPort {
         AmesPort {
             ship,
+            who,
+            version: None,
+            forwards: VecDeque::new(),
+            forwarded: 0,
             socket,
             address,
             local_only,
@@ -119,11 +142,12 @@ impl AmesPort {
             self.dropped.iter().map(|(why, n)| format!("{n} {}", why.name())).collect();
         let dropped = if dropped.is_empty() { "none".into() } else { dropped.join(", ") };
         format!(
-            "ames on {}: {} heard, {} sent ({} failed); dropped: {dropped}; {} peers",
+            "ames on {}: {} heard, {} sent ({} failed), {} forwarded; dropped: {dropped}; {} peers",
             self.address,
             self.heard,
             self.sent,
             self.send_failures,
+            self.forwarded,
             self.flows.len()
         )
     }
@@ -184,10 +208,29 @@ pub(super) fn hear(
     now: u128,
 ) {
     let SocketAddr::V4(from) = from else { return port.drop_counted(Drop::NotIpv4) };
-    let header = match ames::parse(datagram) {
+    let header = match ames::parse_as(datagram, port.version) {
         Ok(header) => header,
         Err(why) => return port.drop_counted(why),
     };
+    if header.receiver != port.who && header.receiver < 256 {
+        // For another galaxy: to it, never back to ourselves (a datagram naming us is ours).
+        let to = ames::Lane::Galaxy(header.receiver as u8);
+        let to = if port.local_only {
+            to.fake_destination()
+        } else {
+            // A real galaxy's address needs DNS, which is not done yet: Arvo's ames is given it.
+            None
+        };
+        if let Some(to) = to {
+            if port.forwards.len() >= FORWARDS_MAX {
+                port.forwards.pop_front();
+                port.drop_counted(Drop::ForwardQueueFull);
+            }
+            port.forwards.push_back((to, ames::relayed(datagram, &header, from)));
+            port.forwarded += 1;
+            return;
+        }
+    }
     port.heard += 1;
     let flow = flow_of(commands, port, flows, header.sender);
     if let Some(mut flow) = flow.and_then(|f| flows.get_mut(f).ok()) {
@@ -240,14 +283,20 @@ pub fn ames_send(
     mut io: ResMut<Io>,
     clock: Res<Clock>,
     mut net: Option<ResMut<SimNet>>,
-    mut ships: Query<&mut AmesOutbox>,
+    mut ships: Query<(&mut AmesOutbox, &Computing, &mut Kernel)>,
     mut ports: Query<(Entity, &mut AmesPort)>,
     mut flows: Query<&mut AmesFlow>,
 ) {
     for (me, mut port) in &mut ports {
-        let Ok(mut outbox) = ships.get_mut(port.ship) else { continue };
+        let Ok((mut outbox, computing, mut kernel)) = ships.get_mut(port.ship) else { continue };
+        if port.version.is_none() && computing.event.is_none() {
+            port.version = Some(protocol_version(&mut kernel));
+        }
         while port.sending < SENDS_IN_FLIGHT {
-            let Some((to, datagram)) = outbox.datagrams.pop_front() else { break };
+            let Some((to, datagram)) = port.forwards.pop_front().or_else(|| outbox.datagrams.pop_front())
+            else {
+                break;
+            };
             let flow = ames::parse(&datagram)
                 .ok()
                 .and_then(|h| flow_of(&mut commands, &mut port, &flows, h.receiver));
@@ -272,6 +321,18 @@ pub fn ames_send(
                 }
             }
         }
+    }
+}
+
+/// Asks the kernel its ames protocol version (`[%ax %$ /protocol/version]`), as Vere's driver does at
+/// start; a failed scry is version 0.
+fn protocol_version(kernel: &mut Kernel) -> u32 {
+    let serf = &mut kernel.0;
+    let path: Vec<&[u8]> = ames::PROTOCOL_SCRY.iter().map(|item| item.as_bytes()).collect();
+    let nom = engine_io::nouns::once_peek(&mut serf.heap, "ax", &path);
+    match serf.peek(components::Noun::ZERO, nom) {
+        Ok(product) => ames::protocol_version(&serf.heap, product),
+        Err(_) => 0,
     }
 }
 

@@ -509,19 +509,9 @@ fn answer_slog_auths(
     for _ in 0..SLOG_AUTHS_PER_TICK {
         let Some((key, req, cookie)) = driver.slog_auths.pop_front() else { break };
         let Ok((_, mut client)) = clients.get_mut(key) else { continue };
-        let heap = &mut serf.heap;
-        let path = [
-            heap.atom_from_bytes(b"authenticated"),
-            heap.atom_from_bytes(b"cookie"),
-            heap.atom_from_bytes(components::aura::scot_t(&cookie).as_bytes()),
-        ];
-        let path = path.iter().rev().fold(Noun::ZERO, |tail, &item| heap.cell(item, tail));
-        let once = heap.atom_from_bytes(b"once");
-        let care = heap.atom_from_bytes(b"ex");
-        let rest = heap.cell(Noun::ZERO, path);
-        let rest = heap.cell(care, rest);
-        let rest = heap.cell(once, rest);
-        let nom = heap.cell(Noun::ONE, rest);
+        let knot = components::aura::scot_t(&cookie);
+        let path: [&[u8]; 3] = [b"authenticated", b"cookie", knot.as_bytes()];
+        let nom = engine_io::nouns::once_peek(&mut serf.heap, "ex", &path);
         let auth = match serf.peek(Noun::ZERO, nom) {
             Ok(product) => match serf.heap.slot_u64(product, 7).map(|flag| flag.as_direct()) {
                 Some(Some(0)) => SlogAuth::Yes,
