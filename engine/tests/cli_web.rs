@@ -14,6 +14,7 @@ mod common;
 
 use common::*;
 use engine_tests::{pill_path, project_root};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -44,6 +45,39 @@ fn brass_zod(dir: &Path) -> PathBuf {
         }
     }
     pier
+}
+
+/// Logs in at `/~/login` with `code`: the session cookie Eyre sets (`name=value`).
+fn login_cookie(port: u16, code: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let body = format!("password={code}");
+    let request = format!(
+        "POST /~/login HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/x-www-form-urlencoded\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let line = answer.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie: ")).expect(&answer);
+    line["set-cookie: ".len()..].split(';').next().unwrap().to_string()
+}
+
+/// `GET /~_~/slog` with `cookie`: the status, and the connection (the stream, when it is 200).
+fn slog_status(port: u16, cookie: Option<&str>) -> (u16, std::net::TcpStream) {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let cookie = cookie.map(|c| format!("cookie: {c}\r\n")).unwrap_or_default();
+    stream
+        .write_all(format!("GET /~_~/slog HTTP/1.1\r\nhost: localhost\r\n{cookie}\r\n").as_bytes())
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "{}", String::from_utf8_lossy(&head));
+        head.push(byte[0]);
+    }
+    (String::from_utf8_lossy(&head[9..12]).parse().unwrap(), stream)
 }
 
 #[test]
@@ -106,8 +140,25 @@ fn a_real_client_a_real_browser_and_a_desk_on_disk() {
         eprintln!("the browser part skipped: no Chromium at {chromium} (apt-get install chromium)");
     }
 
-    // Clay's desk on disk: mounted, a file added there and committed, a file clay writes on disk.
+    // The slog stream: Eyre's session cookie (a login with the code) opens it, and a `~&` typed at the
+    // dojo comes down it as an event; without the cookie, 403.
     let dojo = |line: &str| ok(&engine(&["dojo", pier.to_str().unwrap(), line]), line);
+    let cookie = login_cookie(port, &code);
+    assert_eq!(slog_status(port, None).0, 403);
+    let (status, mut stream) = slog_status(port, Some(&cookie));
+    assert_eq!(status, 200);
+    let marker = format!("%slog-test-{}", std::process::id());
+    dojo(&format!("~&  {marker}  ~"));
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains(&format!("data:{marker}\n\n")) {
+        let n = stream.read(&mut buffer).expect("the slog stream goes on");
+        assert!(n > 0, "the slog stream ended: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buffer[..n]);
+    }
+    eprintln!("slog stream: {marker} came down it");
+
+    // Clay's desk on disk: mounted, a file added there and committed, a file clay writes on disk.
     dojo("|mount %base");
     let base = pier.join("base");
     let wait_for = |path: &Path, what: &str| {
