@@ -29,8 +29,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use store::{EventLog, Layout, PierGuard};
 use systems::app::{
-    Conn, Cttp, Http, Kernel, LogWriter, Order, ShipParts, Signals, SnapshotWriter, Stdin, Terminal, Unix,
-    close_ames, close_conn, close_http, finish_ship, insert_resources, spawn_ship, tick_schedule,
+    Conn, Cttp, Http, Kernel, LogWriter, Order, Scry, ShipParts, Signals, SnapshotWriter, Stdin, Terminal,
+    Unix, close_ames, close_conn, close_http, finish_ship, insert_resources, spawn_ship, tick_schedule,
 };
 use systems::serf::Serf;
 
@@ -359,6 +359,12 @@ fn stop(world: &mut World, ship: Entity, root: &Path) -> Result<(), String> {
         cttp.cancel_all();
     }
     close_ames(world, ship);
+    if let Some(scry) = world.entity_mut(ship).take::<Scry>() {
+        let (hits, misses) = scry.1.counts();
+        if hits + misses > 0 {
+            eprintln!("scry: {hits} peeks answered from the cache, {misses} computed by the readers");
+        }
+    }
     let mut entity = world.entity_mut(ship);
     let mut kernel = entity.take::<Kernel>().expect("the ship's kernel");
     let writer = entity.take::<LogWriter>().expect("the ship's log writer");

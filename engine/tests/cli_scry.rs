@@ -59,7 +59,17 @@ fn replied(stream: &mut UnixStream) -> bool {
     answer
 }
 
-fn run_case(scry_threads: &str) -> (String, String, String, bool) {
+/// What one case saw: the peek before the slow event, during it, after it; whether the event was still
+/// computing when the peek during it was answered; and the ship's stderr.
+struct Case {
+    before: String,
+    during: String,
+    after: String,
+    event_still_running: bool,
+    stderr: String,
+}
+
+fn run_case(scry_threads: &str) -> Case {
     let dir = tempfile::tempdir().unwrap();
     let pier = boot_pill(dir.path(), "slow", slow_journal_pill(dir.path()));
     let mut running = Running(Some(start(&pier, &["--scry-threads", scry_threads])));
@@ -94,22 +104,28 @@ fn run_case(scry_threads: &str) -> (String, String, String, bool) {
         decoder.feed(&buffer[..n]);
     }
     let (after, _) = peek(&mut peeker, &mut heap, 7);
-    common::stop_ship(running.0.take().expect("the ship"));
-    (before, during, after, event_still_running)
+    let out = common::stop_ship(running.0.take().expect("the ship"));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    Case { before, during, after, event_still_running, stderr }
 }
 
 #[test]
 fn a_peek_during_a_long_event_is_answered_from_the_last_committed_kernel() {
-    let (before, during, after, running) = run_case("2");
-    assert!(running, "the peek was answered while the event computed");
+    let Case { before, during, after, event_still_running, stderr } = run_case("2");
+    assert!(event_still_running, "the peek was answered while the event computed");
     assert_eq!(during, before, "against the kernel the last event left");
-    assert_ne!(after, before, "after the event, peeks see it");
+    assert_ne!(after, before, "after the event, peeks see it (not a kept answer)");
     assert!(after.contains(&t("slow")), "{after}");
+    // The same path asked again of the same kernel (the settling peeks, the one during the event) is
+    // answered from the answers kept for that kernel.
+    let line = stderr.lines().find(|l| l.starts_with("scry: ")).expect(&stderr);
+    let hits: u64 = line["scry: ".len()..].split(' ').next().unwrap().parse().unwrap();
+    assert!(hits >= 1, "{line}");
 }
 
 #[test]
 fn without_readers_a_peek_waits_for_the_event_as_in_vere() {
-    let (before, during, after, _) = run_case("0");
+    let Case { before, during, after, .. } = run_case("0");
     assert_ne!(during, before, "the peek was answered once the event had ended: it sees its state");
     assert_eq!(during, after);
 }

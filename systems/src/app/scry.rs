@@ -1,11 +1,16 @@
 //! The scry pool and `scry_serve`: conn's `%peek`s answered by reader threads against each ship's newest
 //! committed kernel ([`crate::scry`]), never queued behind an event; and the wake flag, which cuts a long
 //! event's slice short when I/O comes in or an answer is ready, so that a tick carries it out at once.
+//!
+//! A peek is a pure function of the kernel and its path, so each ship keeps the answers given against its
+//! newest kernel ([`PeekCache`]): the same path asked again before another event commits is answered by
+//! `scry_serve` itself, from the answer's jam, without Nock and without the pool.
 
 use super::ship::{Conn, ConnClient, Io};
 use crate::scry::{PeekLimits, Published, Reader};
 use bevy_ecs::prelude::*;
 use components::Noun;
+use hashbrown::HashMap;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -17,9 +22,85 @@ pub const POOL_JOBS_MAX: usize = 4096;
 /// The most peeks one ship hands the pool per tick.
 pub const POOL_JOBS_PER_TICK: usize = 256;
 
-/// A ship whose peeks the pool answers: what its serf publishes.
+/// Answers kept per ship, at most (bytes of their jams, and entries); an answer bigger than
+/// [`CACHE_ANSWER_BYTES_MAX`] is not kept.
+const CACHE_BYTES_MAX: usize = 64 << 20;
+const CACHE_ENTRIES_MAX: usize = 4096;
+const CACHE_ANSWER_BYTES_MAX: usize = 1 << 20;
+
+/// A ship whose peeks the pool answers: what its serf publishes, and the answers given against its
+/// newest kernel.
 #[derive(Component, Clone)]
-pub struct Scry(pub Arc<Published>);
+pub struct Scry(pub Arc<Published>, pub Arc<PeekCache>);
+
+impl Scry {
+    pub fn new(published: Arc<Published>) -> Scry {
+        Scry(published, Arc::default())
+    }
+}
+
+/// The answers (jams of the peeks' products) given against one kernel, by the jam of the path asked:
+/// kept until an answer against a later event comes, and only looked up for the kernel they were
+/// computed from, so an answer from the cache is the answer the pool would compute.
+#[derive(Default)]
+pub struct PeekCache(Mutex<CacheInner>);
+
+#[derive(Default)]
+struct CacheInner {
+    /// The event whose kernel the answers were computed from.
+    event: u64,
+    answers: HashMap<Vec<u8>, Arc<Vec<u8>>>,
+    bytes: usize,
+    hits: u64,
+    misses: u64,
+}
+
+impl PeekCache {
+    /// The answer to `nom` against the kernel after `event`, if one was kept.
+    pub fn get(&self, event: u64, nom: &[u8]) -> Option<Arc<Vec<u8>>> {
+        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let found = (inner.event == event).then(|| inner.answers.get(nom).cloned()).flatten();
+        match found {
+            Some(_) => inner.hits += 1,
+            None => inner.misses += 1,
+        }
+        found
+    }
+
+    /// Keeps `answer` to `nom` against the kernel after `event` (the answers against an earlier kernel go;
+    /// an answer against an earlier kernel than those kept is not kept).
+    pub fn put(&self, event: u64, nom: Vec<u8>, answer: Vec<u8>) {
+        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if event < inner.event || answer.len() > CACHE_ANSWER_BYTES_MAX {
+            return;
+        }
+        if event > inner.event {
+            inner.event = event;
+            inner.answers.clear();
+            inner.bytes = 0;
+        }
+        if inner.answers.len() >= CACHE_ENTRIES_MAX || inner.bytes + answer.len() > CACHE_BYTES_MAX {
+            return;
+        }
+        inner.bytes += answer.len() + nom.len();
+        inner.answers.insert(nom, Arc::new(answer));
+    }
+
+    /// Peeks answered from the cache, and looked up without an answer.
+    pub fn counts(&self) -> (u64, u64) {
+        let inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        (inner.hits, inner.misses)
+    }
+}
+
+/// `[rid %peek product]`, jammed, from the jam of `product`.
+fn reply_from_answer(rid: &[u8], answer: &[u8]) -> Vec<u8> {
+    let mut heap = components::Heap::new();
+    let result = heap.cue(answer).unwrap_or(Noun::ZERO);
+    let rid = heap.atom_from_bytes(rid);
+    let reply = engine_io::conn::reply(&mut heap, rid, "peek", result);
+    heap.jam(reply)
+}
 
 /// The process's flag that asks the ships' running events to pause at their next check (a slice cut
 /// short, not a crash): set by a watcher thread when the reactor has completions waiting, and by the
@@ -129,6 +210,7 @@ fn watch(fd: std::os::fd::RawFd, flag: &AtomicBool, stop: &AtomicBool) {
 struct Job {
     ship: Entity,
     published: Arc<Published>,
+    cache: Arc<PeekCache>,
     con: u64,
     rid: Vec<u8>,
     nom: Vec<u8>,
@@ -224,25 +306,36 @@ fn serve(shared: &Shared, limits: PeekLimits, wake: &Waker) {
         let began = std::time::Instant::now();
         let peeked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             reader.peek(&job.published, &job.nom, limits, |heap, result| {
+                // What the kernel answered is kept for the same path against the same kernel (not a
+                // failure, which may be a limit's doing).
+                let kept = result.as_ref().ok().map(|product| heap.jam(*product));
                 let result = result.unwrap_or_else(|e| {
                     eprintln!("scry: {e}");
                     Noun::ZERO
                 });
                 let rid = heap.atom_from_bytes(&job.rid);
                 let reply = engine_io::conn::reply(heap, rid, "peek", result);
-                heap.jam(reply)
+                (heap.jam(reply), kept)
             })
         }));
         // A reader that panicked (a bug, never the input's doing) answers `~` and starts afresh; the
         // others go on.
-        let reply = peeked.unwrap_or_else(|_| {
-            eprintln!("scry: a reader failed; the peek is answered ~");
-            reader = Reader::new();
-            let mut heap = components::Heap::new();
-            let rid = heap.atom_from_bytes(&job.rid);
-            let reply = engine_io::conn::reply(&mut heap, rid, "peek", Noun::ZERO);
-            heap.jam(reply)
-        });
+        let reply = match peeked {
+            Ok((reply, kept)) => {
+                if let Some(answer) = kept {
+                    job.cache.put(reader.last_event(), job.nom.clone(), answer);
+                }
+                reply
+            }
+            Err(_) => {
+                eprintln!("scry: a reader failed; the peek is answered ~");
+                reader = Reader::new();
+                let mut heap = components::Heap::new();
+                let rid = heap.atom_from_bytes(&job.rid);
+                let reply = engine_io::conn::reply(&mut heap, rid, "peek", Noun::ZERO);
+                heap.jam(reply)
+            }
+        };
         if trace {
             let micros = began.elapsed().as_micros();
             let (event, steps) = (reader.last_event(), reader.last_steps());
@@ -278,15 +371,62 @@ pub fn scry_serve(
         if room == 0 {
             break;
         }
+        let event = scry.0.view().map(|view| view.event);
         let peeks = conn.take_peeks(room.min(POOL_JOBS_PER_TICK));
-        room -= peeks.len();
-        let jobs = peeks
-            .into_iter()
-            .map(|(con, rid, nom)| Job { ship, published: Arc::clone(&scry.0), con, rid, nom })
-            .collect();
+        let mut jobs = Vec::with_capacity(peeks.len());
+        let mut hits = false;
+        for (con, rid, nom) in peeks {
+            match event.and_then(|event| scry.1.get(event, &nom)) {
+                Some(answer) => {
+                    conn.server.answer_peek_jammed(con, reply_from_answer(&rid, &answer));
+                    hits = true;
+                }
+                None => {
+                    let (published, cache) = (Arc::clone(&scry.0), Arc::clone(&scry.1));
+                    jobs.push(Job { ship, published, cache, con, rid, nom });
+                }
+            }
+        }
+        if hits {
+            wrote |= super::conn::write_replies(&mut io, &mut commands, &mut conn, &mut clients);
+        }
+        room -= jobs.len();
         pool.push(jobs);
     }
     if wrote {
         io.0.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_answers_are_given_only_for_the_kernel_they_were_computed_from() {
+        let cache = PeekCache::default();
+        assert!(cache.get(5, b"path").is_none());
+        cache.put(5, b"path".to_vec(), b"answer".to_vec());
+        assert_eq!(cache.get(5, b"path").as_deref().map(Vec::as_slice), Some(&b"answer"[..]));
+        assert!(cache.get(6, b"path").is_none(), "a later kernel's peek is computed");
+        assert!(cache.get(5, b"other").is_none());
+        cache.put(4, b"old".to_vec(), b"stale".to_vec());
+        assert!(cache.get(4, b"old").is_none(), "an answer against an older kernel is not kept");
+        cache.put(6, b"path".to_vec(), b"newer".to_vec());
+        assert!(cache.get(5, b"path").is_none(), "the older kernel's answers are gone");
+        assert_eq!(cache.get(6, b"path").as_deref().map(Vec::as_slice), Some(&b"newer"[..]));
+        cache.put(6, b"big".to_vec(), vec![0; CACHE_ANSWER_BYTES_MAX + 1]);
+        assert!(cache.get(6, b"big").is_none(), "too big to keep");
+        assert_eq!(cache.counts(), (2, 6));
+    }
+
+    #[test]
+    fn an_answer_from_the_cache_is_the_reply_the_pool_would_write() {
+        let mut heap = components::Heap::new();
+        let product = heap.parse("[0 [1953719668 [1 2] 3]]").unwrap();
+        let answer = heap.jam(product);
+        let rid = heap.atom_from_bytes(&[7, 1]);
+        let reply = engine_io::conn::reply(&mut heap, rid, "peek", product);
+        assert_eq!(reply_from_answer(&[7, 1], &answer), heap.jam(reply));
     }
 }

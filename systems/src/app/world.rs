@@ -141,7 +141,7 @@ pub fn spawn_ship(world: &mut World, mut ship: ShipParts) -> Result<Entity, Stri
         ship.serf.runner.yield_flag = Some(Arc::clone(&wake.flag));
     }
     let scry = (world.contains_resource::<ScryPool>() && ship.conn.is_some())
-        .then(|| Scry(ship.serf.share_with_readers()));
+        .then(|| Scry::new(ship.serf.share_with_readers()));
     let entity = world
         .spawn((
             (
