@@ -149,20 +149,21 @@ fn connect(port: u16) -> TcpStream {
     stream
 }
 
-/// Reads one response (its head, and a body of its content-length): status, head, body.
-fn response(stream: &mut TcpStream) -> (u16, String, Vec<u8>) {
+/// Reads a byte at a time until what was read ends with `end` (a response's head, a chunk's size line).
+fn read_until(stream: &mut TcpStream, end: &[u8]) -> Vec<u8> {
     let mut bytes = Vec::new();
     let mut byte = [0u8; 1];
-    while !bytes.ends_with(b"\r\n\r\n") {
-        assert_eq!(
-            stream.read(&mut byte).unwrap(),
-            1,
-            "the response ended early: {:?}",
-            String::from_utf8_lossy(&bytes)
-        );
+    while !bytes.ends_with(end) {
+        let n = stream.read(&mut byte).unwrap();
+        assert_eq!(n, 1, "the connection ended early: {:?}", String::from_utf8_lossy(&bytes));
         bytes.push(byte[0]);
     }
-    let head = String::from_utf8(bytes).unwrap();
+    bytes
+}
+
+/// Reads one response (its head, and a body of its content-length): status, head, body.
+fn response(stream: &mut TcpStream) -> (u16, String, Vec<u8>) {
+    let head = String::from_utf8(read_until(stream, b"\r\n\r\n")).unwrap();
     let status = head[9..12].parse().unwrap();
     let length: usize = head
         .lines()
@@ -291,17 +292,7 @@ fn eyres_requests_and_responses_over_real_tcp() {
 
 /// Reads one chunk of a chunked body (its size line, its bytes and their CRLF): the bytes.
 fn chunk(stream: &mut TcpStream) -> Vec<u8> {
-    let mut line = Vec::new();
-    let mut byte = [0u8; 1];
-    while !line.ends_with(b"\r\n") {
-        assert_eq!(
-            stream.read(&mut byte).unwrap(),
-            1,
-            "the stream ended: {:?}",
-            String::from_utf8_lossy(&line)
-        );
-        line.push(byte[0]);
-    }
+    let line = read_until(stream, b"\r\n");
     let size = usize::from_str_radix(std::str::from_utf8(&line[..line.len() - 2]).unwrap(), 16).unwrap();
     let mut data = vec![0; size + 2];
     stream.read_exact(&mut data).unwrap();

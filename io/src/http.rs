@@ -578,46 +578,39 @@ impl HttpConnection {
                                 self.answer_now(403, request.keep_alive, now);
                             }
                             Some((_, cookie)) => {
-                                let req = self.next_req;
-                                self.next_req += 1;
-                                self.pending.push_back(Pending {
-                                    req,
-                                    keep_alive: request.keep_alive,
-                                    head_only: request.method == "HEAD",
-                                    stage: Stage::Waiting,
-                                    sent_to_eyre: false,
-                                    slog: true,
-                                    bytes: Vec::new(),
-                                    since: now,
-                                });
-                                if !request.keep_alive {
-                                    self.closing = true;
-                                }
+                                let req = self.wait_for(&request, false, now);
                                 actions.push(HttpAction::Slog(req, cookie.clone()));
                             }
                         }
                     } else {
-                        let req = self.next_req;
-                        self.next_req += 1;
-                        self.pending.push_back(Pending {
-                            req,
-                            keep_alive: request.keep_alive,
-                            head_only: request.method == "HEAD",
-                            stage: Stage::Waiting,
-                            sent_to_eyre: true,
-                            slog: false,
-                            bytes: Vec::new(),
-                            since: now,
-                        });
-                        if !request.keep_alive {
-                            self.closing = true;
-                        }
+                        let req = self.wait_for(&request, true, now);
                         actions.push(HttpAction::Request(req, request));
                     }
                 }
             }
         }
         actions
+    }
+
+    /// Request `request` waits in line for its response: from Eyre (`to_eyre`), or from the runtime
+    /// (the slog stream). Gives its number.
+    fn wait_for(&mut self, request: &Request, to_eyre: bool, now: Instant) -> u64 {
+        let req = self.next_req;
+        self.next_req += 1;
+        self.pending.push_back(Pending {
+            req,
+            keep_alive: request.keep_alive,
+            head_only: request.method == "HEAD",
+            stage: Stage::Waiting,
+            sent_to_eyre: to_eyre,
+            slog: !to_eyre,
+            bytes: Vec::new(),
+            since: now,
+        });
+        if !request.keep_alive {
+            self.closing = true;
+        }
+        req
     }
 
     /// A response from the runtime, in line after the requests before it.
