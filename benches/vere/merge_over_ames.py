@@ -99,12 +99,12 @@ def desk_hash(sock_path, desk):
 
 def main(kind, root, folder, seed, desk):
     if kind == "engine":
-        engine = os.environ.get("ENGINE", "target/release/engine")
+        engine = os.path.abspath(os.environ.get("ENGINE", "target/release/engine"))
         procs = [subprocess.Popen([engine, "run", "--no-http", "zod", "nec"], cwd=root, stdin=subprocess.PIPE,
                                   stdout=open(f"{root}/run.out", "a"), stderr=open(f"{root}/run.err", "a"))]
         said = f"{root}/run.err"
     else:
-        vere = os.environ["VERE"]
+        vere = os.path.abspath(os.environ["VERE"])
         procs = [subprocess.Popen([vere, "-t", "--http-port", str(8590 + i), ship], cwd=root,
                                   stdin=subprocess.DEVNULL, stdout=open(f"{root}/run-{ship}.out", "a"),
                                   stderr=subprocess.STDOUT) for i, ship in enumerate(["zod", "nec"])]
