@@ -191,6 +191,9 @@ enum Command {
         #[arg(long, default_value_t = 600.0)]
         timeout: f64,
     },
+    /// The running ship's ames flows, a line per peer: its lane, packets and bytes each way, and when it
+    /// was last heard from (through its control socket). Exits with status 1 if the ship cannot be reached.
+    Ames { pier: PathBuf },
     /// Rebuild a pier's state from its log alone, checking every logged mug and the snapshot's, then
     /// rewrite the snapshot from the result.
     Play { pier: PathBuf },
@@ -330,6 +333,7 @@ fn main() -> ExitCode {
             cmd::pier::run(&piers, options, &inject)
         }
         Command::Dojo { pier, command, timeout } => cmd::dojo::run(&pier, command, timeout),
+        Command::Ames { pier } => cmd::ames::run(&pier),
         Command::Play { pier } => cmd::pier::play(&pier),
         Command::Debug {
             pier,

@@ -47,12 +47,16 @@ fn garbage(state: &mut u64) -> Vec<u8> {
     datagram
 }
 
-/// `engine run -x --ames-port 0 PIER` with stdin piped: the process, the port its ames listens on, and
+/// `engine run -x --ames-port 0 PIER` (`--no-conn` unless `conn`) with stdin piped: the process, the port its ames listens on, and
 /// threads that read the rest of its stderr and all of its stdout (read as it comes: the kernel prints a
 /// line for each packet heard, and a full pipe would stop the ship).
-fn run_with_ames(pier: &Path) -> (Child, u16, Reading, Reading) {
+fn run_with_ames(pier: &Path, conn: bool) -> (Child, u16, Reading, Reading) {
+    let mut args = vec!["run", "-x", "--ames-port", "0", pier.to_str().unwrap()];
+    if !conn {
+        args.insert(2, "--no-conn");
+    }
     let mut child = engine_command()
-        .args(["run", "-x", "--no-conn", "--ames-port", "0", pier.to_str().unwrap()])
+        .args(&args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -88,7 +92,7 @@ type Reading = std::thread::JoinHandle<String>;
 fn garbage_datagrams_are_dropped_and_counted_and_good_ones_heard() {
     let dir = tempfile::tempdir().unwrap();
     let pier = boot_counter(dir.path());
-    let (mut child, port, stderr, stdout) = run_with_ames(&pier);
+    let (mut child, port, stderr, stdout) = run_with_ames(&pier, false);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let to = format!("127.0.0.1:{port}");
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
@@ -175,6 +179,53 @@ fn garbage_datagrams_are_dropped_and_counted_and_good_ones_heard() {
         heard - queue_full,
         "every datagram heard and kept is a %hear event in the log: {summary}"
     );
+}
+
+#[test]
+fn engine_ames_shows_each_peers_flow_while_the_ship_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let pier = boot_counter(dir.path());
+    let (mut child, port, stderr, stdout) = run_with_ames(&pier, true);
+    let started = Instant::now();
+    while std::os::unix::net::UnixStream::connect(pier.join(".urb/conn.sock")).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(60), "no conn socket");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Two packets from ~nec, one from ~bud, each from its own socket.
+    let nec = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let bud = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = format!("127.0.0.1:{port}");
+    nec.send_to(&engine_io::ames::packet(1, 0, b"one"), &to).unwrap();
+    nec.send_to(&engine_io::ames::packet(1, 0, b"two"), &to).unwrap();
+    bud.send_to(&engine_io::ames::packet(2, 0, b"three"), &to).unwrap();
+    let shows = |name: &str, address: std::net::SocketAddr, packets: &str| {
+        let out = engine(&["ames", pier.to_str().unwrap()]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let line = text.lines().find(|l| l.starts_with(name)).map(str::to_string);
+        line.is_some_and(|l| {
+            let fields: Vec<&str> = l.split_whitespace().collect();
+            fields.get(1) == Some(&address.to_string().as_str()) && fields.get(2) == Some(&packets)
+        })
+    };
+    let started = Instant::now();
+    while !(shows("~nec", nec.local_addr().unwrap(), "2") && shows("~bud", bud.local_addr().unwrap(), "1")) {
+        if started.elapsed() > Duration::from_secs(30) {
+            let out = engine(&["ames", pier.to_str().unwrap()]);
+            panic!(
+                "engine ames did not show both flows:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success(), "{}", stderr.join().unwrap());
+    let _ = stdout.join();
+    // A ship that is not running: a clear error.
+    let out = engine(&["ames", pier.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach a running ship"));
 }
 
 /// Types `command` at the ship's dojo (through its control socket) and waits until the fleet's output

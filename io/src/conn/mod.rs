@@ -241,6 +241,65 @@ pub struct PeelFacts<'a> {
     pub khan: bool,
     pub who: u128,
     pub version: &'a str,
+    /// The ship's ames flows (engine's `/ames`).
+    pub flows: &'a [FlowFact],
+}
+
+/// One ames peer of the ship, as `%peel /ames` tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowFact {
+    pub peer: u128,
+    /// Where its packets last came from or went to: the lane's atom (`port << 32 | ip`).
+    pub lane: Option<u64>,
+    pub packets_in: u64,
+    pub packets_out: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// When it was last heard from (`@da`).
+    pub last_heard: Option<u128>,
+}
+
+impl FlowFact {
+    /// `[peer lane=(unit @) packets-in packets-out bytes-in bytes-out last-heard=(unit @da)]`.
+    fn noun(&self, heap: &mut Heap) -> Noun {
+        let peer = heap.atom_from_bytes(&self.peer.to_le_bytes());
+        let unit = |heap: &mut Heap, value: Option<Noun>| match value {
+            Some(value) => heap.cell(Noun::ZERO, value),
+            None => Noun::ZERO,
+        };
+        let lane = self.lane.map(|lane| heap.atom_u64(lane));
+        let lane = unit(heap, lane);
+        let counts: Vec<Noun> = [self.packets_in, self.packets_out, self.bytes_in, self.bytes_out]
+            .iter()
+            .map(|&n| heap.atom_u64(n))
+            .collect();
+        let last = self.last_heard.map(|da| heap.atom_from_bytes(&da.to_le_bytes()));
+        let last = unit(heap, last);
+        heap.tuple(&[peer, lane, counts[0], counts[1], counts[2], counts[3], last])
+    }
+
+    /// A flow back from its noun (for the `engine ames` client).
+    pub fn from_noun(heap: &Heap, noun: Noun) -> Option<FlowFact> {
+        let item = |axis: u64| heap.slot_u64(noun, axis);
+        let number = |axis: u64| item(axis).and_then(|n| heap.atom(n)).and_then(|a| a.as_u64());
+        let big = |n: Noun| {
+            heap.atom(n).map(|a| a.to_bytes()).filter(|b| b.len() <= 16).map(|b| {
+                let mut bytes = [0u8; 16];
+                bytes[..b.len()].copy_from_slice(&b);
+                u128::from_le_bytes(bytes)
+            })
+        };
+        let unit = |axis: u64| item(axis).and_then(|u| heap.tail(u));
+        Some(FlowFact {
+            peer: big(item(2)?)?,
+            lane: unit(6).and_then(|n| heap.atom(n)).and_then(|a| a.as_u64()),
+            packets_in: number(14)?,
+            packets_out: number(30)?,
+            bytes_in: number(62)?,
+            bytes_out: number(126)?,
+            last_heard: unit(127).and_then(big),
+        })
+    }
 }
 
 /// The answer to a `%peel` of `path` (a list of knots): `[~ value]`, or `~` for an unknown path.
@@ -252,7 +311,7 @@ pub fn peel(heap: &mut Heap, path: Noun, facts: PeelFacts<'_>) -> Noun {
     let name = heap.atom(head).map(|a| a.to_bytes()).unwrap_or_default();
     let value = match name.as_slice() {
         b"help" => {
-            let items: Vec<Noun> = ["help", "khan", "live", "v", "who"]
+            let items: Vec<Noun> = ["ames", "help", "khan", "live", "v", "who"]
                 .iter()
                 .map(|&command| {
                     let command = term(heap, command);
@@ -265,9 +324,19 @@ pub fn peel(heap: &mut Heap, path: Noun, facts: PeelFacts<'_>) -> Noun {
         b"khan" => Noun::loobean(facts.khan),
         b"v" => term(heap, facts.version),
         b"who" => heap.atom_from_bytes(&facts.who.to_le_bytes()),
+        b"ames" => {
+            let flows: Vec<Noun> = facts.flows.iter().map(|flow| flow.noun(heap)).collect();
+            heap.list(&flows)
+        }
         _ => return Noun::ZERO,
     };
     heap.cell(Noun::ZERO, value)
+}
+
+/// The flows of a `%peel /ames` answer (`[~ (list flow)]`), at most 100,000.
+pub fn read_flows(heap: &Heap, answer: Noun) -> Option<Vec<FlowFact>> {
+    let list = heap.tail(answer)?;
+    crate::nouns::list_items(heap, list, 100_000)?.into_iter().map(|n| FlowFact::from_noun(heap, n)).collect()
 }
 
 /// `[rid tag value]`.
@@ -487,7 +556,20 @@ mod tests {
     #[test]
     fn peel_answers_what_it_knows() {
         let mut heap = Heap::new();
-        let facts = PeelFacts { live: true, khan: false, who: 0, version: "engine" };
+        let flow = FlowFact {
+            peer: 1,
+            lane: Some(0x7a6a_7f00_0001),
+            packets_in: 3,
+            packets_out: 4,
+            bytes_in: 300,
+            bytes_out: 400,
+            last_heard: Some(u128::MAX - 5),
+        };
+        let flows = [flow, FlowFact { lane: None, last_heard: None, ..flow }];
+        let facts = PeelFacts { live: true, khan: false, who: 0, version: "engine", flows: &flows };
+        let path = heap.parse(&format!("[{} 0]", u32::from_le_bytes(*b"ames"))).unwrap();
+        let answer = peel(&mut heap, path, facts);
+        assert_eq!(read_flows(&heap, answer), Some(flows.to_vec()));
         let who = term(&mut heap, "who");
         let path = heap.list(&[who]);
         let answer = peel(&mut heap, path, facts);

@@ -626,7 +626,7 @@ mod tests {
     const SHIP: u32 = 0;
 
     fn facts() -> wire::PeelFacts<'static> {
-        wire::PeelFacts { live: true, khan: false, who: 0, version: "engine test" }
+        wire::PeelFacts { live: true, khan: false, who: 0, version: "engine test", flows: &[] }
     }
 
     /// What the app does with a server and its connections, on a small scale.

@@ -61,6 +61,8 @@ pub struct AmesPort {
     pub send_failures: u64,
     /// The flow entity of each peer (lookups only).
     pub flows: HashMap<u128, Entity, ahash::RandomState>,
+    /// The flows made this tick, not yet queryable: their state so far.
+    unborn: HashMap<u128, AmesFlow, ahash::RandomState>,
 }
 
 impl AmesPort {
@@ -112,6 +114,7 @@ impl AmesPort {
             sent: 0,
             send_failures: 0,
             flows: HashMap::default(),
+            unborn: HashMap::default(),
         }
     }
 
@@ -232,13 +235,12 @@ pub(super) fn hear(
         }
     }
     port.heard += 1;
-    let flow = flow_of(commands, port, flows, header.sender);
-    if let Some(mut flow) = flow.and_then(|f| flows.get_mut(f).ok()) {
+    with_flow(commands, port, flows, header.sender, |flow| {
         flow.packets_in += 1;
         flow.bytes_in += datagram.len() as u64;
         flow.lane = Some(SocketAddr::V4(from));
         flow.last_heard = Some(now);
-    }
+    });
     if port.hears.len() >= HEAR_QUEUE_MAX {
         port.hears.pop_front();
         port.drop_counted(Drop::QueueFull);
@@ -248,21 +250,33 @@ pub(super) fn hear(
     port.hears.push_back(heap.jam(ovum));
 }
 
-/// The flow entity of `peer`, made (through `commands`, so not yet queryable) if it is new: `None` then.
-fn flow_of(
+/// Updates the flow of `peer`, made if it is new. A flow made this tick is not queryable until the
+/// commands are applied: its copy in the port takes the updates meanwhile and is inserted again, so that
+/// no packet goes uncounted and no peer gets two flows.
+fn with_flow(
     commands: &mut Commands,
     port: &mut AmesPort,
-    flows: &Query<&mut AmesFlow>,
+    flows: &mut Query<&mut AmesFlow>,
     peer: u128,
-) -> Option<Entity> {
-    if let Some(&flow) = port.flows.get(&peer)
-        && flows.contains(flow)
-    {
-        return Some(flow);
+    update: impl FnOnce(&mut AmesFlow),
+) {
+    if let Some(&entity) = port.flows.get(&peer) {
+        if let Ok(mut flow) = flows.get_mut(entity) {
+            port.unborn.remove(&peer);
+            update(&mut flow);
+            return;
+        }
+        if let Some(copy) = port.unborn.get_mut(&peer) {
+            update(copy);
+            commands.entity(entity).insert(copy.clone());
+            return;
+        }
     }
-    let flow = commands.spawn(AmesFlow::new(port.ship, peer)).id();
-    port.flows.insert(peer, flow);
-    None
+    let mut flow = AmesFlow::new(port.ship, peer);
+    update(&mut flow);
+    let entity = commands.spawn(flow.clone()).id();
+    port.flows.insert(peer, entity);
+    port.unborn.insert(peer, flow);
 }
 
 /// Moves waiting `%hear` ova into the ship's inbox, a few a tick.
@@ -297,13 +311,12 @@ pub fn ames_send(
             else {
                 break;
             };
-            let flow = ames::parse(&datagram)
-                .ok()
-                .and_then(|h| flow_of(&mut commands, &mut port, &flows, h.receiver));
-            if let Some(mut flow) = flow.and_then(|f| flows.get_mut(f).ok()) {
-                flow.packets_out += 1;
-                flow.bytes_out += datagram.len() as u64;
-                flow.lane = Some(to);
+            if let Ok(header) = ames::parse(&datagram) {
+                with_flow(&mut commands, &mut port, &mut flows, header.receiver, |flow| {
+                    flow.packets_out += 1;
+                    flow.bytes_out += datagram.len() as u64;
+                    flow.lane = Some(to);
+                });
             }
             let Some(fd) = port.socket.as_ref().map(|s| s.as_raw_fd()) else {
                 if let Some(net) = net.as_deref_mut() {

@@ -13,7 +13,7 @@ use bevy_ecs::prelude::*;
 use components::Heap;
 use components::app::{AmesFlow, Inbox, ShipPier};
 use engine_io::Completion;
-use engine_io::conn::{ConnAction, ConnActions, EventEnd, PeelFacts};
+use engine_io::conn::{ConnAction, ConnActions, EventEnd, FlowFact, PeelFacts};
 use std::time::Duration;
 
 /// Waits at most `wait` for the reactor; each completion goes to the socket it is for (an ames port, a
@@ -49,7 +49,8 @@ pub(super) fn conn_completions(
             else {
                 continue;
             };
-            let facts = peel_facts(pier, &conn);
+            let flows = flow_facts(client.ship, ports, flows);
+            let facts = peel_facts(pier, &conn, &flows);
             let actions =
                 client.connection.on_completion(&mut conn.server, &mut io.0, key, completion, facts);
             queue_actions(&mut inbox, &mut conn, actions);
@@ -63,13 +64,37 @@ pub(super) fn conn_completions(
 }
 
 /// What `%peel` knows of the ship.
-fn peel_facts<'a>(pier: &ShipPier, conn: &Conn) -> PeelFacts<'a> {
+fn peel_facts<'a>(pier: &ShipPier, conn: &Conn, flows: &'a [FlowFact]) -> PeelFacts<'a> {
     PeelFacts {
         live: true,
         khan: conn.khan,
         who: pier.who,
         version: concat!("engine ", env!("CARGO_PKG_VERSION")),
+        flows,
     }
+}
+
+/// The ship's ames flows, by peer, for `%peel /ames`.
+fn flow_facts(ship: Entity, ports: &Query<&mut AmesPort>, flows: &Query<&mut AmesFlow>) -> Vec<FlowFact> {
+    let mut facts: Vec<FlowFact> = ports
+        .iter()
+        .filter(|port| port.ship == ship)
+        .flat_map(|port| port.flows.values().filter_map(|&entity| flows.get(entity).ok()))
+        .map(|flow| FlowFact {
+            peer: flow.peer,
+            lane: match flow.lane {
+                Some(std::net::SocketAddr::V4(address)) => Some(engine_io::ames::Lane::address_atom(address)),
+                _ => None,
+            },
+            packets_in: flow.packets_in,
+            packets_out: flow.packets_out,
+            bytes_in: flow.bytes_in,
+            bytes_out: flow.bytes_out,
+            last_heard: flow.last_heard,
+        })
+        .collect();
+    facts.sort_by_key(|fact| fact.peer);
+    facts
 }
 
 /// A completion of a ship's listening socket: a new client becomes an entity.
