@@ -4,42 +4,20 @@
 
 use components::{Heap, aura, time};
 use engine_io::ames::Lane;
-use engine_io::conn::{self as wire, Decoder};
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
+use engine_io::conn as wire;
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
 pub fn run(pier: &Path) -> Result<(), String> {
-    let path = pier.join(wire::SOCKET_PATH);
-    let mut stream = UnixStream::connect(&path).map_err(|e| {
-        format!(
-            "cannot reach a running ship at {} ({e}): is `engine run {}` running?",
-            path.display(),
-            pier.display()
-        )
-    })?;
-    stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
+    let timeout = Duration::from_secs(30);
+    let mut stream = super::dojo::connect(pier, timeout)?;
     let mut heap = Heap::new();
     let request = heap
         .parse(&format!("[1 {} {} 0]", u32::from_le_bytes(*b"peel"), u32::from_le_bytes(*b"ames")))
         .expect("a request");
     stream.write_all(&wire::frame(&heap.jam(request))).map_err(|e| format!("cannot ask the ship: {e}"))?;
-    let mut decoder = Decoder::default();
-    let mut buffer = vec![0u8; 1 << 16];
-    let payload = loop {
-        match decoder.next_frame() {
-            Ok(Some(payload)) => break payload,
-            Ok(None) => {}
-            Err(e) => return Err(format!("the ship's reply is not a frame: {e}")),
-        }
-        let read = stream.read(&mut buffer).map_err(|e| format!("no answer from the ship: {e}"))?;
-        if read == 0 {
-            return Err("the ship closed the connection before answering".into());
-        }
-        decoder.feed(&buffer[..read]);
-    };
-    let reply = heap.cue(&payload).map_err(|e| format!("the ship's reply does not cue: {e}"))?;
+    let reply = super::dojo::read_reply(&mut stream, &mut heap, timeout)?;
     let answer = heap.tail(reply).ok_or("the ship's reply is not [rid answer]")?;
     if answer.as_direct() == Some(0) {
         return Err("the ship does not know /ames (is it engine, with ames on?)".into());

@@ -42,8 +42,20 @@ pub fn run(pier: &Path, command: Option<String>, timeout: f64) -> Result<(), Str
 
 /// Sends one line and waits for its output lines.
 pub fn ask(pier: &Path, command: &str, timeout: Duration) -> Result<wire::DojoOutput, String> {
+    let mut stream = connect(pier, timeout)?;
+    let mut heap = Heap::new();
+    let request = wire::dojo_request(&mut heap, 1, command);
+    stream
+        .write_all(&wire::frame(&heap.jam(request)))
+        .map_err(|e| format!("cannot send the command: {e}"))?;
+    let reply = read_reply(&mut stream, &mut heap, timeout)?;
+    wire::read_dojo_reply(&heap, reply)
+}
+
+/// The running ship's control socket, reads on it waiting at most `timeout`.
+pub fn connect(pier: &Path, timeout: Duration) -> Result<UnixStream, String> {
     let path = pier.join(wire::SOCKET_PATH);
-    let mut stream = UnixStream::connect(&path).map_err(|e| {
+    let stream = UnixStream::connect(&path).map_err(|e| {
         format!(
             "cannot reach a running ship at {} ({e}): is `engine run {}` running?",
             path.display(),
@@ -51,18 +63,21 @@ pub fn ask(pier: &Path, command: &str, timeout: Duration) -> Result<wire::DojoOu
         )
     })?;
     stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
-    let mut heap = Heap::new();
-    let request = wire::dojo_request(&mut heap, 1, command);
-    stream
-        .write_all(&wire::frame(&heap.jam(request)))
-        .map_err(|e| format!("cannot send the command: {e}"))?;
+    Ok(stream)
+}
+
+/// The next reply on `stream`, cued into `heap`.
+pub fn read_reply(
+    stream: &mut UnixStream,
+    heap: &mut Heap,
+    timeout: Duration,
+) -> Result<components::Noun, String> {
     let mut decoder = Decoder::default();
     let mut buffer = vec![0u8; 1 << 16];
     loop {
         match decoder.next_frame() {
             Ok(Some(payload)) => {
-                let reply = heap.cue(&payload).map_err(|e| format!("the ship's reply does not cue: {e}"))?;
-                return wire::read_dojo_reply(&heap, reply);
+                return heap.cue(&payload).map_err(|e| format!("the ship's reply does not cue: {e}"));
             }
             Ok(None) => {}
             Err(e) => return Err(format!("the ship's reply is not a frame: {e}")),
