@@ -49,7 +49,11 @@ pub(super) fn conn_completions(
             else {
                 continue;
             };
-            let flows = flow_facts(client.ship, ports, flows);
+            // Only input can hold a `%peel`: the flows are gathered for reads alone.
+            let flows = match completion {
+                Completion::Read { .. } => flow_facts(client.ship, ports, flows),
+                _ => Vec::new(),
+            };
             let facts = peel_facts(pier, &conn, &flows);
             let actions =
                 client.connection.on_completion(&mut conn.server, &mut io.0, key, completion, facts);

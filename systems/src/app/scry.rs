@@ -371,8 +371,11 @@ pub fn scry_serve(
         if room == 0 {
             break;
         }
-        let event = scry.0.view().map(|view| view.event);
         let peeks = conn.take_peeks(room.min(POOL_JOBS_PER_TICK));
+        if peeks.is_empty() {
+            continue;
+        }
+        let event = scry.0.view().map(|view| view.event);
         let mut jobs = Vec::with_capacity(peeks.len());
         let mut hits = false;
         for (con, rid, nom) in peeks {
