@@ -545,14 +545,14 @@ impl Heap {
         }
     }
 
-    /// Replaces every word from `young_base` on with `survivors` (a collection's result). The words below
-    /// `young_base` are untouched, so the lineage holds unless a snapshot covered words past `young_base`
-    /// (a full compaction): then the heap starts a new lineage.
-    /// Overwrites one word (a collection's forwarding note in a box it has copied).
+    /// Overwrites one word of this heap's own part.
     pub(crate) fn set_word(&mut self, at: usize, value: u64) {
         self.put_word(at, value);
     }
 
+    /// Replaces every word from `young_base` on with `survivors` (a collection's result). The words below
+    /// `young_base` are untouched, so the lineage holds unless a snapshot covered words past `young_base`
+    /// (a full compaction): then the heap starts a new lineage.
     pub(crate) fn replace_young(&mut self, young_base: usize, to_base: usize, survived: usize) {
         assert!(young_base <= to_base && to_base + survived <= self.len, "survivors inside the heap");
         assert!(young_base >= self.start, "a collection of the heap's own part");
@@ -562,6 +562,27 @@ impl Heap {
         // the overlap.
         unsafe { std::ptr::copy(self.base.add(to_base), self.base.add(young_base), survived) };
         self.shorten(young_base + survived);
+    }
+
+    /// Starts rewriting the words from `base` on in place (an in-place compaction): refused below the
+    /// pinned length; below the sealed mark, a new lineage.
+    pub(crate) fn begin_rewrite(&mut self, base: usize) {
+        assert!(base >= self.start, "a rewrite of the heap's own part");
+        self.note_cut(base);
+    }
+
+    /// Moves words `from..from + len` down to `to` (the ranges may overlap).
+    pub(crate) fn move_words_down(&mut self, from: usize, to: usize, len: usize) {
+        assert!(to >= self.start && to <= from && from + len <= self.len, "a move down within the heap");
+        // SAFETY: both ranges are committed words of this heap's own part, below `len`; `ptr::copy`
+        // allows the overlap.
+        unsafe { std::ptr::copy(self.base.add(from), self.base.add(to), len) };
+    }
+
+    /// Ends an in-place rewrite: the heap ends at `mark`.
+    pub(crate) fn end_rewrite(&mut self, mark: usize) {
+        assert!(mark <= self.len, "a rewrite ends inside the heap");
+        self.shorten(mark);
     }
 
     /// Appends a copy of words `from..from + len` of this heap's own part.

@@ -19,6 +19,7 @@
 pub mod app;
 pub mod aura;
 pub mod axis;
+pub mod compact;
 pub mod copy;
 pub mod cue;
 pub mod hash;

@@ -5,7 +5,7 @@
 //! `%fast` registrations made while booting stay in the hints and serve later calls.
 
 use crate::interp::{ConsoleHints, Crash, Hints, Limits, Machine, Mote, Outcome};
-use components::copy::Collector;
+use components::compact::Compactor;
 use components::{Heap, Noun};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -150,17 +150,23 @@ impl Runner {
             outcome => outcome,
         };
         self.steps += call.machine.steps() - before;
-        let mut collector = Collector::new(heap, call.base);
-        let result = match outcome {
-            Outcome::Done(product) => Ok(collector.relocate(product)),
-            Outcome::Crashed(mut crash) => {
-                crash.trace.iter_mut().for_each(|frame| *frame = collector.relocate(*frame));
-                Err(crash)
-            }
+        // What the call left is compacted in place: its product (a new kernel, say) may be most of it.
+        let mut compactor = Compactor::new(heap, call.base);
+        let mut result = match outcome {
+            Outcome::Done(product) => Ok(product),
+            Outcome::Crashed(crash) => Err(crash),
             Outcome::Paused => unreachable!("a paused machine was abandoned above"),
         };
-        self.hints.relocate(&mut |n| collector.relocate(n));
-        collector.finish();
+        let each = |result: &mut Result<Noun, Crash>, f: &mut dyn FnMut(Noun) -> Noun| match result {
+            Ok(product) => *product = f(*product),
+            Err(crash) => crash.trace.iter_mut().for_each(|frame| *frame = f(*frame)),
+        };
+        each(&mut result, &mut |n| compactor.mark(n));
+        self.hints.relocate(&mut |n| compactor.mark(n));
+        compactor.plan();
+        each(&mut result, &mut |n| compactor.relocate(n));
+        self.hints.relocate(&mut |n| compactor.relocate(n));
+        compactor.finish();
         Advance::Ended(result)
     }
 
@@ -289,12 +295,17 @@ impl Ivory {
     /// each evaluation leaves what the hints kept in the heap for good, so a heap that evaluates many
     /// expressions compacts between them now and then.
     pub fn compact(&mut self, heap: &mut Heap, runner: &mut Runner) {
-        let mut collector = Collector::new(heap, 0);
-        for noun in [&mut self.kernel, &mut self.eval_gate, &mut self.wash, &mut self.mook] {
-            *noun = collector.relocate(*noun);
+        let mut compactor = Compactor::new(heap, 0);
+        for noun in [self.kernel, self.eval_gate, self.wash, self.mook] {
+            compactor.mark(noun);
         }
-        runner.hints.relocate(&mut |n| collector.relocate(n));
-        collector.finish();
+        runner.hints.relocate(&mut |n| compactor.mark(n));
+        compactor.plan();
+        for noun in [&mut self.kernel, &mut self.eval_gate, &mut self.wash, &mut self.mook] {
+            *noun = compactor.relocate(*noun);
+        }
+        runner.hints.relocate(&mut |n| compactor.relocate(n));
+        compactor.finish();
     }
 
     /// Renders a tank to lines of at most `width` columns with the kernel's own `wash`.

@@ -13,7 +13,7 @@ use crate::arvo::{Advance, Call, Runner};
 use crate::interp::{Crash, Hints, Job, Mote};
 use crate::jets::dashboard::Dashboard;
 use crate::scry::{Published, View};
-use components::copy::Collector;
+use components::compact::Compactor;
 use components::meld::{MeldStats, Melder};
 use components::{Heap, Noun};
 use std::sync::Arc;
@@ -567,13 +567,20 @@ impl Serf {
         self.epoch += 1;
         // The memo cache lasts one event (the next call empties it): a compaction need not keep it.
         self.runner.hints.forget_memo();
-        let mut collector = Collector::new(&mut self.heap, 0);
-        self.kernel = self.kernel.map(|k| collector.relocate(k));
-        self.runner.hints.relocate(&mut |n| collector.relocate(n));
-        for noun in kept.iter_mut() {
-            **noun = collector.relocate(**noun);
+        // In place: a copying compaction would need room for a second copy of the whole state.
+        let mut compactor = Compactor::new(&mut self.heap, 0);
+        self.kernel.map(|k| compactor.mark(k));
+        self.runner.hints.relocate(&mut |n| compactor.mark(n));
+        for noun in kept.iter() {
+            compactor.mark(**noun);
         }
-        collector.finish();
+        compactor.plan();
+        self.kernel = self.kernel.map(|k| compactor.relocate(k));
+        self.runner.hints.relocate(&mut |n| compactor.relocate(n));
+        for noun in kept.iter_mut() {
+            **noun = compactor.relocate(**noun);
+        }
+        compactor.finish();
         self.mook = None;
         self.compacted_words = self.heap.words_used();
         self.publish();

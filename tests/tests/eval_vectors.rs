@@ -68,6 +68,22 @@ fn perf_md_wishes_give_vere_s_products() {
     }
 }
 
+/// The same with a nursery of 32 KiB and a major collection whenever 256 KiB were promoted: thousands of
+/// minor and major collections inside the compiler, with the memo cache and the jet registrations
+/// (which a minor collection rewrites only in part) full, and the same kernel and products.
+#[test]
+fn a_tiny_nursery_changes_no_product() {
+    let mut heap = Heap::new();
+    let mut runner = Runner::new();
+    runner.limits.nursery_words = 1 << 12;
+    runner.limits.young_words_min = 1 << 15;
+    let ivory = boot(&mut heap, &mut runner);
+    for (expr, mug) in engine_tests::PERF_WISHES {
+        let product = runner.wish(&mut heap, ivory.kernel, expr).unwrap_or_else(|c| panic!("{expr}: {c:?}"));
+        assert_eq!(heap.mug(product), mug, "{expr}: mug {:#x}, Vere's {mug:#x}", heap.mug(product));
+    }
+}
+
 /// `--check-jets` over eval.json: every jet call made while evaluating the expressions (booting included)
 /// also runs the arm's Nock, and the two never disagree. About 0.7 million calls, 1.5 minutes in release:
 /// a long test, run with `cargo test --release -p engine-tests --test eval_vectors -- --ignored`.

@@ -276,8 +276,9 @@ fn budget_and_collection_agree(subject: N, formula: N, budget: u64) -> Result<()
         return Ok(());
     }
     let (mut whole_heap, whole) = machine_on(&subject, &formula, u64::MAX, Limits::default());
-    // Collect whenever the young space passes 8 words: nearly every step, under every kind of work.
-    let limits = Limits { young_words_min: 8, ..Limits::default() };
+    // A minor collection whenever 8 words were allocated, a major one whenever 16 were promoted: nearly
+    // every step, under every kind of work, both kinds.
+    let limits = Limits { nursery_words: 8, young_words_min: 16, ..Limits::default() };
     let (mut step_heap, stepped) = machine_on(&subject, &formula, budget, limits);
     match (whole, stepped) {
         (Outcome::Done(a), Outcome::Done(b)) => prop_assert_eq!(whole_heap.mug(a), step_heap.mug(b)),

@@ -45,8 +45,9 @@ fn nock_json_virtual_cases_give_vere_s_tones() {
         let subject = noun(&mut heap, field(case, "subject"));
         let formula = noun(&mut heap, field(case, "formula"));
         let scry = noun(&mut heap, field(case, "scry"));
-        // Collect at almost every step: the roads, traces and scry handlers must survive it.
-        let mut machine = Machine::with_limits(Limits { young_words_min: 4, ..Limits::default() });
+        // Collect at almost every step, minor and major: the roads, traces and scry handlers must survive.
+        let limits = Limits { nursery_words: 4, young_words_min: 8, ..Limits::default() };
+        let mut machine = Machine::with_limits(limits);
         machine.start_mink(&heap, subject, formula, scry);
         let Outcome::Done(tone) = machine.run(&mut heap, 1_000_000) else { panic!("{name}") };
         let expected = noun(&mut heap, field(case, "tone"));

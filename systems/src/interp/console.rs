@@ -8,6 +8,7 @@ use crate::jets::JetOutcome;
 use crate::jets::dashboard::{Binding, Dashboard, outcome_to_call};
 use components::hash::U64Map;
 use components::{Heap, Noun};
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 /// The most entries the memo cache (`%memo` hints and the `ut` wrappers) keeps within one event; past
@@ -46,9 +47,13 @@ pub struct ConsoleHints {
     pub checked: u64,
     /// Jet calls checked, by label.
     pub checked_by_label: std::collections::BTreeMap<String, u64>,
-    /// Memo keys `[subject formula]` by mug, each with its product (collisions are told apart by `eq`).
-    memo: U64Map<Vec<(Noun, Noun)>>,
-    memo_entries: usize,
+    /// Memo keys `[subject formula]` with their products, in the order they were stored (so a minor
+    /// collection rewrites only the newest: [`Hints::relocate_since`]).
+    memo_pairs: Vec<(Noun, Noun)>,
+    /// The indices in `memo_pairs` of the keys of each mug (collisions are told apart by `eq`).
+    memo: U64Map<SmallVec<[u32; 1]>>,
+    /// How many times the memo cache was emptied: a mark from before then covers nothing.
+    memo_clears: u32,
     /// Where slog and `%bout` lines go (a progress display); stderr when `None`.
     pub log: Option<LogSink>,
     /// Also given each slog's text, without its priority's marks (the slog stream of the web server).
@@ -71,7 +76,8 @@ impl ConsoleHints {
     /// empties this one at the start of each top-level call, so no call is faster for an earlier one.
     pub fn forget_memo(&mut self) {
         self.memo.clear();
-        self.memo_entries = 0;
+        self.memo_pairs.clear();
+        self.memo_clears = self.memo_clears.wrapping_add(1);
     }
 
     /// Prints a log line where [`ConsoleHints::log`] says.
@@ -213,26 +219,34 @@ impl Hints for ConsoleHints {
     fn memo_find(&mut self, heap: &mut Heap, key: Noun) -> Option<Noun> {
         let mug = heap.mug(key) as u64;
         let bucket = self.memo.get(&mug)?;
-        bucket.iter().find(|(k, _)| heap.eq_unify(*k, key)).map(|&(_, product)| product)
+        let pairs = &self.memo_pairs;
+        bucket.iter().map(|&i| pairs[i as usize]).find(|&(k, _)| heap.eq_unify(k, key)).map(|(_, product)| product)
     }
 
     fn memo_store(&mut self, heap: &mut Heap, key: Noun, product: Noun) {
-        if self.memo_entries >= MEMO_ENTRIES_MAX {
-            self.memo.clear();
-            self.memo_entries = 0;
+        if self.memo_pairs.len() >= MEMO_ENTRIES_MAX {
+            self.forget_memo();
         }
         let mug = heap.mug(key) as u64;
-        self.memo.entry(mug).or_default().push((key, product));
-        self.memo_entries += 1;
+        self.memo.entry(mug).or_default().push(self.memo_pairs.len() as u32);
+        self.memo_pairs.push((key, product));
     }
 
     fn relocate(&mut self, relocate: &mut dyn FnMut(Noun) -> Noun) {
+        self.relocate_since(0, relocate);
+    }
+
+    fn recent_mark(&self) -> u64 {
+        (self.memo_clears as u64) << 32 | self.memo_pairs.len() as u64
+    }
+
+    fn relocate_since(&mut self, mark: u64, relocate: &mut dyn FnMut(Noun) -> Noun) {
         self.dashboard.relocate(relocate);
-        for bucket in self.memo.values_mut() {
-            for (key, product) in bucket.iter_mut() {
-                *key = relocate(*key);
-                *product = relocate(*product);
-            }
+        // A mark from before the cache was last emptied covers none of what it holds now.
+        let from = if (mark >> 32) as u32 == self.memo_clears { (mark as u32) as usize } else { 0 };
+        for (key, product) in self.memo_pairs.iter_mut().skip(from) {
+            *key = relocate(*key);
+            *product = relocate(*product);
         }
     }
 

@@ -188,6 +188,21 @@ pub trait Hints {
         let _ = relocate;
     }
 
+    /// A mark of what is held now, for [`Hints::relocate_since`].
+    fn recent_mark(&self) -> u64 {
+        0
+    }
+
+    /// A minor collection is moving the nursery: as [`Hints::relocate`], except that what was held
+    /// already at `mark` (a [`Hints::recent_mark`] reading taken right after the caller's last
+    /// collection) may be left alone: a collection then rewrote it, and nothing it holds can be in the
+    /// nursery, which was made after. Holders that keep nouns in the order they got them use this to
+    /// skip the old ones.
+    fn relocate_since(&mut self, mark: u64, relocate: &mut dyn FnMut(Noun) -> Noun) {
+        let _ = mark;
+        self.relocate(relocate);
+    }
+
     /// A `%bout` computation took `elapsed` (`clue` is the dynamic hint's `[priority tank]`).
     fn bout(&mut self, heap: &mut Heap, clue: Option<Noun>, elapsed: std::time::Duration) {
         let _ = (heap, clue, elapsed);

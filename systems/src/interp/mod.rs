@@ -23,6 +23,7 @@
 mod console;
 mod hint;
 
+use components::compact::Compactor;
 use components::copy::Collector;
 use components::{Heap, Noun};
 use std::sync::Arc;
@@ -85,8 +86,13 @@ pub struct Limits {
     pub heap_words_max: usize,
     /// How often, in steps, the interrupt flag and the heap size are checked.
     pub check_every_steps: u64,
-    /// The young space is collected once it holds this many words more than survived the last
-    /// collection (or twice what survived, if that is more).
+    /// The nursery's size: a minor collection runs once this many words were allocated since the last
+    /// collection. It moves what is still reachable of them down and promotes it: later minor
+    /// collections do not copy it again.
+    pub nursery_words: usize,
+    /// A major collection (of all the computation's young space, promoted words included) runs instead
+    /// of a minor one once the promoted words exceed this, or twice what survived the last major
+    /// collection, if that is more.
     pub young_words_min: usize,
 }
 
@@ -97,10 +103,15 @@ impl Default for Limits {
             stack_entries_max: 1 << 24,
             heap_words_max: 1 << 28,
             check_every_steps: 1 << 12,
+            nursery_words: NURSERY_WORDS,
             young_words_min: 1 << 23,
         }
     }
 }
+
+/// The default nursery: 4 MiB, about what this machine's last-level cache holds, so that the words a
+/// computation allocates are still cached when the minor collection reads the few that survive.
+pub const NURSERY_WORDS: usize = 1 << 19;
 
 /// How many formulas [`Machine::eval`] goes on to in place before it returns to the work loop (which
 /// checks the budget, the interrupt flag and the heap's size, and collects).
@@ -272,6 +283,13 @@ pub struct Machine {
     tail_steps_max: u64,
     /// Where this computation's young space starts: everything allocated since `start`.
     young_base: usize,
+    /// Where the nursery starts: words from `young_base` to here survived a collection (promoted); a minor
+    /// collection moves only what is past it.
+    nursery_base: usize,
+    /// The promoted words past which the next collection is a major one.
+    major_at: usize,
+    /// The hints' [`Hints::recent_mark`] right after the last collection (`None` before the first).
+    hints_mark: Option<u64>,
     /// The heap size at which the next collection runs.
     collect_at: usize,
     collections: u64,
@@ -319,6 +337,9 @@ impl Machine {
             next_check: 0,
             tail_steps_max: 0,
             young_base: 0,
+            nursery_base: 0,
+            major_at: 0,
+            hints_mark: None,
             collect_at: usize::MAX,
             collections: 0,
             job: None,
@@ -403,29 +424,62 @@ impl Machine {
         self.job = None;
         self.awaiting_job = false;
         self.young_base = heap.words_used();
-        self.collect_at = self.young_base.saturating_add(self.limits.young_words_min);
+        self.nursery_base = self.young_base;
+        self.major_at = self.limits.young_words_min;
+        self.hints_mark = None;
+        self.collect_at = self.young_base.saturating_add(self.limits.nursery_words);
     }
 
-    /// Collects the young space at a safe point: every live noun is on the machine's stacks or held by
-    /// the hints, which relocate theirs.
+    /// Collects at a safe point: every live noun is on the machine's stacks or held by the hints, which
+    /// relocate theirs. A minor collection moves the nursery's survivors down to its start and promotes
+    /// them; a major one (once the promoted words have grown enough) does the same for the whole young
+    /// space. Promoted words are never pointed at by older ones and never point into the nursery (a
+    /// box only ever points at boxes that existed when it was made), so the roots alone find every
+    /// nursery box still reachable.
     fn collect(&mut self, heap: &mut Heap, hints: &mut dyn Hints) {
-        let mut collector = Collector::new(heap, self.young_base);
+        let major = self.nursery_base - self.young_base > self.major_at;
+        let survived = if major {
+            // In place (no room for a second copy of what may be most of the heap): the roots are given
+            // once to be marked, once to be rewritten.
+            let mut compactor = Compactor::new(heap, self.young_base);
+            self.each_root(&mut |n| compactor.mark(n));
+            hints.relocate(&mut |n| compactor.mark(n));
+            compactor.plan();
+            self.each_root(&mut |n| compactor.relocate(n));
+            hints.relocate(&mut |n| compactor.relocate(n));
+            compactor.finish()
+        } else {
+            let mut collector = Collector::new(heap, self.nursery_base);
+            self.each_root(&mut |n| collector.relocate(n));
+            match self.hints_mark {
+                Some(mark) => hints.relocate_since(mark, &mut |n| collector.relocate(n)),
+                None => hints.relocate(&mut |n| collector.relocate(n)),
+            }
+            collector.finish()
+        };
+        let base = if major { self.young_base } else { self.nursery_base };
+        self.hints_mark = Some(hints.recent_mark());
+        self.collections += 1;
+        self.nursery_base = base + survived;
+        if major {
+            self.major_at = self.limits.young_words_min.max(2 * survived);
+        }
+        self.collect_at = self.nursery_base + self.limits.nursery_words;
+    }
+
+    /// Rewrites every noun on the machine's stacks through `f`.
+    fn each_root(&mut self, f: &mut dyn FnMut(Noun) -> Noun) {
         for item in self.work.iter_mut() {
-            item.relocate(&mut |n| collector.relocate(n));
+            item.relocate(f);
         }
         for frame in self.tasks.iter_mut() {
-            frame.task.relocate(&mut |n| collector.relocate(n));
-            frame.formula = collector.relocate(frame.formula);
+            frame.task.relocate(f);
+            frame.formula = f(frame.formula);
         }
         for noun in self.values.iter_mut().chain(self.traces.iter_mut()).chain(self.scry_handlers.iter_mut())
         {
-            *noun = collector.relocate(*noun);
+            *noun = f(*noun);
         }
-        hints.relocate(&mut |n| collector.relocate(n));
-        let survived = collector.finish();
-        self.collections += 1;
-        let room = self.limits.young_words_min.max(2 * survived);
-        self.collect_at = self.young_base + survived + room;
     }
 
     fn open_mink(&mut self, subject: Noun, formula: Noun, scry: Noun) {
