@@ -18,7 +18,7 @@
 
 use crate::heap::Heap;
 use crate::noun::Noun;
-use hashbrown::HashMap;
+use hashbrown::HashTable;
 
 /// What a meld found: boxes visited and boxes kept, of each kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,24 +30,49 @@ pub struct MeldStats {
 }
 
 /// A meld in progress over one heap: [`Melder::meld`] each root (the survivor of each is returned).
+///
+/// It needs little memory beside the heap (a meld runs when the state is at its largest): two bits a word
+/// (a box melded; a box that is a copy of another, whose first word then holds that other's handle,
+/// since nothing reads a copy's contents again) and a table of one handle per box kept, whose keys (a
+/// cell's head and tail, an atom's limbs) are read from the box itself.
 pub struct Melder<'h> {
     heap: &'h mut Heap,
-    /// By word offset: the survivor's handle once a box is melded (0: not yet; no box's handle is 0).
-    survivor: Vec<u64>,
-    cells: HashMap<(u64, u64), u64>,
-    /// Atoms by a hash of their limbs: the survivors with that hash.
-    atoms: HashMap<u64, Vec<u64>>,
+    /// One bit per word: set on the first word of each box melded.
+    melded: Vec<u64>,
+    /// One bit per word: set on the first word of each box melded into another.
+    copies: Vec<u64>,
+    /// The cells kept, by a hash of their (melded) head and tail.
+    cells: HashTable<u64>,
+    /// The atoms kept, by a hash of their limbs.
+    atoms: HashTable<u64>,
     stats: MeldStats,
+}
+
+fn bit(map: &[u64], at: usize) -> bool {
+    map[at / 64] >> (at % 64) & 1 == 1
+}
+
+fn set(map: &mut [u64], at: usize) {
+    map[at / 64] |= 1 << (at % 64);
+}
+
+fn cell_hash(head: u64, tail: u64) -> u64 {
+    (head.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ tail).wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(29)
+}
+
+fn limbs_hash(limbs: &[u64]) -> u64 {
+    limbs.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &l| (h ^ l).wrapping_mul(0x0100_0000_01b3))
 }
 
 impl<'h> Melder<'h> {
     pub fn new(heap: &'h mut Heap) -> Melder<'h> {
-        let words = heap.words_used();
+        let blocks = heap.words_used().div_ceil(64);
         Melder {
             heap,
-            survivor: vec![0; words],
-            cells: HashMap::new(),
-            atoms: HashMap::new(),
+            melded: vec![0; blocks],
+            copies: vec![0; blocks],
+            cells: HashTable::new(),
+            atoms: HashTable::new(),
             stats: MeldStats::default(),
         }
     }
@@ -61,7 +86,7 @@ impl<'h> Melder<'h> {
     pub fn meld(&mut self, noun: Noun) -> Noun {
         let mut stack = vec![(noun, false)];
         while let Some((n, children_done)) = stack.pop() {
-            if n.is_direct() || self.survivor[n.offset()] != 0 {
+            if n.is_direct() || bit(&self.melded, n.offset()) {
                 continue;
             }
             let Some((head, tail)) = self.heap.cell_parts(n) else {
@@ -80,39 +105,56 @@ impl<'h> Melder<'h> {
                 self.heap.set_word(n.offset() + 1, t.raw());
             }
             self.stats.cells += 1;
-            let kept = *self.cells.entry((h.raw(), t.raw())).or_insert_with(|| {
-                self.stats.cells_kept += 1;
-                n.raw()
+            let heap = &*self.heap;
+            let fields = |k: u64| heap.cell_parts(Noun::from_raw(k)).expect("a kept cell");
+            let found = self.cells.find(cell_hash(h.raw(), t.raw()), |&k| {
+                let (kh, kt) = fields(k);
+                kh.same_handle(h) && kt.same_handle(t)
             });
-            self.survivor[n.offset()] = kept;
+            match found.copied() {
+                Some(kept) => self.copied(n, kept),
+                None => {
+                    self.stats.cells_kept += 1;
+                    self.cells.insert_unique(cell_hash(h.raw(), t.raw()), n.raw(), |&k| {
+                        let (kh, kt) = fields(k);
+                        cell_hash(kh.raw(), kt.raw())
+                    });
+                }
+            }
+            set(&mut self.melded, n.offset());
         }
         self.of(noun)
     }
 
+    /// Records that box `n` is a copy of `kept`.
+    fn copied(&mut self, n: Noun, kept: u64) {
+        self.heap.set_word(n.offset(), kept);
+        set(&mut self.copies, n.offset());
+    }
+
     /// The survivor of a box already melded (a direct atom is its own).
     fn of(&self, noun: Noun) -> Noun {
-        if noun.is_direct() { noun } else { Noun::from_raw(self.survivor[noun.offset()]) }
+        if noun.is_direct() || !bit(&self.copies, noun.offset()) {
+            noun
+        } else {
+            Noun::from_raw(self.heap.word_at(noun.offset()))
+        }
     }
 
     fn meld_atom(&mut self, atom: Noun) {
-        let limbs = self.heap.indirect_limbs(atom).expect("an indirect atom");
-        let hash =
-            limbs.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &l| (h ^ l).wrapping_mul(0x0100_0000_01b3));
         self.stats.atoms += 1;
-        let same = self.atoms.get(&hash).and_then(|kept| {
-            kept.iter()
-                .copied()
-                .find(|&k| self.heap.atom(Noun::from_raw(k)).expect("an atom").limbs() == limbs)
-        });
-        let kept = match same {
-            Some(kept) => kept,
+        let heap = &*self.heap;
+        let limbs = heap.indirect_limbs(atom).expect("an indirect atom");
+        let of = |k: u64| heap.indirect_limbs(Noun::from_raw(k)).expect("a kept atom");
+        let kept = self.atoms.find(limbs_hash(limbs), |&k| of(k) == limbs).copied();
+        match kept {
+            Some(kept) => self.copied(atom, kept),
             None => {
                 self.stats.atoms_kept += 1;
-                self.atoms.entry(hash).or_default().push(atom.raw());
-                atom.raw()
+                self.atoms.insert_unique(limbs_hash(limbs), atom.raw(), |&k| limbs_hash(of(k)));
             }
-        };
-        self.survivor[atom.offset()] = kept;
+        }
+        set(&mut self.melded, atom.offset());
     }
 }
 
