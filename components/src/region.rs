@@ -45,9 +45,10 @@ const RESERVED_WORDS: usize = MAIN_WORDS + READER_SLOTS * SLOT_WORDS;
 const POOL_MAX: usize = 32;
 const POOL_RESIDENT_WORDS: usize = 1 << 15;
 /// The least a heap commits at a time (1 MiB), and how far past the words in use a shrink leaves pages
-/// in memory (64 MiB): below these, system calls would cost more than the memory they save.
+/// in memory (8 MiB, twice a nursery: a collection inside a computation gives nothing back): below
+/// these, system calls and page faults would cost more than the memory they save.
 pub const COMMIT_MIN_WORDS: usize = 1 << 17;
-pub const DISCARD_SLACK_WORDS: usize = 1 << 23;
+pub const DISCARD_SLACK_WORDS: usize = 1 << 20;
 
 /// One reservation of address space (see the module's documentation).
 pub struct Region {

@@ -308,7 +308,7 @@ fn finish_boot(
     pier: &mut Pier,
     progress: &Arc<Progress>,
 ) -> Result<Serf, String> {
-    let (_, jobs) = boot_sequence(&mut serf.heap, pill, who, time::now())?;
+    let (_, mut jobs) = boot_sequence(&mut serf.heap, pill, who, time::now())?;
     serf.runner.hints.log = Some(progress.sink());
     progress.phase("events", Some(jobs.len() as u64));
     let mut events: Vec<Event> = formula_jams
@@ -316,8 +316,8 @@ fn finish_boot(
         .enumerate()
         .map(|(i, jam)| Event { number: i as u64 + 1, mug: 0, jam })
         .collect();
-    for (k, &job) in jobs.iter().enumerate() {
-        let number = serf.event + 1;
+    for k in 0..jobs.len() {
+        let (number, job) = (serf.event + 1, jobs[k]);
         if let Err(e) = serf.play(job, 0) {
             report_goof(&serf, &e);
             return Err(format!("boot: {e}"));
@@ -325,6 +325,9 @@ fn finish_boot(
         let mug = serf.mug();
         progress.step(|| format!("boot: event {number} ({} of {}) mug {mug:#x}", k + 1, jobs.len()));
         events.push(Event { number, mug, jam: serf.heap.jam(job) });
+        // The states of earlier events are garbage: compacted away once they are most of the heap (the
+        // ova still to come are kept, and nothing else of the pill is used again).
+        serf.tidy_keeping(&mut jobs[k + 1..].iter_mut().collect::<Vec<_>>());
     }
     serf.runner.hints.log = None;
     progress.phase("saving", None);

@@ -91,8 +91,9 @@ pub struct Limits {
     /// collections do not copy it again.
     pub nursery_words: usize,
     /// A major collection (of all the computation's young space, promoted words included) runs instead
-    /// of a minor one once the promoted words exceed this, or twice what survived the last major
-    /// collection, if that is more.
+    /// of a minor one once the promoted words exceed this, or what survived the last major collection
+    /// and half as much again, if that is more (a factor of two would let the peak reach twice the
+    /// live set).
     pub young_words_min: usize,
 }
 
@@ -104,7 +105,7 @@ impl Default for Limits {
             heap_words_max: 1 << 28,
             check_every_steps: 1 << 12,
             nursery_words: NURSERY_WORDS,
-            young_words_min: 1 << 23,
+            young_words_min: 1 << 21,
         }
     }
 }
@@ -462,7 +463,7 @@ impl Machine {
         self.collections += 1;
         self.nursery_base = base + survived;
         if major {
-            self.major_at = self.limits.young_words_min.max(2 * survived);
+            self.major_at = survived + self.limits.young_words_min.max(survived / 2);
         }
         self.collect_at = self.nursery_base + self.limits.nursery_words;
     }
