@@ -46,8 +46,8 @@ impl Heap {
         }
         let mut at = noun;
         for i in (0..63 - axis.leading_zeros()).rev() {
-            let (head, tail) = self.cell_parts(at)?;
-            at = if (axis >> i) & 1 == 1 { tail } else { head };
+            // Only the field taken is read: the head at the cell's offset, the tail one word on.
+            at = self.field(at, ((axis >> i) & 1) as usize)?;
         }
         Some(at)
     }

@@ -223,8 +223,11 @@ mod tests {
         for i in 0..200_000u64 {
             let garbage = heap.atom_from_limbs(&[i, 1]);
             let _ = heap.cell(garbage, garbage);
-            let item =
-                if i % 1000 == 0 { heap.atom_from_limbs(&vec![i | 1; 100]) } else { Noun::direct(i).unwrap() };
+            let item = if i % 1000 == 0 {
+                heap.atom_from_limbs(&vec![i | 1; 100])
+            } else {
+                Noun::direct(i).unwrap()
+            };
             list = heap.cell(item, list);
         }
         let bytes = heap.jam(list);

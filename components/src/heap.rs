@@ -632,6 +632,12 @@ impl Heap {
         }
     }
 
+    /// Field `which` of a cell (0 the head, 1 the tail), or `None` for an atom.
+    #[inline(always)]
+    pub(crate) fn field(&self, noun: Noun, which: usize) -> Option<Noun> {
+        if noun.is_cell() { Some(Noun::from_raw(self.word(noun.offset() + which))) } else { None }
+    }
+
     /// The head of a cell, or `None` for an atom.
     #[inline]
     pub fn head(&self, noun: Noun) -> Option<Noun> {
