@@ -91,9 +91,9 @@ pub struct Limits {
     /// collections do not copy it again.
     pub nursery_words: usize,
     /// A major collection (of all the computation's young space, promoted words included) runs instead
-    /// of a minor one once the promoted words exceed this, or what survived the last major collection
-    /// and half as much again, if that is more (a factor of two would let the peak reach twice the
-    /// live set).
+    /// of a minor one once the promoted words exceed what survived the last major collection by this
+    /// many, or by half of it if that is more (a factor of two would let the peak reach twice the live
+    /// set).
     pub young_words_min: usize,
 }
 
