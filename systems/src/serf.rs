@@ -563,6 +563,11 @@ impl Serf {
         // see the new layout (published before the gate opens again).
         let published = self.published.clone();
         let _gate = published.as_ref().map(|p| p.gate.write().unwrap_or_else(|e| e.into_inner()));
+        self.compact_gated(kept);
+    }
+
+    /// [`Serf::compact_keeping`] with the readers' gate already held.
+    fn compact_gated(&mut self, kept: &mut [&mut Noun]) {
         self.heap.unpin();
         self.epoch += 1;
         // The memo cache lasts one event (the next call empties it): a compaction need not keep it.
@@ -597,8 +602,9 @@ impl Serf {
         self.kernel = self.kernel.map(|k| melder.meld(k));
         self.runner.hints.relocate(&mut |n| melder.meld(n));
         let stats = melder.stats();
-        drop(_gate);
-        self.compact();
+        // Still behind the gate: a meld writes over the boxes it found to be copies, so no reader may
+        // start from the kernel published before it until the compaction has published the new one.
+        self.compact_gated(&mut []);
         stats
     }
 
