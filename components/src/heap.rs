@@ -113,6 +113,18 @@ pub enum NounRef<'a> {
     Cell(Noun, Noun),
 }
 
+/// A work stack that grew past this many entries (a comparison or a hash of a very deep noun) is not
+/// kept for the next call.
+pub(crate) const SCRATCH_KEPT_MAX: usize = 1 << 16;
+
+/// A step of [`Heap::eq_unify`]'s loop.
+#[derive(Clone, Copy)]
+enum UnifyStep {
+    Compare(Noun, Noun),
+    /// Both halves of these cells were equal: share them.
+    Share(Noun, Noun),
+}
+
 /// A noun arena. Cells and indirect atoms are bump-allocated; handles are offsets into it.
 ///
 /// Its words live in a [`Region`](crate::region::Region) that never moves. A heap made by [`Heap::new`]
@@ -139,6 +151,11 @@ pub struct Heap {
     pinned: usize,
     /// A reader's mugs of the owner's boxes whose mug slots were empty (a reader never writes them).
     borrowed_mugs: HashMap<usize, u32>,
+    /// The work stack of [`Heap::eq_unify`], kept between calls (empty between them) so that a
+    /// comparison deeper than its first level allocates nothing.
+    scratch: Vec<UnifyStep>,
+    /// The same for [`Heap::mug`].
+    pub(crate) mug_stack: Vec<Noun>,
     /// Names this heap's history: it stays the same while the heap is only appended to, so a snapshot
     /// can tell whether writing the words past its last write is enough. 0 until first asked for.
     lineage: AtomicU64,
@@ -171,6 +188,8 @@ impl Default for Heap {
             slot: None,
             pinned: 0,
             borrowed_mugs: HashMap::new(),
+            scratch: Vec::new(),
+            mug_stack: Vec::new(),
             lineage: AtomicU64::new(0),
             sealed: AtomicUsize::new(0),
             lowest_cut: AtomicUsize::new(usize::MAX),
@@ -222,6 +241,8 @@ impl SharedRegion {
             slot: Some(slot),
             pinned: start,
             borrowed_mugs: HashMap::new(),
+            scratch: Vec::new(),
+            mug_stack: Vec::new(),
             lineage: AtomicU64::new(0),
             sealed: AtomicUsize::new(0),
             lowest_cut: AtomicUsize::new(usize::MAX),
@@ -868,11 +889,6 @@ impl Heap {
     /// assert!(!heap.eq_unify(a, c));
     /// ```
     pub fn eq_unify(&mut self, a: Noun, b: Noun) -> bool {
-        enum Step {
-            Compare(Noun, Noun),
-            /// Both halves of these cells were equal: share them.
-            Share(Noun, Noun),
-        }
         // Most comparisons are decided at the top: no stack for those.
         if a.same_handle(b) {
             return true;
@@ -884,10 +900,21 @@ impl Heap {
         if mug_a != 0 && mug_b != 0 && mug_a != mug_b {
             return false;
         }
-        let mut pending = vec![Step::Compare(a, b)];
+        let mut pending = std::mem::take(&mut self.scratch);
+        let equal = self.unify_with(&mut pending, a, b);
+        pending.clear();
+        if pending.capacity() <= SCRATCH_KEPT_MAX {
+            self.scratch = pending;
+        }
+        equal
+    }
+
+    /// The loop of [`Heap::eq_unify`] over `pending`, an empty stack.
+    fn unify_with(&mut self, pending: &mut Vec<UnifyStep>, a: Noun, b: Noun) -> bool {
+        pending.push(UnifyStep::Compare(a, b));
         while let Some(step) = pending.pop() {
             match step {
-                Step::Compare(a, b) => {
+                UnifyStep::Compare(a, b) => {
                     if a.same_handle(b) {
                         continue;
                     }
@@ -896,9 +923,11 @@ impl Heap {
                         return false;
                     }
                     match (self.cell_parts(a), self.cell_parts(b)) {
-                        (Some((ha, ta)), Some((hb, tb))) => {
-                            pending.extend([Step::Share(a, b), Step::Compare(ta, tb), Step::Compare(ha, hb)]);
-                        }
+                        (Some((ha, ta)), Some((hb, tb))) => pending.extend([
+                            UnifyStep::Share(a, b),
+                            UnifyStep::Compare(ta, tb),
+                            UnifyStep::Compare(ha, hb),
+                        ]),
                         (None, None) => {
                             if a.is_direct() || b.is_direct() {
                                 return false;
@@ -910,7 +939,7 @@ impl Heap {
                         _ => return false,
                     }
                 }
-                Step::Share(x, y) => self.share(x, y),
+                UnifyStep::Share(x, y) => self.share(x, y),
             }
         }
         true
@@ -976,6 +1005,35 @@ mod tests {
         let restored = Heap::from_image(words, 7, &[root]).unwrap();
         assert_eq!(restored.lineage(), 7);
         assert_ne!(heap.lineage(), Heap::new().lineage());
+    }
+
+    #[test]
+    fn a_comparison_that_stops_early_leaves_nothing_for_the_next_one() {
+        let mut heap = Heap::new();
+        // Differ at the first leaf, with work still pending for the rest: the next comparison must not
+        // see that work.
+        let a = heap.parse("[[1 2] [3 4] [5 6]]").unwrap();
+        let b = heap.parse("[[9 2] [3 4] [5 6]]").unwrap();
+        let c = heap.parse("[[1 2] [3 4] [5 6]]").unwrap();
+        let d = heap.parse("[7 8]").unwrap();
+        let e = heap.parse("[7 9]").unwrap();
+        assert!(!heap.eq_unify(a, b));
+        assert!(!heap.eq_unify(d, e));
+        assert!(heap.eq_unify(a, c));
+        assert!(!heap.eq_unify(c, b));
+        // A list deep enough to grow the kept stacks past their limit, compared and hashed twice.
+        // The three differ only in what ends them, so comparing any two walks to the end.
+        let mut long = [Noun::ZERO, Noun::ONE, Noun::ZERO];
+        for list in long.iter_mut() {
+            for i in 0..200_000u64 {
+                let item = heap.cell(Noun::direct(i).unwrap(), Noun::ZERO);
+                *list = heap.cell(item, *list);
+            }
+        }
+        assert!(!heap.eq_unify(long[0], long[1]));
+        assert!(heap.eq_unify(long[0], long[2]));
+        assert_ne!(heap.mug(long[0]), heap.mug(long[1]));
+        assert!(heap.eq_unify(a, c));
     }
 
     #[test]

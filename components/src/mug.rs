@@ -111,7 +111,8 @@ impl Heap {
         if let Some(mug) = self.mug_if_leaf(noun) {
             return mug;
         }
-        let mut stack = vec![noun];
+        let mut stack = std::mem::take(&mut self.mug_stack);
+        stack.push(noun);
         while let Some(&top) = stack.last() {
             if self.mug_slot(top) != 0 {
                 stack.pop();
@@ -132,6 +133,9 @@ impl Heap {
                     }
                 }
             }
+        }
+        if stack.capacity() <= crate::heap::SCRATCH_KEPT_MAX {
+            self.mug_stack = stack;
         }
         self.mug_slot(noun)
     }
