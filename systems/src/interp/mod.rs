@@ -121,10 +121,10 @@ const TAIL_STEPS_MAX: u64 = 32;
 /// How deep [`quick`] looks into an operand (a constant bound: no recursion over the input's depth).
 const QUICK_DEPTH: u32 = 3;
 
-/// The value of an operand formula made only of Nock 0, 1, 3, 4, 5 and 10 over such operands, up to
-/// [`QUICK_DEPTH`] levels, computed on the spot. `None` when the operand is anything else or would
-/// crash: the caller then evaluates it step by step (which crashes properly; these operations have no
-/// effect but allocation, so evaluating them twice changes nothing).
+/// The value of an operand formula made only of Nock 0, 1, 3, 4, 5, 6, 7, 8, 10 and autocons over such
+/// operands, up to [`QUICK_DEPTH`] levels, computed on the spot. `None` when the operand is anything else
+/// (a call, a hint, a scry) or would crash: the caller then evaluates it step by step (which crashes
+/// properly; these operations have no effect but allocation, so evaluating them twice changes nothing).
 #[inline]
 fn quick(heap: &mut Heap, subject: Noun, formula: Noun) -> Option<Noun> {
     quick_at(heap, subject, formula, QUICK_DEPTH)
@@ -132,10 +132,40 @@ fn quick(heap: &mut Heap, subject: Noun, formula: Noun) -> Option<Noun> {
 
 fn quick_at(heap: &mut Heap, subject: Noun, formula: Noun, depth: u32) -> Option<Noun> {
     let (op, arg) = heap.cell_parts(formula)?;
+    if op.is_cell() {
+        // Autocons: a gate's sample of several values (`[[0 14] 0 6]`) is one.
+        if depth == 0 {
+            return None;
+        }
+        let head = quick_at(heap, subject, op, depth - 1)?;
+        let tail = quick_at(heap, subject, arg, depth - 1)?;
+        return Some(heap.cell(head, tail));
+    }
     match op.as_direct()? {
         0 => heap.slot(subject, arg),
         1 => Some(arg),
         _ if depth == 0 => None,
+        6 => {
+            let (b, rest) = heap.cell_parts(arg)?;
+            let (yes, no) = heap.cell_parts(rest)?;
+            let branch = match quick_at(heap, subject, b, depth - 1)?.as_direct()? {
+                0 => yes,
+                1 => no,
+                _ => return None,
+            };
+            quick_at(heap, subject, branch, depth - 1)
+        }
+        7 => {
+            let (b, c) = heap.cell_parts(arg)?;
+            let inner = quick_at(heap, subject, b, depth - 1)?;
+            quick_at(heap, inner, c, depth - 1)
+        }
+        8 => {
+            let (b, c) = heap.cell_parts(arg)?;
+            let pushed = quick_at(heap, subject, b, depth - 1)?;
+            let inner = heap.cell(pushed, subject);
+            quick_at(heap, inner, c, depth - 1)
+        }
         3 => quick_at(heap, subject, arg, depth - 1).map(|v| Noun::loobean(v.is_cell())),
         4 => {
             let v = quick_at(heap, subject, arg, depth - 1)?;
