@@ -111,9 +111,85 @@ impl Heap {
     }
 }
 
+impl Heap {
+    /// Copies `root` out of `from` (a heap a job built its product in, given up to this one) into this
+    /// heap, keeping what it shares shared, with no recursion. Children are copied before their cells,
+    /// so a box still points only at older ones. `from`'s boxes are overwritten as they are copied (each
+    /// made to hold its copy's handle, a bit set for it): it is only fit to be dropped after.
+    pub fn import(&mut self, from: &mut Heap, root: Noun) -> Noun {
+        if root.is_direct() {
+            return root;
+        }
+        let mut forwarded = vec![0u64; from.words_used().div_ceil(64)];
+        let is_forwarded = |bits: &[u64], n: Noun| bits[n.offset() / 64] >> (n.offset() % 64) & 1 == 1;
+        // (noun, its children copied), and the copies made, in the order their parents take them.
+        let mut todo: Vec<(Noun, bool)> = vec![(root, false)];
+        let mut made: Vec<Noun> = Vec::new();
+        while let Some((noun, ready)) = todo.pop() {
+            if noun.is_direct() {
+                made.push(noun);
+                continue;
+            }
+            if is_forwarded(&forwarded, noun) {
+                made.push(Noun::from_raw(from.word_at(noun.offset())));
+                continue;
+            }
+            let copy = if noun.is_cell() {
+                let (head, tail) = from.cell_parts(noun).expect("a cell");
+                if !ready {
+                    todo.extend([(noun, true), (tail, false), (head, false)]);
+                    continue;
+                }
+                let tail = made.pop().expect("the tail's copy");
+                let head = made.pop().expect("the head's copy");
+                self.cell(head, tail)
+            } else {
+                self.atom_from_limbs(from.atom(noun).expect("an atom").limbs())
+            };
+            forwarded[noun.offset() / 64] |= 1 << (noun.offset() % 64);
+            from.put_word(noun.offset(), copy.raw());
+            made.push(copy);
+        }
+        made.pop().expect("the root's copy")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_import_copies_a_noun_from_another_heap_keeping_its_sharing() {
+        let mut from = Heap::new();
+        let big = from.atom_from_limbs(&[1, 2, 3]);
+        let leaf = from.parse("[10 20]").unwrap();
+        let shared = from.cell(big, leaf);
+        let mut root = from.cell(shared, shared);
+        // A long list, so that no recursion could take it.
+        for i in 0..300_000u64 {
+            root = from.cell(Noun::direct(i).unwrap(), root);
+        }
+        let text_of_shared = from.print(shared);
+        let jam = from.jam(root);
+        let mut heap = Heap::new();
+        heap.parse("[1 2 3]").unwrap(); // not at offset 0
+        let before = heap.words_used();
+        let copy = heap.import(&mut from, root);
+        drop(from);
+        assert_eq!(heap.jam(copy), jam);
+        let mut inner = copy;
+        for _ in 0..300_000 {
+            inner = heap.tail(inner).unwrap();
+        }
+        let (h, t) = heap.cell_parts(inner).unwrap();
+        assert!(h.same_handle(t), "sharing is kept");
+        assert_eq!(heap.print(h), text_of_shared);
+        // The big atom once (four words), the three cells of the pair and its parts, and the list's cells.
+        assert_eq!(heap.words_used() - before, 4 + 3 * 3 + 3 * 300_000);
+        assert!(
+            heap.import(&mut Heap::new(), Noun::direct(7).unwrap()).same_handle(Noun::direct(7).unwrap())
+        );
+    }
 
     #[test]
     fn shared_survivors_stay_shared_and_old_space_is_untouched() {

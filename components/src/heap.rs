@@ -391,7 +391,7 @@ impl Heap {
 
     /// Writes word `at` of this heap's own part (atomically: see [`region::store`]).
     #[inline(always)]
-    fn put_word(&mut self, at: usize, value: u64) {
+    pub(crate) fn put_word(&mut self, at: usize, value: u64) {
         debug_assert!(at >= self.start && at < self.len, "a write outside the heap's own words");
         // SAFETY: a committed word of this heap's own part.
         unsafe { region::store(self.base, at, value) }

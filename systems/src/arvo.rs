@@ -37,8 +37,8 @@ pub enum Advance {
 }
 
 impl Call {
-    /// The answer to the job [`Runner::advance_pooled`] handed out: the jet's product's bytes.
-    pub fn give_job(&mut self, heap: &mut Heap, answer: &[u8]) {
+    /// The answer to the job [`Runner::advance_pooled`] handed out.
+    pub fn give_job(&mut self, heap: &mut Heap, answer: crate::interp::Answer) {
         self.machine.give_job(heap, answer);
     }
 
@@ -114,7 +114,7 @@ impl Runner {
     pub fn advance(&mut self, heap: &mut Heap, call: &mut Call, slice: u64) -> Option<Result<Noun, Crash>> {
         loop {
             match self.advance_pooled(heap, call, slice) {
-                Advance::Job(job) => call.machine.give_job(heap, &job.answer()),
+                Advance::Job(job) => call.machine.give_job(heap, job.answer()),
                 Advance::Paused => return None,
                 Advance::Ended(result) => return Some(result),
             }

@@ -455,14 +455,14 @@ impl Serf {
         loop {
             match self.advance_pooled(event, slice) {
                 Progress::Paused => return None,
-                Progress::Job(job) => self.give_job(event, &job.answer()),
+                Progress::Job(job) => self.give_job(event, job.answer()),
                 Progress::Ended(work) => return Some(work),
             }
         }
     }
 
     /// The answer to the job [`Serf::advance_pooled`] handed out.
-    pub fn give_job(&mut self, event: &mut InFlight, answer: &[u8]) {
+    pub fn give_job(&mut self, event: &mut InFlight, answer: crate::interp::Answer) {
         match &mut event.stage {
             Stage::Poke(call) | Stage::Crud { call, .. } => call.give_job(&mut self.heap, answer),
             Stage::Failed(_) | Stage::Done => {}

@@ -51,8 +51,10 @@ impl Kit {
             JetCall::Crash { mote, .. } => Result_::Crash(mote.name()),
             JetCall::Offload => {
                 let job = self.runner.hints.take_job().expect("the job of an offload");
-                let product = heap.atom_from_bytes(&job.answer());
-                Result_::Product(heap.mug(product))
+                match job.answer().product(heap) {
+                    Ok(product) => Result_::Product(heap.mug(product)),
+                    Err(mote) => Result_::Crash(mote.name()),
+                }
             }
             JetCall::Nock | JetCall::Mink { .. } | JetCall::Memo { .. } | JetCall::Task(_) => Result_::Punt,
         };
@@ -66,7 +68,7 @@ impl Kit {
                 // A heavy jet inside the arm: its job is answered here.
                 Outcome::Paused if machine.waits_for_job() => {
                     let job = machine.take_job().expect("a job");
-                    machine.give_job(heap, &job.answer());
+                    machine.give_job(heap, job.answer());
                 }
                 Outcome::Paused => break Result_::Punt,
             }

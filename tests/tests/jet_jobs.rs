@@ -32,7 +32,7 @@ fn a_long_hash_is_a_job_whose_answer_is_the_jet_s_product() {
                 Advance::Job(job) => {
                     jobs += 1;
                     let answer = std::thread::spawn(move || job.answer()).join().unwrap();
-                    call.give_job(&mut heap, &answer);
+                    call.give_job(&mut heap, answer);
                 }
                 Advance::Ended(result) => break result.unwrap(),
             }
@@ -71,7 +71,7 @@ fn run_pooled(
             Advance::Job(job) => {
                 jobs += 1;
                 let answer = std::thread::spawn(move || job.answer()).join().unwrap();
-                call.give_job(heap, &answer);
+                call.give_job(heap, answer);
             }
             Advance::Ended(result) => return (result.unwrap(), jobs),
         }
@@ -157,5 +157,120 @@ fn long_random_bits_are_a_job() {
             heap.atom(product).unwrap().bit_len() <= bits
                 && heap.atom(product).unwrap().bit_len() > bits - 64
         );
+    }
+}
+
+/// Kicks `core` (arm 2) through the runner, handing any job to another thread: the product or the crash's
+/// class, and how many jobs it took.
+fn kick_pooled(
+    heap: &mut components::Heap,
+    runner: &mut systems::arvo::Runner,
+    core: components::Noun,
+) -> (Result<components::Noun, systems::interp::Mote>, usize) {
+    let kick = heap.parse("[9 2 0 1]").unwrap();
+    let mut call = runner.begin(heap, core, kick);
+    let mut jobs = 0;
+    loop {
+        match runner.advance_pooled(heap, &mut call, 1_000_000) {
+            Advance::Paused => {}
+            Advance::Job(job) => {
+                jobs += 1;
+                let answer = std::thread::spawn(move || job.answer()).join().unwrap();
+                call.give_job(heap, answer);
+            }
+            Advance::Ended(result) => return (result.map_err(|crash| crash.mote), jobs),
+        }
+    }
+}
+
+/// A long stream is cued as a job, into a heap of the job's own, and copied in: the noun is the one the
+/// inline cue gives, its sharing kept (so the jam is the same), and a bad long stream crashes `exit` as
+/// the inline jet does, so `+mule` catches it.
+#[test]
+fn a_long_cue_is_a_job_whose_noun_is_copied_in() {
+    use systems::jets::OFFLOAD_BYTES_MIN;
+    let (mut heap, mut runner, ivory) = boot_ivory();
+    // A list of distinct cells, each pair of neighbours sharing a subtree: about 1.5 MB of jam.
+    let mut list = components::Noun::ZERO;
+    let mut last = components::Noun::ZERO;
+    for i in 0..120_000u64 {
+        let big = heap.atom_from_limbs(&[i, 1 << 63]);
+        let item = heap.cell(big, last);
+        last = heap.cell(components::Noun::direct(i).unwrap(), components::Noun::ONE);
+        list = heap.cell(item, list);
+    }
+    let stream = heap.jam(list);
+    assert!(stream.len() >= OFFLOAD_BYTES_MIN, "{} bytes", stream.len());
+    let gate = runner.wish(&mut heap, ivory.kernel, "cue").unwrap();
+    let sample = heap.atom_from_bytes(&stream);
+    let core = heap.edit_u64(gate, 6, sample).unwrap();
+    let (pooled, jobs) = kick_pooled(&mut heap, &mut runner, core);
+    let pooled = pooled.unwrap();
+    assert_eq!(jobs, 1);
+    assert!(heap.eq(pooled, list));
+    assert_eq!(heap.jam(pooled), stream);
+    // A short one stays inline.
+    let short = heap.atom_from_bytes(&stream[..1000]);
+    let short_core = heap.edit_u64(gate, 6, short).unwrap();
+    assert_eq!(kick_pooled(&mut heap, &mut runner, short_core).1, 0);
+    // A long bad stream: cut short, its last noun runs past the end.
+    let bad = stream[..stream.len() - 64].to_vec();
+    let bad_atom = heap.atom_from_bytes(&bad);
+    let bad_core = heap.edit_u64(gate, 6, bad_atom).unwrap();
+    let inline_crash = components::Heap::new().cue(&bad).unwrap_err().class();
+    assert_eq!(inline_crash, components::CueClass::Exit, "the stream is bad in the way meant");
+    let (crashed, jobs) = kick_pooled(&mut heap, &mut runner, bad_core);
+    assert_eq!((crashed.map(|_| ()), jobs), (Err(systems::interp::Mote::Exit), 1));
+    // Caught by +mule, as the inline jet's `exit` is.
+    let mule = runner.wish(&mut heap, ivory.kernel, "|=(a=@ (mule |.((cue a))))").unwrap();
+    let mule_core = heap.edit_u64(mule, 6, bad_atom).unwrap();
+    let (tone, _) = kick_pooled(&mut heap, &mut runner, mule_core);
+    let tone = tone.unwrap();
+    assert_eq!(heap.head(tone).and_then(|h| h.as_direct()), Some(1), "a %| each: the crash caught");
+}
+
+/// AES-SIV over a text of a megabyte or more is a job in both directions: the products (`[iv len
+/// ciphertext]`, `[~ text]`) are the inline ones, and a wrong tag is `evil` either way.
+#[test]
+fn long_aes_siv_texts_are_jobs() {
+    use systems::interp::Mote;
+    use systems::jets::OFFLOAD_BYTES_MIN;
+    let (mut heap, mut runner, ivory) = boot_ivory();
+    let kick = heap.parse("[9 2 0 1]").unwrap();
+    for (door, key_limbs) in [("siva:aes:crypto", 4usize), ("sivc:aes:crypto", 8)] {
+        let key: Vec<u64> = (0..key_limbs as u64).map(|i| 0x0123_4567_89ab_cdef ^ (i * 0x1111)).collect();
+        let key = heap.atom_from_limbs(&key);
+        let header = heap.atom_from_bytes(b"associated data");
+        let ads = heap.list(&[header, components::Noun::direct(7).unwrap()]);
+        let door_sample = heap.cell(key, ads);
+        let en = runner.wish(&mut heap, ivory.kernel, &format!("en:{door}")).unwrap();
+        let de = runner.wish(&mut heap, ivory.kernel, &format!("de:{door}")).unwrap();
+        let (en, de) =
+            (heap.edit_u64(en, 30, door_sample).unwrap(), heap.edit_u64(de, 30, door_sample).unwrap());
+        for (len, pooled) in [(OFFLOAD_BYTES_MIN, true), (OFFLOAD_BYTES_MIN - 1, false)] {
+            let text: Vec<u8> = (0..len).map(|i| (i * 7 % 253) as u8 + 1).collect();
+            let text = heap.atom_from_bytes(&text);
+            let en_core = heap.edit_u64(en, 6, text).unwrap();
+            let (sealed, jobs) = kick_pooled(&mut heap, &mut runner, en_core);
+            let sealed = sealed.unwrap();
+            assert_eq!(jobs, usize::from(pooled), "{door} en of {len} bytes");
+            let inline = runner.nock(&mut heap, en_core, kick).unwrap();
+            assert!(heap.eq(sealed, inline), "{door} en of {len} bytes");
+            let de_core = heap.edit_u64(de, 6, sealed).unwrap();
+            let (opened, jobs) = kick_pooled(&mut heap, &mut runner, de_core);
+            let opened = opened.unwrap();
+            assert_eq!(jobs, usize::from(pooled), "{door} de of {len} bytes");
+            let expected = heap.cell(components::Noun::ZERO, text);
+            assert!(heap.eq(opened, expected), "{door} de of {len} bytes");
+            // A wrong tag: the iv's low bit flipped.
+            let iv = heap.head(sealed).unwrap();
+            let one = components::Noun::ONE;
+            let wrong_iv = heap.mix(iv, one).unwrap();
+            let rest = heap.tail(sealed).unwrap();
+            let forged = heap.cell(wrong_iv, rest);
+            let forged_core = heap.edit_u64(de, 6, forged).unwrap();
+            let (crashed, _) = kick_pooled(&mut heap, &mut runner, forged_core);
+            assert_eq!(crashed.map(|_| ()), Err(Mote::Evil), "{door} de with a wrong tag, {len} bytes");
+        }
     }
 }

@@ -158,7 +158,7 @@ struct Flight {
     steps_start: u64,
     started: Instant,
     /// A heavy jet's answer, given back at the next tick.
-    answer: Option<Vec<u8>>,
+    answer: Option<systems::interp::Answer>,
 }
 
 /// A pier being debugged.
@@ -440,7 +440,7 @@ impl Session {
         let flight = self.flight.as_mut().expect("an event in flight");
         flight.ticks += 1;
         if let Some(answer) = flight.answer.take() {
-            self.serf.give_job(&mut flight.event, &answer);
+            self.serf.give_job(&mut flight.event, answer);
         }
         let before = self.serf.runner.steps;
         let progress = self.serf.advance_pooled(&mut flight.event, self.options.tick_steps);

@@ -34,7 +34,7 @@ pub struct Computing {
 #[derive(Component, Default)]
 pub struct JetJob {
     pub queued: Option<Job>,
-    pub answer: Option<Vec<u8>>,
+    pub answer: Option<crate::interp::Answer>,
 }
 
 /// The ship's group-commit writer (`None` once it has been finished).

@@ -53,7 +53,7 @@ fn step_ship(ship: QueryItem<'_, '_, StepShip<'_>>, tick_steps: u64, clock: &Clo
     if let Some(answer) = jet_job.answer.take()
         && let Some((event, _, _)) = computing.event.as_mut()
     {
-        serf.give_job(event, &answer);
+        serf.give_job(event, answer);
     }
     let mut left = tick_steps;
     while left > 0 {

@@ -24,7 +24,7 @@ pub fn finish_ship(world: &mut World, ship: Entity) -> Result<(), String> {
         if let Some((queued, answer)) = waiting
             && let Some(answer) = answer.or_else(|| queued.map(|job| job.answer()))
         {
-            kernel.0.give_job(&mut event, &answer);
+            kernel.0.give_job(&mut event, answer);
         }
         let work = loop {
             if let Some(work) = kernel.0.advance(&mut event, u64::MAX) {

@@ -193,9 +193,7 @@ impl Hints for ConsoleHints {
                 }
                 let outcome = match outcome {
                     // Checked jets answer at once, to be compared.
-                    JetOutcome::Offload(job) if self.check_jets => {
-                        JetOutcome::Product(heap.atom_from_bytes(&job.answer()))
-                    }
+                    JetOutcome::Offload(job) if self.check_jets => crate::jets::answered(heap, job.answer()),
                     JetOutcome::Offload(job) => {
                         self.job = Some(job);
                         return JetCall::Offload;

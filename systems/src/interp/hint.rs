@@ -76,20 +76,52 @@ impl Task {
     }
 }
 
-/// A heavy jet's pure computation over bytes (hashing a large atom, say), handed out of the machine so
-/// that it can run on a thread pool while other ships step (DESIGN.md, jet_dispatch). `run(&input)` gives
-/// the product atom's bytes (least significant first). Whoever runs it gives the answer back with
-/// [`crate::interp::Machine::give_job`]; the result is the same wherever it runs.
+/// A heavy jet's pure computation over bytes (hashing a large atom, cueing one, encrypting one), handed out
+/// of the machine so that it can run on a thread pool while other ships step (DESIGN.md, jet_dispatch).
+/// `run(&input)` gives the [`Answer`]. Whoever runs it gives the answer back with
+/// [`crate::interp::Machine::give_job`]; the product is the same wherever it runs.
 #[derive(Debug, Clone)]
 pub struct Job {
-    pub run: fn(&[u8]) -> Vec<u8>,
+    pub run: fn(&[u8]) -> Answer,
     pub input: Vec<u8>,
 }
 
 impl Job {
     /// Runs the job here.
-    pub fn answer(&self) -> Vec<u8> {
+    pub fn answer(&self) -> Answer {
         (self.run)(&self.input)
+    }
+}
+
+/// What a job gives back.
+pub enum Answer {
+    /// An atom: its bytes, least significant first.
+    Atom(Vec<u8>),
+    /// A noun built in a heap of the job's own (a cued noun, a tuple): copied into the machine's heap when
+    /// the answer is given, the job's heap then dropped.
+    Noun(Heap, Noun),
+    /// The jet's crash, of the class the jet gives when it runs inline (a bad stream to cue: `exit`).
+    Crash(Mote),
+}
+
+impl Answer {
+    /// The product in `heap` (or the crash).
+    pub fn product(self, heap: &mut Heap) -> Result<Noun, Mote> {
+        match self {
+            Answer::Atom(bytes) => Ok(heap.atom_from_bytes(&bytes)),
+            Answer::Noun(mut own, root) => Ok(heap.import(&mut own, root)),
+            Answer::Crash(mote) => Err(mote),
+        }
+    }
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Answer::Atom(bytes) => write!(f, "Atom({} bytes)", bytes.len()),
+            Answer::Noun(heap, _) => write!(f, "Noun({} words)", heap.words_used()),
+            Answer::Crash(mote) => write!(f, "Crash({})", mote.name()),
+        }
     }
 }
 

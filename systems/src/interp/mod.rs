@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 pub use console::{ConsoleHints, LogSink};
-pub use hint::{Hints, JetCall, Job, MemoWhen, NoHints, Task, TaskFn, TaskStep, mean_frame};
+pub use hint::{Answer, Hints, JetCall, Job, MemoWhen, NoHints, Task, TaskFn, TaskStep, mean_frame};
 
 /// Vere's crash classes (motes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,6 +329,8 @@ pub struct Machine {
     /// A heavy jet's job is out (taken or not) and its answer has not come back ([`Machine::give_job`]):
     /// the machine waits. One flag, so the step loop tests one thing.
     awaiting_job: bool,
+    /// The crash a job answered with, to unwind at the next run.
+    job_crash: Option<Mote>,
 }
 
 impl Default for Machine {
@@ -375,6 +377,7 @@ impl Machine {
             collections: 0,
             job: None,
             awaiting_job: false,
+            job_crash: None,
         }
     }
 
@@ -389,11 +392,14 @@ impl Machine {
         self.awaiting_job
     }
 
-    /// The answer to the job taken: the product atom's bytes become the jet's product.
-    pub fn give_job(&mut self, heap: &mut Heap, answer: &[u8]) {
+    /// The answer to the job taken: its product becomes the jet's product (or its crash the jet's
+    /// crash, at the next [`Machine::run_with`]).
+    pub fn give_job(&mut self, heap: &mut Heap, answer: Answer) {
         debug_assert!(self.awaiting_job, "an answer with no job taken");
-        let product = heap.atom_from_bytes(answer);
-        self.values.push(product);
+        match answer.product(heap) {
+            Ok(product) => self.values.push(product),
+            Err(mote) => self.job_crash = Some(mote),
+        }
         self.awaiting_job = false;
     }
 
@@ -454,6 +460,7 @@ impl Machine {
         self.scry_handlers.clear();
         self.job = None;
         self.awaiting_job = false;
+        self.job_crash = None;
         self.young_base = heap.words_used();
         self.nursery_base = self.young_base;
         self.major_at = self.limits.young_words_min;
@@ -532,6 +539,11 @@ impl Machine {
     pub fn run_with(&mut self, heap: &mut Heap, hints: &mut dyn Hints, budget_steps: u64) -> Outcome {
         let mut budget = budget_steps;
         self.yielded = false;
+        if let Some(mote) = self.job_crash.take()
+            && let Some(crash) = self.unwind(heap, hints, mote)
+        {
+            return Outcome::Crashed(crash);
+        }
         loop {
             // (While a heavy jet's job is out, its answer is the next product: not done yet.)
             if self.work.is_empty() && !self.awaiting_job {

@@ -7,7 +7,9 @@
 //! ciphertext is `len` bytes.
 
 use super::axis::{SAM_2, SAM_6, SAM_7, SAMPLE};
+use super::hashes::OFFLOAD_BYTES_MIN;
 use super::{JetOutcome, Step, at, atom_at, evil, fail, finish};
+use crate::interp::{Answer, Job, Mote};
 use aes_siv::siv::{Aes128Siv, Aes256Siv};
 use aes_siv::{KeyInit, Tag};
 use components::{Heap, Noun};
@@ -107,19 +109,92 @@ fn open(width: Width, key: &[u8], headers: &[Vec<u8>], text: &mut [u8], tag: &Ta
     }
 }
 
-/// `(~(en siv key vec) txt)`: `[iv len ciphertext]`, `len` being `met 3` of the plaintext.
+/// `(~(en siv key vec) txt)`: `[iv len ciphertext]`, `len` being `met 3` of the plaintext. A text of
+/// [`OFFLOAD_BYTES_MIN`] or more is encrypted as a job (as is one decrypted), which the app may run on its
+/// thread pool.
 fn encrypt(width: Width, heap: &mut Heap, core: Noun) -> JetOutcome {
     finish((|| {
         let text = atom_at(heap, core, SAMPLE)?;
         let key = key_at(heap, core, width)?;
         let headers = headers_at(heap, core)?;
         let mut text = big_endian(heap, text);
+        if text.len() >= OFFLOAD_BYTES_MIN {
+            let input = pack(width, None, &key, &headers, &text);
+            return Err(JetOutcome::Offload(Job { run: seal_job, input }));
+        }
         let tag = seal(width, &key, &headers, &mut text).ok_or(JetOutcome::Punt)?;
-        let iv = from_big_endian(heap, &tag);
-        let len = heap.atom_u64(text.len() as u64);
-        let ciphertext = from_big_endian(heap, &text);
-        Ok(heap.tuple(&[iv, len, ciphertext]))
+        Ok(sealed(heap, &tag, &text))
     })())
+}
+
+/// `[iv len ciphertext]`.
+fn sealed(heap: &mut Heap, tag: &Tag, text: &[u8]) -> Noun {
+    let iv = from_big_endian(heap, tag);
+    let len = heap.atom_u64(text.len() as u64);
+    let ciphertext = from_big_endian(heap, text);
+    heap.tuple(&[iv, len, ciphertext])
+}
+
+/// A long text's encryption or decryption, as a job's input: the width, the tag (decryption), the key,
+/// the associated data and the text, each with its length before it.
+fn pack(width: Width, tag: Option<&Tag>, key: &[u8], headers: &[Vec<u8>], text: &[u8]) -> Vec<u8> {
+    let mut input = vec![matches!(width, Width::Aes256) as u8];
+    let mut field = |bytes: &[u8]| {
+        input.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        input.extend_from_slice(bytes);
+    };
+    field(tag.map(|t| t.as_slice()).unwrap_or_default());
+    field(key);
+    field(&(headers.len() as u64).to_le_bytes());
+    for header in headers {
+        field(header);
+    }
+    field(text);
+    input
+}
+
+/// What [`pack`] packed: width, tag (empty for encryption), key, associated data, text.
+type Packed = (Width, Vec<u8>, Vec<u8>, Vec<Vec<u8>>, Vec<u8>);
+
+fn unpack(input: &[u8]) -> Packed {
+    let width = if input[0] == 1 { Width::Aes256 } else { Width::Aes128 };
+    let mut rest = &input[1..];
+    let mut field = || {
+        let (len, after) = rest.split_at(8);
+        let len = u64::from_le_bytes(len.try_into().expect("eight bytes")) as usize;
+        let (bytes, after) = after.split_at(len);
+        rest = after;
+        bytes.to_vec()
+    };
+    let tag = field();
+    let key = field();
+    let count = u64::from_le_bytes(field().try_into().expect("eight bytes"));
+    let headers = (0..count).map(|_| field()).collect();
+    let text = field();
+    (width, tag, key, headers, text)
+}
+
+/// The job of a long encryption: `[iv len ciphertext]`, built in a heap of its own. (The key's width and
+/// the number of associated data items were checked before the job was made, so sealing cannot fail.)
+fn seal_job(input: &[u8]) -> Answer {
+    let (width, _, key, headers, mut text) = unpack(input);
+    let Some(tag) = seal(width, &key, &headers, &mut text) else { return Answer::Crash(Mote::Fail) };
+    let mut own = Heap::new();
+    let product = sealed(&mut own, &tag, &text);
+    Answer::Noun(own, product)
+}
+
+/// The job of a long decryption: `[~ plaintext]`, or `evil` for a wrong tag.
+fn open_job(input: &[u8]) -> Answer {
+    let (width, tag, key, headers, mut text) = unpack(input);
+    let tag = Tag::try_from(&tag[..]).expect("16 bytes");
+    if !open(width, &key, &headers, &mut text, &tag) {
+        return Answer::Crash(Mote::Evil);
+    }
+    let mut own = Heap::new();
+    let plain = from_big_endian(&mut own, &text);
+    let product = own.cell(Noun::ZERO, plain);
+    Answer::Noun(own, product)
 }
 
 /// `(~(de siv key vec) iv len txt)`: `[~ plaintext]`, decrypting the low `len` bytes of `txt` with the
@@ -143,6 +218,10 @@ fn decrypt(width: Width, heap: &mut Heap, core: Noun) -> JetOutcome {
         let mut text_bytes = heap.atom(text).expect("an atom").to_bytes();
         text_bytes.resize(len as usize, 0);
         text_bytes.reverse();
+        if text_bytes.len() >= OFFLOAD_BYTES_MIN {
+            let input = pack(width, Some(&tag), &key, &headers, &text_bytes);
+            return Err(JetOutcome::Offload(Job { run: open_job, input }));
+        }
         if !open(width, &key, &headers, &mut text_bytes, &tag) {
             return Err(evil());
         }
@@ -217,5 +296,38 @@ mod tests {
         let core = gate(&mut heap, sample, key, ads);
         let outcome = siva_de(&mut heap, core);
         assert!(matches!(outcome, JetOutcome::Crash(JetCrash { class: JetClass::Evil, .. })), "{outcome:?}");
+    }
+
+    /// The jobs (run here on short texts, which the jets themselves do inline) give the inline products:
+    /// RFC 5297 A.1 through `pack`, `seal_job` and `open_job`, with both widths, and `evil` for a wrong
+    /// tag.
+    #[test]
+    fn the_jobs_give_the_inline_products() {
+        let mut heap = Heap::new();
+        let key = hex("fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+        let headers = vec![hex("101112131415161718191a1b1c1d1e1f2021222324252627"), hex("ff00")];
+        let text = hex("112233445566778899aabbccddee");
+        for (width, key) in [(Width::Aes128, key.clone()), (Width::Aes256, [key.clone(), key].concat())] {
+            let key_atom = from_big_endian(&mut heap, &key);
+            let header_atoms: Vec<Noun> = headers.iter().map(|h| from_big_endian(&mut heap, h)).collect();
+            let ads = heap.list(&header_atoms);
+            let plain = from_big_endian(&mut heap, &text);
+            let core = gate(&mut heap, plain, key_atom, ads);
+            let JetOutcome::Product(inline) = encrypt(width, &mut heap, core) else { panic!("no product") };
+            let job = seal_job(&pack(width, None, &key, &headers, &text)).product(&mut heap).unwrap();
+            assert!(heap.eq(job, inline), "{} vs {}", heap.print(job), heap.print(inline));
+            let iv = big_endian(&heap, heap.head(inline).unwrap());
+            let mut tag_bytes = vec![0u8; 16 - iv.len()];
+            tag_bytes.extend_from_slice(&iv);
+            let tag = Tag::try_from(&tag_bytes[..]).unwrap();
+            let ciphertext = big_endian(&heap, heap.slot_u64(inline, 7).unwrap());
+            let opened = open_job(&pack(width, Some(&tag), &key, &headers, &ciphertext)).product(&mut heap);
+            let expected = heap.cell(Noun::ZERO, plain);
+            assert!(heap.eq(opened.unwrap(), expected));
+            let mut wrong = tag;
+            wrong[15] ^= 1;
+            let forged = open_job(&pack(width, Some(&wrong), &key, &headers, &ciphertext)).product(&mut heap);
+            assert_eq!(forged.unwrap_err(), Mote::Evil);
+        }
     }
 }

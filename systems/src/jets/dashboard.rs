@@ -462,7 +462,10 @@ pub fn mink_call(heap: &Heap, core: Noun) -> JetCall {
 pub fn outcome_to_call(heap: &mut Heap, outcome: JetOutcome) -> JetCall {
     match outcome {
         JetOutcome::Product(product) => JetCall::Product(product),
-        JetOutcome::Offload(job) => JetCall::Product(heap.atom_from_bytes(&job.answer())),
+        JetOutcome::Offload(job) => {
+            let answered = super::answered(heap, job.answer());
+            outcome_to_call(heap, answered)
+        }
         JetOutcome::Punt => JetCall::Nock,
         JetOutcome::Crash(crash) => {
             let mote = match crash.class {

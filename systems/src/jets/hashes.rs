@@ -5,6 +5,7 @@
 
 use super::axis::{SAM_2, SAM_3, SAM_7, SAMPLE};
 use super::{JetOutcome, Step, atom_at, fail, finish};
+use crate::interp::Answer;
 use components::{Heap, Noun};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
@@ -35,22 +36,22 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
 /// thread pool (jet_dispatch) while other ships step; shorter ones are hashed at once.
 pub const OFFLOAD_BYTES_MIN: usize = 1 << 20;
 
-fn sha256_job(bytes: &[u8]) -> Vec<u8> {
-    sha256(bytes).to_vec()
+fn sha256_job(bytes: &[u8]) -> Answer {
+    Answer::Atom(sha256(bytes).to_vec())
 }
 
-fn sha512_job(bytes: &[u8]) -> Vec<u8> {
+fn sha512_job(bytes: &[u8]) -> Answer {
     let digest: [u8; 64] = Sha512::digest(bytes).into();
-    digest.to_vec()
+    Answer::Atom(digest.to_vec())
 }
 
 /// The product: the digest of the message by `run`, at once, or as a job for a long message.
-fn digest(heap: &mut Heap, run: fn(&[u8]) -> Vec<u8>, message: Step<Vec<u8>>) -> JetOutcome {
+fn digest(heap: &mut Heap, run: fn(&[u8]) -> Answer, message: Step<Vec<u8>>) -> JetOutcome {
     match message {
         Ok(bytes) if bytes.len() >= OFFLOAD_BYTES_MIN => {
             JetOutcome::Offload(crate::interp::Job { run, input: bytes })
         }
-        Ok(bytes) => JetOutcome::Product(heap.atom_from_bytes(&run(&bytes))),
+        Ok(bytes) => super::answered(heap, run(&bytes)),
         Err(outcome) => outcome,
     }
 }
@@ -141,9 +142,9 @@ pub fn og_raw(heap: &mut Heap, core: Noun) -> JetOutcome {
 pub const OFFLOAD_RAW_BITS_MIN: u64 = 1 << 23;
 
 /// The job of a long `og/raw`: the count of bits, then the seed's bytes.
-pub fn og_raw_job(input: &[u8]) -> Vec<u8> {
+pub fn og_raw_job(input: &[u8]) -> Answer {
     let (bits, seed) = input.split_at(8);
-    raw_bits(u64::from_le_bytes(bits.try_into().expect("eight bytes")), seed)
+    Answer::Atom(raw_bits(u64::from_le_bytes(bits.try_into().expect("eight bytes")), seed))
 }
 
 /// `bits` pseudo-random bits from `seed` (its bytes), as bytes.

@@ -3,6 +3,7 @@
 
 use super::axis::{SAM_2, SAM_3, SAMPLE};
 use super::{JetOutcome, Step, at, atom_at, atom_error, exit, finish};
+use crate::interp::Answer;
 use components::{Heap, Noun, UBig};
 use std::cmp::Ordering;
 
@@ -68,16 +69,16 @@ fn split_operands(input: &[u8]) -> (UBig, UBig) {
 }
 
 /// The job of a long `mul`: the product's bytes.
-pub fn mul_job(input: &[u8]) -> Vec<u8> {
+pub fn mul_job(input: &[u8]) -> Answer {
     let (a, b) = split_operands(input);
-    (a * b).to_le_bytes().into_vec()
+    Answer::Atom((a * b).to_le_bytes().into_vec())
 }
 
 /// The job of a long `pow`: the power's bytes (the exponent is the second operand, under 2^64).
-pub fn pow_job(input: &[u8]) -> Vec<u8> {
+pub fn pow_job(input: &[u8]) -> Answer {
     let (base, exponent) = split_operands(input);
     let exponent = u64::try_from(&exponent).expect("an exponent that fits");
-    base.pow(exponent as usize).to_le_bytes().into_vec()
+    Answer::Atom(base.pow(exponent as usize).to_le_bytes().into_vec())
 }
 
 /// `(mul a b)`: `(mul 0 b)` is 0 whatever b is.

@@ -70,6 +70,23 @@ pub enum JetOutcome {
     Crash(JetCrash),
 }
 
+/// A job's answer as the jet's outcome (for a jet that runs its job itself: checked jets, callers with no
+/// pool).
+pub fn answered(heap: &mut Heap, answer: crate::interp::Answer) -> JetOutcome {
+    match answer.product(heap) {
+        Ok(product) => JetOutcome::Product(product),
+        Err(mote) => {
+            let class = match mote {
+                crate::interp::Mote::Exit => JetClass::Exit,
+                crate::interp::Mote::Meme => JetClass::Meme,
+                crate::interp::Mote::Evil => JetClass::Evil,
+                crate::interp::Mote::Fail | crate::interp::Mote::Intr => JetClass::Fail,
+            };
+            JetOutcome::Crash(JetCrash { class, mean: None })
+        }
+    }
+}
+
 /// A jet: the heap and the core being kicked.
 pub type JetFn = fn(&mut Heap, Noun) -> JetOutcome;
 

@@ -3,6 +3,8 @@
 use super::axis::{SAM_2, SAM_3, SAMPLE};
 use super::{JetOutcome, at, atom_at, exit, finish, meme};
 
+use super::hashes::OFFLOAD_BYTES_MIN;
+use crate::interp::{Answer, Job, Mote};
 use components::jam::BitWriter;
 use components::{CueClass, Heap, Noun};
 
@@ -14,16 +16,33 @@ pub fn jam(heap: &mut Heap, core: Noun) -> JetOutcome {
     })())
 }
 
-/// `(cue a)`: a bad stream is `exit` (what `+mink` catches), a size past the limits `meme`, as in Vere.
+/// `(cue a)`: a bad stream is `exit` (what `+mink` catches), a size past the limits `meme`, as in Vere. A
+/// stream of [`OFFLOAD_BYTES_MIN`] or more is cued as a job (into a heap of its own, copied in when the
+/// answer is given), which the app may run on its thread pool.
 pub fn cue(heap: &mut Heap, core: Noun) -> JetOutcome {
     finish((|| {
         let a = atom_at(heap, core, SAMPLE)?;
         let bytes = heap.atom(a).expect("an atom").to_bytes();
+        if bytes.len() >= OFFLOAD_BYTES_MIN {
+            return Err(JetOutcome::Offload(Job { run: cue_job, input: bytes }));
+        }
         heap.cue(&bytes).map_err(|e| match e.class() {
             CueClass::Exit => exit(None),
             CueClass::Meme => meme(),
         })
     })())
+}
+
+/// The job of a long `cue`: the noun, in a heap of the job's own, or the crash the inline jet gives.
+pub fn cue_job(bytes: &[u8]) -> Answer {
+    let mut own = Heap::new();
+    match own.cue(bytes) {
+        Ok(root) => Answer::Noun(own, root),
+        Err(e) => Answer::Crash(match e.class() {
+            CueClass::Exit => Mote::Exit,
+            CueClass::Meme => Mote::Meme,
+        }),
+    }
 }
 
 /// `(mat a)`: `[bit-length bits]` of the length-prefixed encoding of `a`.
