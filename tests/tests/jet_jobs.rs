@@ -60,22 +60,10 @@ fn run_pooled(
     gate: &str,
     sample: components::Noun,
 ) -> (components::Noun, usize) {
-    let kick = heap.parse("[9 2 0 1]").unwrap();
     let gate_noun = runner.wish(heap, kernel, gate).unwrap();
     let core = heap.edit_u64(gate_noun, 6, sample).unwrap();
-    let mut call = runner.begin(heap, core, kick);
-    let mut jobs = 0;
-    loop {
-        match runner.advance_pooled(heap, &mut call, 1_000_000) {
-            Advance::Paused => {}
-            Advance::Job(job) => {
-                jobs += 1;
-                let answer = std::thread::spawn(move || job.answer()).join().unwrap();
-                call.give_job(heap, answer);
-            }
-            Advance::Ended(result) => return (result.unwrap(), jobs),
-        }
-    }
+    let (product, jobs) = kick_pooled(heap, runner, core);
+    (product.unwrap(), jobs)
 }
 
 /// Big products (`mul` of long factors, `pow` with a long result) are jobs past
