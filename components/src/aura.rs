@@ -77,9 +77,6 @@ fn group(digits: &str, size: usize) -> String {
     out
 }
 
-/// The 256 syllables that name the galaxies, in order (a galaxy's `@p` is `~` and its syllable).
-const GALAXY_SYLLABLES: &str = "zodnecbudwessevpersutletfulpensytdurwepserwylsunrypsyxdyrnuphebpeglupdepdysputlughecryttyvsydnexlunmeplutseppesdelsulpedtemledtulmetwenbynhexfebpyldulhetmevruttylwydtepbesdexsefwycburderneppurrysrebdennutsubpetrulsynregtydsupsemwynrecmegnetsecmulnymtevwebsummutnyxrextebfushepbenmuswyxsymselrucdecwexsyrwetdylmynmesdetbetbeltuxtugmyrpelsyptermebsetdutdegtexsurfeltudnuxruxrenwytnubmedlytdusnebrumtynseglyxpunresredfunrevrefmectedrusbexlebduxrynnumpyxrygryxfeptyrtustyclegnemfermertenlusnussyltecmexpubrymtucfyllepdebbermughuttunbylsudpemdevlurdefbusbeprunmelpexdytbyttyplevmylwedducfurfexnulluclennerlexrupnedlecrydlydfenwelnydhusrelrudneshesfetdesretdunlernyrsebhulrylludremlysfynwerrycsugnysnyllyndyndemluxfedsedbecmunlyrtesmudnytbyrsenwegfyrmurtelreptegpecnelnevfes";
-
 /// A galaxy's number from its name without the `~` (`"nec"` → 1).
 ///
 /// ```
@@ -90,21 +87,17 @@ pub fn parse_galaxy(name: &str) -> Option<u128> {
     if name.len() != 3 {
         return None;
     }
-    (0..256).find(|&i| &GALAXY_SYLLABLES[i * 3..i * 3 + 3] == name).map(|i| i as u128)
+    crate::patp::suffix_byte(name.as_bytes()).map(u128::from)
 }
 
-/// A ship's name as messages show it: `~nec` for a galaxy; a larger ship as `~` and its number (engine
-/// does not yet render every `@p`).
+/// A ship's name, `@p` (`(scot %p who)`): `~nec`, `~marzod`, `~sampel-palnet`.
 ///
 /// ```
 /// assert_eq!(components::aura::ship_name(0), "~zod");
-/// assert_eq!(components::aura::ship_name(256), "~256");
+/// assert_eq!(components::aura::ship_name(256), "~marzod");
 /// ```
 pub fn ship_name(who: u128) -> String {
-    match usize::try_from(who) {
-        Ok(i) if i < 256 => format!("~{}", &GALAXY_SYLLABLES[i * 3..i * 3 + 3]),
-        _ => format!("~{who}"),
-    }
+    crate::patp::render(who)
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ pub mod meld;
 pub mod mug;
 pub mod noun;
 pub mod order;
+pub mod patp;
 pub mod region;
 pub mod text;
 pub mod time;

@@ -198,16 +198,16 @@ pub fn boot_sequence(
     Ok((formulas, jobs))
 }
 
-/// Parses a ship name for `--fake`: a galaxy (`zod`, `~nec`) or a number (`0`, `256`).
+/// Parses a ship name for `--fake`: its `@p` (`zod`, `~nec`, `~marzod`, `~sampel-palnet`) or its number
+/// (`0`, `256`).
 pub fn parse_ship(text: &str) -> Result<u128, String> {
     let name = text.trim_start_matches('~');
     if let Ok(number) = name.parse::<u128>() {
         return Ok(number);
     }
-    if let Some(galaxy) = aura::parse_galaxy(name) {
-        return Ok(galaxy);
-    }
-    Err(format!("{text}: not a ship engine can name yet: give a galaxy (zod, nec, ...) or the ship's number"))
+    components::patp::parse(name).ok_or_else(|| {
+        format!("{text}: not a ship's name: give its @p (zod, ~marzod, ~sampel-palnet) or its number")
+    })
 }
 
 /// A new pier at `root`, booted from `pill_path` as the fake ship `who`: the boot sequence is computed

@@ -1,40 +1,11 @@
 //! `+po` of hoon.hoon: the 256 prefix and 256 suffix syllables of `@p`, and the lookups between a
 //! syllable (a three-letter cord) and its byte. The door keeps the syllables as two 768-byte cords in its
-//! context; the jets use the same tables, built in.
+//! context; the jets use the same tables, built in (`components::patp`).
 
 use super::axis::SAMPLE;
 use super::{JetOutcome, atom_at, exit, finish};
-use components::{Heap, Noun};
-
-/// `sis`: the prefix syllables, three letters each, in byte order.
-const PREFIXES: &[u8; 768] = concat!(
-    "dozmarbinwansamlitsighidfidlissogdirwacsabwissibrigsoldopmodfoglidhopdardorlorhodfolrintogsilmir",
-    "holpaslacrovlivdalsatlibtabhanticpidtorbolfosdotlosdilforpilramtirwintadbicdifrocwidbisdasmidlop",
-    "rilnardapmolsanlocnovsitnidtipsicropwitnatpanminritpodmottamtolsavposnapnopsomfinfonbanmorworsip",
-    "ronnorbotwicsocwatdolmagpicdavbidbaltimtasmalligsivtagpadsaldivdactansidfabtarmonranniswolmispal",
-    "lasdismaprabtobrollatlonnodnavfignomnibpagsopralbilhaddocridmocpacravripfaltodtiltinhapmicfanpat",
-    "taclabmogsimsonpinlomrictapfirhasbosbatpochactidhavsaplindibhosdabbitbarracparloddosbortochilmac",
-    "tomdigfilfasmithobharmighinradmashalraglagfadtopmophabnilnosmilfopfamdatnoldinhatnacrisfotribhoc",
-    "nimlarfitwalrapsarnalmoslandondanladdovrivbacpollaptalpitnambonrostonfodponsovnocsorlavmatmipfip",
-)
-.as_bytes()
-.first_chunk()
-.expect("768 letters");
-
-/// `dex`: the suffix syllables.
-const SUFFIXES: &[u8; 768] = concat!(
-    "zodnecbudwessevpersutletfulpensytdurwepserwylsunrypsyxdyrnuphebpeglupdepdysputlughecryttyvsydnex",
-    "lunmeplutseppesdelsulpedtemledtulmetwenbynhexfebpyldulhetmevruttylwydtepbesdexsefwycburderneppur",
-    "rysrebdennutsubpetrulsynregtydsupsemwynrecmegnetsecmulnymtevwebsummutnyxrextebfushepbenmuswyxsym",
-    "selrucdecwexsyrwetdylmynmesdetbetbeltuxtugmyrpelsyptermebsetdutdegtexsurfeltudnuxruxrenwytnubmed",
-    "lytdusnebrumtynseglyxpunresredfunrevrefmectedrusbexlebduxrynnumpyxrygryxfeptyrtustyclegnemfermer",
-    "tenlusnussyltecmexpubrymtucfyllepdebbermughuttunbylsudpemdevlurdefbusbeprunmelpexdytbyttyplevmyl",
-    "wedducfurfexnulluclennerlexrupnedlecrydlydfenwelnydhusrelrudneshesfetdesretdunlernyrsebhulryllud",
-    "remlysfynwerrycsugnysnyllyndyndemluxfedsedbecmunlyrtesmudnytbyrsenwegfyrmurtelreptegpecnelnevfes",
-)
-.as_bytes()
-.first_chunk()
-.expect("768 letters");
+use components::patp::{PREFIXES, SUFFIXES};
+use components::{Heap, Noun, patp};
 
 /// The byte whose syllable is the low three bytes of `text`, if any. Vere's jets read only those three
 /// bytes, so a longer cord whose first three letters are a syllable is found; the arm compares the whole
@@ -47,12 +18,12 @@ fn find(table: &[u8; 768], heap: &Heap, text: Noun) -> Option<u64> {
 
 /// The byte of prefix syllable `syllable` (three letters), if it is one.
 pub(super) fn prefix_byte(syllable: &[u8]) -> Option<u64> {
-    PREFIXES.chunks_exact(3).position(|s| s == syllable).map(|i| i as u64)
+    patp::prefix_byte(syllable).map(u64::from)
 }
 
 /// The byte of suffix syllable `syllable` (three letters), if it is one.
 pub(super) fn suffix_byte(syllable: &[u8]) -> Option<u64> {
-    SUFFIXES.chunks_exact(3).position(|s| s == syllable).map(|i| i as u64)
+    patp::suffix_byte(syllable).map(u64::from)
 }
 
 fn parse(table: &[u8; 768], heap: &mut Heap, core: Noun) -> JetOutcome {
@@ -97,19 +68,6 @@ pub fn tod(heap: &mut Heap, core: Noun) -> JetOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn syllables_are_distinct_and_lowercase() {
-        for table in [PREFIXES, SUFFIXES] {
-            let mut seen: Vec<&[u8]> = table.chunks_exact(3).collect();
-            assert!(seen.iter().all(|s| s.iter().all(u8::is_ascii_lowercase)));
-            seen.sort();
-            seen.dedup();
-            assert_eq!(seen.len(), 256);
-        }
-        assert_eq!(&PREFIXES[..3], b"doz");
-        assert_eq!(&SUFFIXES[765..], b"fes");
-    }
 
     #[test]
     fn parse_reads_only_the_low_three_bytes_as_vere_does() {
