@@ -6,6 +6,8 @@
 //! through the reactor; nothing here does I/O.
 
 use components::{Heap, Noun, aura, mug};
+use hashbrown::HashMap;
+use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 /// The port a fake (or local-only) galaxy listens on is this plus its number.
@@ -61,6 +63,171 @@ impl Lane {
         };
         (address.port() != 0 && address.ip().is_loopback()).then_some(SocketAddr::V4(address))
     }
+
+    /// Where to send on an address lane: IP 0 is 127.0.0.1; `None` to drop (port 0, or not 127.0.0.1 for
+    /// a fake ship). A galaxy lane is `None` here: a real galaxy's address is looked up ([`GalaxyBook`]).
+    pub fn destination(self, local_only: bool) -> Option<SocketAddr> {
+        match (self, local_only) {
+            (_, true) => self.fake_destination(),
+            (Lane::Galaxy(_), false) => None,
+            (Lane::Address(a), false) if a.port() == 0 => None,
+            (Lane::Address(a), false) if a.ip().is_unspecified() => {
+                Some(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, a.port())))
+            }
+            (Lane::Address(a), false) => Some(SocketAddr::V4(a)),
+        }
+    }
+}
+
+/// The port a real galaxy listens on is this plus its number.
+pub const REAL_GALAXY_PORT_BASE: u16 = 13337;
+/// How long a galaxy's looked-up address stands, and how long a failed lookup is remembered.
+pub const GALAXY_ADDRESS_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+/// Datagrams waiting for one galaxy's lookup, at most (past it the newest are dropped).
+pub const GALAXY_WAITING_MAX: usize = 256;
+
+/// The galaxies' addresses of a ship on the real network (spec/io.md §6.2): galaxy `n` is at port
+/// 13337+n of the first IPv4 address of `<name>.<domain>`, the domain from ames's `%turf`. A lookup
+/// stands for 5 minutes; a failed one is remembered as long, during which datagrams to that galaxy are
+/// dropped (a failure after a good answer keeps the old address 5 more minutes, as Vere does). One lookup
+/// per galaxy is in flight at a time, the datagrams for it waiting. The lookups themselves are the
+/// caller's (a thread: they block): this decides when one is needed and keeps the answers.
+#[derive(Debug, Default)]
+pub struct GalaxyBook {
+    /// The galaxies' DNS domain (`urbit.org`), once ames gave one.
+    pub domain: Option<String>,
+    entries: HashMap<u8, GalaxyEntry>,
+    /// Galaxies for which "no domain" was already said.
+    told_no_domain: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct GalaxyEntry {
+    /// The last address found (`None`: never found, or the last lookup failed with none before).
+    ip: Option<Ipv4Addr>,
+    /// When it was found, or when the last lookup failed.
+    at: std::time::Instant,
+    /// A lookup is in flight; the datagrams waiting for it.
+    looking: bool,
+    waiting: VecDeque<Vec<u8>>,
+    /// "not found" said since the last good answer.
+    told_gone: bool,
+}
+
+/// What to do with a datagram for a galaxy.
+#[derive(Debug, PartialEq, Eq)]
+pub enum GalaxyRoute {
+    /// Send it (given back) here.
+    Send(SocketAddr, Vec<u8>),
+    /// It waits for a lookup of this name (`Some`: start it; `None`: one is in flight).
+    Wait(Option<String>),
+    /// Drop it (no domain yet, a lookup failed in the last 5 minutes, or too many waiting).
+    Drop,
+}
+
+impl GalaxyBook {
+    /// The DNS name of galaxy `n`: `<name>.<domain>` (`zod.urbit.org`), `None` without a domain or past
+    /// 255 bytes.
+    pub fn name(&self, n: u8) -> Option<String> {
+        let domain = self.domain.as_ref()?;
+        let name = format!("{}.{domain}", crate::ames::peer_name(u128::from(n)).trim_start_matches('~'));
+        (name.len() < 255).then_some(name)
+    }
+
+    /// Where a datagram for galaxy `n` goes at `now`; one that must wait is kept here until
+    /// [`GalaxyBook::answer`].
+    pub fn route(&mut self, n: u8, datagram: Vec<u8>, now: std::time::Instant) -> GalaxyRoute {
+        let Some(name) = self.name(n) else {
+            if self.domain.is_none() && !self.told_no_domain.contains(&n) {
+                self.told_no_domain.push(n);
+                eprintln!("ames: no galaxy domain for {}, no-op", peer_name(u128::from(n)));
+            }
+            return GalaxyRoute::Drop;
+        };
+        let port = REAL_GALAXY_PORT_BASE + u16::from(n);
+        let entry = self.entries.entry(n).or_insert_with(|| GalaxyEntry {
+            ip: None,
+            at: now,
+            looking: false,
+            waiting: VecDeque::new(),
+            told_gone: false,
+        });
+        let fresh = now.saturating_duration_since(entry.at) < GALAXY_ADDRESS_TTL;
+        match (entry.ip, fresh, entry.looking) {
+            (Some(ip), true, _) => GalaxyRoute::Send(SocketAddr::V4(SocketAddrV4::new(ip, port)), datagram),
+            // Not found in the last 5 minutes: dropped, not looked up again until then.
+            (None, true, false) if entry.told_gone => GalaxyRoute::Drop,
+            (_, _, true) if entry.waiting.len() >= GALAXY_WAITING_MAX => GalaxyRoute::Drop,
+            (_, _, true) => {
+                entry.waiting.push_back(datagram);
+                GalaxyRoute::Wait(None)
+            }
+            _ => {
+                entry.looking = true;
+                entry.waiting.push_back(datagram);
+                GalaxyRoute::Wait(Some(name))
+            }
+        }
+    }
+
+    /// The answer of galaxy `n`'s lookup (`None`: not found), at `now`: where its waiting datagrams go
+    /// (`None`: they are dropped), and the datagrams.
+    pub fn answer(
+        &mut self,
+        n: u8,
+        found: Option<Ipv4Addr>,
+        now: std::time::Instant,
+    ) -> (Option<SocketAddr>, Vec<Vec<u8>>) {
+        let name = self.name(n).unwrap_or_default();
+        let Some(entry) = self.entries.get_mut(&n) else { return (None, Vec::new()) };
+        entry.looking = false;
+        entry.at = now;
+        match found {
+            Some(ip) => {
+                if entry.ip != Some(ip) {
+                    eprintln!("ames: czar {name}: ip {ip}");
+                }
+                entry.ip = Some(ip);
+                entry.told_gone = false;
+            }
+            None => {
+                if !entry.told_gone {
+                    eprintln!("ames: czar at {name}: not found");
+                }
+                entry.told_gone = true;
+            }
+        }
+        let waiting = entry.waiting.drain(..).collect();
+        let port = REAL_GALAXY_PORT_BASE + u16::from(n);
+        (entry.ip.map(|ip| SocketAddr::V4(SocketAddrV4::new(ip, port))), waiting)
+    }
+}
+
+/// The lanes of a `/peers/<ship>/forward-lane` scry's answer (the datum at axis 7 of the peek's product,
+/// a `(list lane)`): `None` if the scry failed (no datum); at most [`FORWARD_LANES_MAX`] lanes, and an
+/// item that is not a lane skipped (Vere stops on one).
+pub fn forward_lanes(heap: &Heap, product: Noun) -> Option<Vec<Lane>> {
+    let mut list = heap.slot_u64(product, 7)?;
+    let mut lanes = Vec::new();
+    while let Some((item, rest)) = heap.cell_parts(list) {
+        if lanes.len() == FORWARD_LANES_MAX {
+            break;
+        }
+        list = rest;
+        match lane(heap, item) {
+            Some(lane) => lanes.push(lane),
+            None => eprintln!("ames: a forward lane that is not a lane: {}", heap.print_limited(item, 100)),
+        }
+    }
+    Some(lanes)
+}
+
+/// The most lanes a packet is forwarded on.
+pub const FORWARD_LANES_MAX: usize = 16;
+
+/// The path of the lane scry (care `%x` of ames, desk `%$`) for `ship`: `/peers/<@p>/forward-lane`.
+pub fn forward_lane_path(ship: u128) -> [String; 3] {
+    ["peers".into(), aura::ship_name(ship), "forward-lane".into()]
 }
 
 /// Why a datagram was dropped (each counted).
@@ -82,10 +249,16 @@ pub enum Drop {
     ForwardQueueFull,
     /// Not from IPv4.
     NotIpv4,
+    /// For another ship, which the kernel knows no lane to (or only lanes that cannot be sent to).
+    NoLane,
+    /// For another ship whose lane is not known, with too many lane scries waiting.
+    LaneScriesFull,
+    /// For a real galaxy with no address: no domain yet, its lookup failed, or too many waiting for it.
+    NoGalaxyAddress,
 }
 
 impl Drop {
-    pub const ALL: [Drop; 8] = [
+    pub const ALL: [Drop; 11] = [
         Drop::Header,
         Drop::Version,
         Drop::Short,
@@ -94,6 +267,9 @@ impl Drop {
         Drop::QueueFull,
         Drop::ForwardQueueFull,
         Drop::NotIpv4,
+        Drop::NoLane,
+        Drop::LaneScriesFull,
+        Drop::NoGalaxyAddress,
     ];
 
     pub fn name(self) -> &'static str {
@@ -106,6 +282,9 @@ impl Drop {
             Drop::QueueFull => "queue full",
             Drop::ForwardQueueFull => "forward queue full",
             Drop::NotIpv4 => "not IPv4",
+            Drop::NoLane => "no lane to forward on",
+            Drop::LaneScriesFull => "lane scries full",
+            Drop::NoGalaxyAddress => "no galaxy address",
         }
     }
 }
@@ -277,22 +456,26 @@ pub fn claims(heap: &Heap, wire: Noun, card: Noun) -> Option<Result<AmesEffect, 
     })
 }
 
+/// A lane noun, `[%.y galaxy]` or `[%.n (port << 32 | ip)]`, as Vere reads it (an address atom of 2^48
+/// or more is 0.0.0.0:0, which is never sent to); `None` if it is not a lane.
+pub fn lane(heap: &Heap, lane: Noun) -> Option<Lane> {
+    let (flag, value) = heap.cell_parts(lane)?;
+    let value = heap.atom(value)?.as_u64();
+    let nowhere = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
+    match (flag.as_direct()?, value) {
+        (0, Some(galaxy)) if galaxy < 256 => Some(Lane::Galaxy(galaxy as u8)),
+        (1, Some(atom)) => Some(Lane::Address(Lane::address_from_atom(atom).unwrap_or(nowhere))),
+        (1, None) => Some(Lane::Address(nowhere)),
+        _ => None,
+    }
+}
+
 /// `[%send lane blob]`.
 fn send(heap: &Heap, card: Noun) -> Result<AmesEffect, String> {
     let bad = || format!("ames: a %send that does not parse: {}", heap.print_limited(card, 200));
     let (_, rest) = heap.cell_parts(card).ok_or_else(bad)?;
     let (lane, blob) = heap.cell_parts(rest).ok_or_else(bad)?;
-    let (flag, value) = heap.cell_parts(lane).ok_or_else(bad)?;
-    let value = heap.atom(value).ok_or_else(bad)?;
-    let small = value.as_u64();
-    let lane = match (flag.as_direct(), small) {
-        (Some(0), Some(galaxy)) if galaxy < 256 => Lane::Galaxy(galaxy as u8),
-        (Some(1), Some(atom)) => Lane::Address(
-            Lane::address_from_atom(atom).unwrap_or(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
-        ),
-        (Some(1), None) => Lane::Address(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
-        _ => return Err(bad()),
-    };
+    let lane = self::lane(heap, lane).ok_or_else(bad)?;
     let blob = heap.atom(blob).ok_or_else(bad)?;
     if blob.byte_len() > DATAGRAM_BYTES_MAX as u64 {
         return Err(format!("ames: a %send of {} bytes (at most {DATAGRAM_BYTES_MAX})", blob.byte_len()));
@@ -370,6 +553,56 @@ mod tests {
         assert_eq!(relayed(&forwarded, &header, from), forwarded, "an origin is written once");
         let galaxy = packet(2, 1, b"from ~bud");
         assert_eq!(relayed(&galaxy, &parse(&galaxy).unwrap(), from), galaxy, "a galaxy's is not");
+    }
+
+    #[test]
+    fn a_real_galaxy_is_looked_up_once_and_its_answer_stands_five_minutes() {
+        use std::time::{Duration, Instant};
+        let t0 = Instant::now();
+        let mut book = GalaxyBook::default();
+        assert_eq!(book.route(1, vec![1], t0), GalaxyRoute::Drop, "no domain yet");
+        book.domain = Some("urbit.org".into());
+        assert_eq!(book.name(1).as_deref(), Some("nec.urbit.org"));
+        assert_eq!(book.route(1, vec![1], t0), GalaxyRoute::Wait(Some("nec.urbit.org".into())));
+        assert_eq!(book.route(1, vec![2], t0), GalaxyRoute::Wait(None), "one lookup in flight");
+        let ip = Ipv4Addr::new(10, 0, 0, 1);
+        let at: SocketAddr = "10.0.0.1:13338".parse().unwrap();
+        assert_eq!(book.answer(1, Some(ip), t0), (Some(at), vec![vec![1], vec![2]]));
+        assert_eq!(book.route(1, vec![3], t0 + Duration::from_secs(299)), GalaxyRoute::Send(at, vec![3]));
+        let later = t0 + Duration::from_secs(301);
+        assert_eq!(book.route(1, vec![4], later), GalaxyRoute::Wait(Some("nec.urbit.org".into())));
+        assert_eq!(book.answer(1, None, later), (Some(at), vec![vec![4]]), "a failure keeps the old address");
+        assert_eq!(book.route(1, vec![5], later + Duration::from_secs(10)), GalaxyRoute::Send(at, vec![5]));
+        // A galaxy never found: dropped for 5 minutes, then looked up again.
+        assert_eq!(book.route(2, vec![6], t0), GalaxyRoute::Wait(Some("bud.urbit.org".into())));
+        assert_eq!(book.answer(2, None, t0), (None, vec![vec![6]]));
+        assert_eq!(book.route(2, vec![7], t0 + Duration::from_secs(10)), GalaxyRoute::Drop);
+        assert!(matches!(book.route(2, vec![8], t0 + Duration::from_secs(301)), GalaxyRoute::Wait(Some(_))));
+        for k in 1..GALAXY_WAITING_MAX {
+            assert_eq!(book.route(2, vec![k as u8], t0 + Duration::from_secs(302)), GalaxyRoute::Wait(None));
+        }
+        assert_eq!(book.route(2, vec![0], t0), GalaxyRoute::Drop, "the waiting datagrams are bounded");
+    }
+
+    #[test]
+    fn forward_lanes_are_read_from_the_scry_s_datum() {
+        let mut heap = Heap::new();
+        let product = heap.parse(&format!("[0 0 [0 1] [1 {}] [2 3] 0]", 0x7a69_7f00_0001u64)).unwrap();
+        let lanes = forward_lanes(&heap, product).unwrap();
+        let address = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 31337);
+        assert_eq!(lanes, vec![Lane::Galaxy(1), Lane::Address(address)], "a strange item is skipped");
+        let empty = heap.parse("[0 0 0]").unwrap();
+        assert_eq!(forward_lanes(&heap, empty), Some(vec![]));
+        assert_eq!(forward_lanes(&heap, Noun::ZERO), None, "a failed scry");
+        let unit = heap.parse("[0 0]").unwrap();
+        assert_eq!(forward_lanes(&heap, unit), None);
+        assert_eq!(forward_lane_path(0x100)[1], "~marzod");
+        let lane = Lane::Address(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 40_000));
+        assert_eq!(lane.destination(false), Some("127.0.0.1:40000".parse().unwrap()));
+        let remote = Lane::Address(SocketAddrV4::new(Ipv4Addr::new(8, 8, 4, 4), 40_000));
+        assert_eq!(remote.destination(false), Some("8.8.4.4:40000".parse().unwrap()));
+        assert_eq!(remote.destination(true), None);
+        assert_eq!(Lane::Galaxy(3).destination(false), None);
     }
 
     #[test]

@@ -135,6 +135,16 @@ pub fn term_atom(text: &str) -> String {
 /// is swapped for its `%crud`, `%bust` dropped). `[4 0 15]` counts events; `[[0 13] [0 15]]` keeps every
 /// ovum (a journal).
 pub fn kernel_pill_text(name: &str, next_state: &str) -> String {
+    kernel_pill_with_poke(name, &counter_gate_battery(next_state))
+}
+
+/// [`kernel_pill_text`] with a peek gate whose battery is `peek_battery` (see [`kernel_pill_with_peek`]).
+pub fn kernel_pill_text_with_peek(name: &str, next_state: &str, peek_battery: &str) -> String {
+    kernel_pill_with_peek(name, &counter_gate_battery(next_state), peek_battery)
+}
+
+/// The poke gate's battery of [`kernel_pill_text`].
+fn counter_gate_battery(next_state: &str) -> String {
     let t = term_atom;
     let tick = format!("[{} {} {} {} 0]", 't' as u32, 'i' as u32, 'c' as u32, 'k' as u32);
     let effects = format!(
@@ -149,14 +159,13 @@ pub fn kernel_pill_text(name: &str, next_state: &str) -> String {
     // battery at 14 and its state at 15; in a %crud, the original card's tag is at 446.
     let normal = format!("[[1 {effects}] [0 14] {next_state}]");
     let is = |tag: &str, axis: u32| format!("[5 [1 {}] [0 {axis}]]", t(tag));
-    let gate_battery = format!(
+    format!(
         "[6 {boom} [0 0] [6 {bust} [0 0] [6 {crud} [6 {orig_bust} [0 0] {normal}] {normal}]]]",
         boom = is("boom", 54),
         bust = is("bust", 54),
         crud = is("crud", 54),
         orig_bust = is("bust", 446),
-    );
-    kernel_pill_with_poke(name, &gate_battery)
+    )
 }
 
 /// A pill of an Arvo-shaped kernel whose poke gate's battery is `gate_battery` (a formula of the gate's

@@ -8,19 +8,29 @@ use std::net::SocketAddr;
 /// The most datagrams waiting to be sent for one ship; past it the newest are dropped (counted).
 pub const AMES_OUT_MAX: usize = 4096;
 
-/// Datagrams to send, oldest first, each to an address (a lane already resolved).
+/// Where a datagram goes: an address, or a real galaxy whose address is looked up by name (a fake
+/// galaxy's is known: it is an address here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Address(SocketAddr),
+    Galaxy(u8),
+}
+
+/// Datagrams to send, oldest first, each to its target.
 #[derive(Component, Debug, Default)]
 pub struct AmesOutbox {
-    pub datagrams: VecDeque<(SocketAddr, Vec<u8>)>,
+    pub datagrams: VecDeque<(Target, Vec<u8>)>,
     /// A fake ship: only 127.0.0.1 is sent to, and galaxy `n` is at 127.0.0.1:31337+n.
     pub local_only: bool,
+    /// The galaxies' DNS domain, from ames's `%turf` (the first turf, joined).
+    pub domain: Option<String>,
     /// Datagrams dropped because the queue was full.
     pub dropped: u64,
 }
 
 impl AmesOutbox {
     /// Queues a datagram; `false` (and counted) if the queue is full.
-    pub fn push(&mut self, to: SocketAddr, datagram: Vec<u8>) -> bool {
+    pub fn push(&mut self, to: Target, datagram: Vec<u8>) -> bool {
         if self.datagrams.len() >= AMES_OUT_MAX {
             self.dropped += 1;
             return false;

@@ -34,7 +34,7 @@ mod timer;
 
 pub use clock::{Clock, seeded_entropy};
 pub use effects::{AwaitingCommit, FailedRequests, Outbox, ShipFailure};
-pub use flow::{AMES_OUT_MAX, AmesFlow, AmesOutbox};
+pub use flow::{AMES_OUT_MAX, AmesFlow, AmesOutbox, Target};
 pub use inbox::{INBOX_BYTES_MAX, INBOX_OVA_MAX, Inbox, Origin};
 pub use options::{Focus, HttpOptions, RunOptions, RunState, ShipPier, SnapshotClock, TICK_STEPS};
 pub use simnet::{SIM_IN_FLIGHT_MAX, SimDatagram, SimNet, SimNetConfig};

@@ -5,21 +5,27 @@
 //! Vere), fed to the ship's inbox a few at a time by [`feed_hears`]. `route_effects` puts the datagrams of
 //! `%send` effects in the ship's [`AmesOutbox`], and [`ames_send`] writes them. As in Vere, the version
 //! of the protocol is asked of the kernel once the ship is first idle (until then every version is let
-//! through), and a packet for another galaxy is forwarded to it statelessly, the lane it came from
-//! written in as its origin; a packet for another ship that is not a galaxy is heard, and Arvo's ames
-//! forwards it (Vere asks the kernel for that ship's lane and keeps a cache of them: not done here).
+//! through), and a packet for another ship is forwarded statelessly (spec/io.md §6.6), the lane it came
+//! from written in as its origin: to a galaxy at its address, to any other ship on the lanes the kernel
+//! gives for it (`/peers/<ship>/forward-lane`, asked between events and kept two minutes; see
+//! [`Forwarding`]). A real galaxy's address is looked up by name on a thread of its own
+//! ([`engine_io::ames::GalaxyBook`]).
 
+use super::scry::{Wake, Waker};
 use super::ship::{Computing, Io, Kernel};
 use bevy_ecs::prelude::*;
 use components::Heap;
-use components::app::{AmesFlow, AmesOutbox, Clock, Inbox, SimNet};
+use components::app::{AmesFlow, AmesOutbox, Clock, Inbox, SimNet, Target};
 use engine_io::Completion;
-use engine_io::ames::{self, DATAGRAM_BYTES_MAX, Drop, HEAR_QUEUE_MAX};
+use engine_io::ames::{
+    self, DATAGRAM_BYTES_MAX, Drop, GalaxyBook, GalaxyRoute, HEAR_QUEUE_MAX, Header, Lane,
+};
 use engine_io::{Op, Token};
 use hashbrown::HashMap;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::os::fd::AsRawFd;
+use std::sync::{Arc, Mutex, mpsc};
 
 /// Receives kept in flight on each socket (datagrams taken per tick, at most).
 const RECEIVES_IN_FLIGHT: usize = 64;
@@ -31,6 +37,117 @@ const SENDS_IN_FLIGHT: usize = 64;
 const HEARS_PER_TICK: usize = 64;
 /// Forwarded datagrams waiting to be sent; past it the oldest are dropped (counted).
 const FORWARDS_MAX: usize = 1000;
+/// Packets waiting for their receiver's lane scry, at most; past it a packet for a ship whose lane is not
+/// known is dropped (counted), as in Vere.
+const LANE_SCRIES_WAITING_MAX: usize = 1000;
+/// Lane scries asked of the kernel per tick (each a peek between events).
+const LANE_SCRIES_PER_TICK: usize = 16;
+/// Ships whose lanes are kept, at most, and how long a lane scry's answer stands (as Vere's cache).
+const LANE_CACHE_MAX: usize = 500_000;
+const LANE_CACHE_FRESH: std::time::Duration = std::time::Duration::from_secs(120);
+/// Lane scries failed in a row past which forwarding stops for good (every packet is then heard, and
+/// Arvo's ames forwards), as in Vere.
+const LANE_SCRY_FAILURES_MAX: u32 = 5;
+
+/// Stateless forwarding of packets for other ships (spec/io.md §6.6).
+pub struct Forwarding {
+    /// Off after too many failed lane scries: every packet is heard.
+    pub enabled: bool,
+    failures: u32,
+    /// Each ship's lanes, and when the kernel gave them (`@da`).
+    lanes: HashMap<u128, (Vec<Lane>, u128), ahash::RandomState>,
+    /// Packets waiting for their receiver's lane scry, oldest first.
+    waiting: VecDeque<Waiting>,
+    /// Lane scries asked of the kernel.
+    pub scries: u64,
+}
+
+/// A packet heard for another ship whose lane is not yet known.
+struct Waiting {
+    from: SocketAddrV4,
+    header: Header,
+    datagram: Vec<u8>,
+}
+
+impl Default for Forwarding {
+    fn default() -> Forwarding {
+        Forwarding {
+            enabled: true,
+            failures: 0,
+            lanes: HashMap::default(),
+            waiting: VecDeque::new(),
+            scries: 0,
+        }
+    }
+}
+
+impl Forwarding {
+    /// The lanes kept for `ship`, if the kernel gave them less than two minutes before `now`.
+    fn lanes(&self, ship: u128, now: u128) -> Option<&[Lane]> {
+        let (lanes, at) = self.lanes.get(&ship)?;
+        (now.saturating_sub(*at) < components::time::after(0, LANE_CACHE_FRESH)).then_some(lanes.as_slice())
+    }
+
+    /// Keeps the lanes the kernel gave for `ship` at `now` (past [`LANE_CACHE_MAX`] ships, the stale ones
+    /// go first, then all).
+    fn keep(&mut self, ship: u128, lanes: Vec<Lane>, now: u128) {
+        if self.lanes.len() >= LANE_CACHE_MAX && !self.lanes.contains_key(&ship) {
+            let fresh = components::time::after(0, LANE_CACHE_FRESH);
+            self.lanes.retain(|_, (_, at)| now.saturating_sub(*at) < fresh);
+            if self.lanes.len() >= LANE_CACHE_MAX {
+                self.lanes.clear();
+            }
+        }
+        self.lanes.insert(ship, (lanes, now));
+    }
+}
+
+/// A galaxy, and the address its name was found at (`None`: not found).
+type Lookup = (u8, Option<Ipv4Addr>);
+
+/// The thread that looks up real galaxies' addresses (a lookup blocks), and the answers it has ready.
+struct Resolver {
+    asks: mpsc::Sender<(u8, String)>,
+    answers: Arc<Mutex<Vec<Lookup>>>,
+}
+
+impl Resolver {
+    /// Starts the thread; each answer wakes the app. `None` if no thread can be made.
+    fn start(waker: Waker) -> Option<Resolver> {
+        let (asks, asked) = mpsc::channel::<(u8, String)>();
+        let answers = Arc::new(Mutex::new(Vec::new()));
+        let given = Arc::clone(&answers);
+        let spawned = std::thread::Builder::new().name("ames-dns".into()).spawn(move || {
+            // Ends when the port (and its sender) is dropped.
+            while let Ok((galaxy, name)) = asked.recv() {
+                let found = lookup_ipv4(&name);
+                given.lock().unwrap_or_else(|e| e.into_inner()).push((galaxy, found));
+                waker.wake();
+            }
+        });
+        match spawned {
+            Ok(_) => Some(Resolver { asks, answers }),
+            Err(e) => {
+                eprintln!("ames: cannot start the galaxies' lookups: {e}");
+                None
+            }
+        }
+    }
+
+    fn take(&self) -> Vec<Lookup> {
+        std::mem::take(&mut *self.answers.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// The first IPv4 address of `name`, as Vere takes it.
+fn lookup_ipv4(name: &str) -> Option<Ipv4Addr> {
+    use std::net::ToSocketAddrs;
+    let addresses = (name, 0u16).to_socket_addrs().ok()?;
+    addresses.into_iter().find_map(|address| match address {
+        SocketAddr::V4(v4) => Some(*v4.ip()),
+        SocketAddr::V6(_) => None,
+    })
+}
 
 /// One ship's ames socket.
 #[derive(Component)]
@@ -41,9 +158,13 @@ pub struct AmesPort {
     /// The kernel's protocol version, once asked ([`ames_send`], when the ship is first idle): until
     /// then no packet is dropped for its version.
     pub version: Option<u32>,
-    /// Datagrams for other galaxies, to forward (each to its galaxy's address).
-    pub forwards: VecDeque<(SocketAddr, Vec<u8>)>,
+    /// Datagrams for other ships, to forward (each to its target).
+    pub forwards: VecDeque<(Target, Vec<u8>)>,
     pub forwarded: u64,
+    pub forwarding: Forwarding,
+    /// Real galaxies' addresses, and the thread that looks them up (started at the first lookup).
+    pub galaxies: GalaxyBook,
+    resolver: Option<Resolver>,
     /// The UDP socket; none on the simulated network.
     socket: Option<UdpSocket>,
     pub address: SocketAddr,
@@ -103,6 +224,9 @@ impl AmesPort {
             version: None,
             forwards: VecDeque::new(),
             forwarded: 0,
+            forwarding: Forwarding::default(),
+            galaxies: GalaxyBook::default(),
+            resolver: None,
             socket,
             address,
             local_only,
@@ -145,12 +269,14 @@ impl AmesPort {
             self.dropped.iter().map(|(why, n)| format!("{n} {}", why.name())).collect();
         let dropped = if dropped.is_empty() { "none".into() } else { dropped.join(", ") };
         format!(
-            "ames on {}: {} heard, {} sent ({} failed), {} forwarded; dropped: {dropped}; {} peers",
+            "ames on {}: {} heard, {} sent ({} failed), {} forwarded ({} lane scries{}); dropped: {dropped}; {} peers",
             self.address,
             self.heard,
             self.sent,
             self.send_failures,
             self.forwarded,
+            self.forwarding.scries,
+            if self.forwarding.enabled { "" } else { ", forwarding off" },
             self.flows.len()
         )
     }
@@ -200,8 +326,9 @@ pub fn ames_completion(
     port.receive(io, me);
 }
 
-/// A datagram heard (from the socket or the simulated network): checked, its flow kept, queued as
-/// `%hear`.
+/// A datagram heard (from the socket or the simulated network): checked; forwarded if it is for another
+/// ship (to a galaxy at once, to any other ship on its lanes, kept or asked of the kernel); otherwise its
+/// flow kept and queued as `%hear`.
 pub(super) fn hear(
     commands: &mut Commands,
     port: &mut AmesPort,
@@ -215,25 +342,37 @@ pub(super) fn hear(
         Ok(header) => header,
         Err(why) => return port.drop_counted(why),
     };
-    if header.receiver != port.who && header.receiver < 256 {
-        // For another galaxy: to it, never back to ourselves (a datagram naming us is ours).
-        let to = ames::Lane::Galaxy(header.receiver as u8);
-        let to = if port.local_only {
-            to.fake_destination()
-        } else {
-            // A real galaxy's address needs DNS, which is not done yet: Arvo's ames is given it.
-            None
-        };
-        if let Some(to) = to {
-            if port.forwards.len() >= FORWARDS_MAX {
-                port.forwards.pop_front();
-                port.drop_counted(Drop::ForwardQueueFull);
-            }
-            port.forwards.push_back((to, ames::relayed(datagram, &header, from)));
-            port.forwarded += 1;
-            return;
-        }
+    if header.receiver == port.who || !port.forwarding.enabled {
+        return inject(commands, port, flows, datagram, &header, from, now);
     }
+    if header.receiver < 256 {
+        // A galaxy's lane is itself (never ourselves: a datagram naming us is ours).
+        return forward(port, &[Lane::Galaxy(header.receiver as u8)], datagram, &header, from);
+    }
+    match port.forwarding.lanes(header.receiver, now) {
+        Some([]) => port.drop_counted(Drop::NoLane),
+        Some(lanes) => {
+            let lanes = lanes.to_vec();
+            forward(port, &lanes, datagram, &header, from);
+        }
+        None if port.forwarding.waiting.len() >= LANE_SCRIES_WAITING_MAX => {
+            port.drop_counted(Drop::LaneScriesFull)
+        }
+        None => port.forwarding.waiting.push_back(Waiting { from, header, datagram: datagram.to_vec() }),
+    }
+}
+
+/// A datagram for this ship (or one not forwarded): its sender's flow counts it, and it is queued as
+/// `%hear` (past [`HEAR_QUEUE_MAX`] the oldest goes).
+fn inject(
+    commands: &mut Commands,
+    port: &mut AmesPort,
+    flows: &mut Query<&mut AmesFlow>,
+    datagram: &[u8],
+    header: &Header,
+    from: SocketAddrV4,
+    now: u128,
+) {
     port.heard += 1;
     with_flow(commands, port, flows, header.sender, |flow| {
         flow.packets_in += 1;
@@ -248,6 +387,102 @@ pub(super) fn hear(
     let mut heap = Heap::new();
     let ovum = ames::hear(&mut heap, from, datagram);
     port.hears.push_back(heap.jam(ovum));
+}
+
+/// Forwards a datagram heard from `from` on each of `lanes` (but not to ourselves), its origin written
+/// in; a lane with no address (not local, for a fake ship; port 0) is skipped.
+fn forward(port: &mut AmesPort, lanes: &[Lane], datagram: &[u8], header: &Header, from: SocketAddrV4) {
+    let relayed = ames::relayed(datagram, header, from);
+    let mut sent = false;
+    for &lane in lanes {
+        let to = match lane {
+            Lane::Galaxy(n) if u128::from(n) == port.who => continue,
+            Lane::Galaxy(n) if !port.local_only => Some(Target::Galaxy(n)),
+            lane => lane.destination(port.local_only).map(Target::Address),
+        };
+        let Some(to) = to else { continue };
+        if port.forwards.len() >= FORWARDS_MAX {
+            port.forwards.pop_front();
+            port.drop_counted(Drop::ForwardQueueFull);
+        }
+        port.forwards.push_back((to, relayed.clone()));
+        sent = true;
+    }
+    if sent {
+        port.forwarded += 1;
+    } else {
+        port.drop_counted(Drop::NoLane);
+    }
+}
+
+/// Asks the kernel the lanes of the ships that packets wait for (a few a tick, between events), keeps
+/// them, and forwards or drops what waited; a failed scry has those packets heard instead, and past
+/// [`LANE_SCRY_FAILURES_MAX`] failures in a row forwarding stops, as in Vere.
+fn lane_scries(
+    commands: &mut Commands,
+    port: &mut AmesPort,
+    flows: &mut Query<&mut AmesFlow>,
+    kernel: &mut Kernel,
+    now: u128,
+) {
+    let mut asked: Vec<(u128, Option<Vec<Lane>>)> = Vec::new();
+    for waiting in &port.forwarding.waiting {
+        let ship = waiting.header.receiver;
+        if asked.len() == LANE_SCRIES_PER_TICK {
+            break;
+        }
+        if asked.iter().all(|(asked, _)| *asked != ship) {
+            asked.push((ship, None));
+        }
+    }
+    for (ship, answer) in &mut asked {
+        if !port.forwarding.enabled {
+            break;
+        }
+        port.forwarding.scries += 1;
+        *answer = forward_lanes(kernel, *ship);
+        match answer {
+            Some(lanes) => {
+                port.forwarding.failures = 0;
+                port.forwarding.keep(*ship, lanes.clone(), now);
+            }
+            None => {
+                port.forwarding.failures += 1;
+                if port.forwarding.failures > LANE_SCRY_FAILURES_MAX && port.forwarding.enabled {
+                    eprintln!("ames: giving up scry");
+                    port.forwarding.enabled = false;
+                }
+            }
+        }
+    }
+    let waiting = std::mem::take(&mut port.forwarding.waiting);
+    for packet in waiting {
+        let answer = match asked.iter().find(|(ship, _)| *ship == packet.header.receiver) {
+            Some((_, answer)) => answer.as_deref(),
+            // Once forwarding is off, what waited is heard.
+            None if !port.forwarding.enabled => None,
+            None => {
+                port.forwarding.waiting.push_back(packet);
+                continue;
+            }
+        };
+        match answer {
+            Some([]) => port.drop_counted(Drop::NoLane),
+            Some(lanes) => forward(port, lanes, &packet.datagram, &packet.header, packet.from),
+            None => inject(commands, port, flows, &packet.datagram, &packet.header, packet.from, now),
+        }
+    }
+}
+
+/// Asks the kernel `[%ax %$ /peers/<ship>/forward-lane]`: the lanes to forward a packet for `ship` on
+/// (`None`: the scry failed).
+fn forward_lanes(kernel: &mut Kernel, ship: u128) -> Option<Vec<Lane>> {
+    let serf = &mut kernel.0;
+    let path = ames::forward_lane_path(ship);
+    let path: Vec<&[u8]> = path.iter().map(|item| item.as_bytes()).collect();
+    let nom = engine_io::nouns::once_peek(&mut serf.heap, "ax", &path);
+    let product = serf.peek(components::Noun::ZERO, nom).ok()?;
+    ames::forward_lanes(&serf.heap, product)
 }
 
 /// Updates the flow of `peer`, made if it is new. A flow made this tick is not queryable until the
@@ -290,29 +525,71 @@ pub fn feed_hears(port: &mut AmesPort, inbox: &mut Inbox) {
     }
 }
 
-/// Writes the datagrams each ship's events asked to send, as many as its socket has room for in flight;
-/// each one's flow (by the receiver its header names) counts it.
+/// Writes the datagrams each ship's events asked to send and those it forwards, as many as its socket
+/// has room for in flight; each one's flow (by the receiver its header names) counts it. Between events
+/// it asks the kernel what ames needs (its protocol version, once; the lanes packets wait for), and a
+/// real galaxy's datagrams wait for its address to be looked up.
+#[allow(clippy::too_many_arguments)]
 pub fn ames_send(
     mut commands: Commands,
     mut io: ResMut<Io>,
     clock: Res<Clock>,
+    wake: Res<Wake>,
     mut net: Option<ResMut<SimNet>>,
     mut ships: Query<(&mut AmesOutbox, &Computing, &mut Kernel)>,
     mut ports: Query<(Entity, &mut AmesPort)>,
     mut flows: Query<&mut AmesFlow>,
 ) {
+    let now = clock.now();
     for (me, mut port) in &mut ports {
         let Ok((mut outbox, computing, mut kernel)) = ships.get_mut(port.ship) else { continue };
-        if port.version.is_none() && computing.event.is_none() {
-            port.version = Some(protocol_version(&mut kernel));
+        let port = &mut *port;
+        if computing.event.is_none() {
+            if port.version.is_none() {
+                port.version = Some(protocol_version(&mut kernel));
+            }
+            if !port.forwarding.waiting.is_empty() {
+                lane_scries(&mut commands, port, &mut flows, &mut kernel, now);
+            }
+        }
+        if outbox.domain.is_some() && port.galaxies.domain != outbox.domain {
+            port.galaxies.domain = outbox.domain.clone();
+        }
+        let answers = port.resolver.as_ref().map(Resolver::take).unwrap_or_default();
+        for (galaxy, found) in answers {
+            let (to, datagrams) = port.galaxies.answer(galaxy, found, std::time::Instant::now());
+            match to {
+                Some(to) => port.forwards.extend(datagrams.into_iter().map(|d| (Target::Address(to), d))),
+                None => (0..datagrams.len()).for_each(|_| port.drop_counted(Drop::NoGalaxyAddress)),
+            }
         }
         while port.sending < SENDS_IN_FLIGHT {
-            let Some((to, datagram)) = port.forwards.pop_front().or_else(|| outbox.datagrams.pop_front())
+            let Some((target, datagram)) = port.forwards.pop_front().or_else(|| outbox.datagrams.pop_front())
             else {
                 break;
             };
+            let (to, datagram) = match target {
+                Target::Address(to) => (to, datagram),
+                Target::Galaxy(n) => match port.galaxies.route(n, datagram, std::time::Instant::now()) {
+                    GalaxyRoute::Send(to, datagram) => (to, datagram),
+                    GalaxyRoute::Wait(Some(name)) => {
+                        if port.resolver.is_none() {
+                            port.resolver = Resolver::start(wake.waker());
+                        }
+                        if let Some(resolver) = &port.resolver {
+                            let _ = resolver.asks.send((n, name));
+                        }
+                        continue;
+                    }
+                    GalaxyRoute::Wait(None) => continue,
+                    GalaxyRoute::Drop => {
+                        port.drop_counted(Drop::NoGalaxyAddress);
+                        continue;
+                    }
+                },
+            };
             if let Ok(header) = ames::parse(&datagram) {
-                with_flow(&mut commands, &mut port, &mut flows, header.receiver, |flow| {
+                with_flow(&mut commands, port, &mut flows, header.receiver, |flow| {
                     flow.packets_out += 1;
                     flow.bytes_out += datagram.len() as u64;
                     flow.lane = Some(to);
@@ -320,7 +597,7 @@ pub fn ames_send(
             }
             let Some(fd) = port.socket.as_ref().map(|s| s.as_raw_fd()) else {
                 if let Some(net) = net.as_deref_mut() {
-                    net.send(clock.now(), port.address, to, datagram);
+                    net.send(now, port.address, to, datagram);
                     port.sent += 1;
                 }
                 continue;
@@ -363,5 +640,30 @@ pub fn close_ames(world: &mut World, ship: Entity) {
             world.despawn(flow);
         }
         world.despawn(entity);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_galaxy_s_name_is_looked_up_as_an_ipv4_address() {
+        assert_eq!(lookup_ipv4("localhost"), Some(Ipv4Addr::LOCALHOST));
+        assert_eq!(lookup_ipv4("zod.no-such-domain.invalid"), None);
+    }
+
+    #[test]
+    fn kept_lanes_stand_two_minutes_and_the_cache_is_bounded() {
+        let mut forwarding = Forwarding::default();
+        let t0 = components::time::from_unix_micros(1_700_000_000_000_000);
+        forwarding.keep(0x1_0000, vec![Lane::Galaxy(1)], t0);
+        let almost = components::time::after(t0, std::time::Duration::from_secs(119));
+        assert_eq!(forwarding.lanes(0x1_0000, almost), Some(&[Lane::Galaxy(1)][..]));
+        let past = components::time::after(t0, std::time::Duration::from_secs(121));
+        assert_eq!(forwarding.lanes(0x1_0000, past), None, "stale after two minutes");
+        assert_eq!(forwarding.lanes(0x2_0000, t0), None);
+        forwarding.keep(0x2_0000, vec![], t0);
+        assert_eq!(forwarding.lanes(0x2_0000, t0), Some(&[][..]), "no lane is an answer too");
     }
 }

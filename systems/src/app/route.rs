@@ -8,6 +8,7 @@ use super::unix::Unix;
 use bevy_ecs::prelude::*;
 use components::app::{
     AmesOutbox, AwaitingCommit, BehnTimer, Capture, Clock, DojoCapture, Focus, Outbox, RunState, ShipPier,
+    Target,
 };
 use components::{Heap, Noun, time};
 use engine_io::ames::{AmesEffect, Lane};
@@ -136,24 +137,26 @@ fn queue<E>(claimed: Result<E, String>, effects: Option<&mut std::collections::V
     }
 }
 
-/// An ames effect: a `%send`'s datagram queued for its lane's address (dropped where there is no
-/// socket, or no address: a real galaxy's needs DNS, which is not done yet).
+/// An ames effect: a `%send`'s datagram queued for its lane's address, or for a real galaxy, whose
+/// address is looked up (dropped where there is no socket, or no address); `%turf` names the galaxies'
+/// domain.
 fn send_datagram(ames: Option<&mut AmesOutbox>, claimed: Result<AmesEffect, String>) {
     let Some(ames) = ames else { return };
     match claimed {
         Ok(AmesEffect::Send(lane, datagram)) => {
             let to = match (ames.local_only, lane) {
-                (true, lane) => lane.fake_destination(),
-                (false, Lane::Address(address)) if address.port() != 0 => {
-                    Some(std::net::SocketAddr::V4(address))
-                }
-                (false, _) => None,
+                (false, Lane::Galaxy(n)) => Some(Target::Galaxy(n)),
+                (local_only, lane) => lane.destination(local_only).map(Target::Address),
             };
             if let Some(to) = to {
                 ames.push(to, datagram);
             }
         }
-        Ok(AmesEffect::Turf(_) | AmesEffect::Ignored) => {}
+        Ok(AmesEffect::Turf(Some(domain))) => ames.domain = Some(domain),
+        Ok(AmesEffect::Turf(None)) if !ames.local_only && ames.domain.is_none() => {
+            eprintln!("ames: turf: no domains")
+        }
+        Ok(AmesEffect::Turf(None) | AmesEffect::Ignored) => {}
         Err(e) => eprintln!("{e}"),
     }
 }
