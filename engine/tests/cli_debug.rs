@@ -415,3 +415,262 @@ fn a_tick_back_recomputes_the_event_to_one_tick_short() {
     let logged = store::PierReader::open(&pier).unwrap().record(base + 1).unwrap().mug;
     assert_eq!(finished["mug"], format!("{logged:#x}"), "the event ends as logged");
 }
+
+/// A counter-shaped kernel that answers each `%hear` with a `%send` on the lane it came from: to `nec`'s
+/// lane the datagram `ack_nec`, to any other `ack_other`; other events give no effects.
+fn acker_pier(dir: &Path, nec: std::net::SocketAddrV4, ack_nec: &[u8], ack_other: &[u8]) -> PathBuf {
+    let atom = |bytes: &[u8]| {
+        let mut wide = [0u8; 16];
+        wide[..bytes.len()].copy_from_slice(bytes);
+        u128::from_le_bytes(wide).to_string()
+    };
+    // The gate's subject: [battery [[now ovum] kernel]]: the card's tag at 54, its lane at 110.
+    let is_hear = format!("[5 [1 {}] [0 54]]", t("hear"));
+    let nec_lane = format!("[1 {}]", engine_io::ames::Lane::address_atom(nec));
+    let ack = format!("[6 [5 [1 {nec_lane}] [0 110]] [1 {}] [1 {}]]", atom(ack_nec), atom(ack_other));
+    let send = format!("[[1 [{} {} 0]] [1 {}] [0 110] {ack}]", t("newt"), t("0"), t("send"));
+    let battery = format!("[6 {is_hear} [[{send} [1 0]] [0 14] [4 0 15]] [[1 0] [0 14] [4 0 15]]]");
+    let mut heap = components::Heap::new();
+    let pill = heap.parse(&engine_tests::kernel_pill_with_poke("acker", &battery)).unwrap();
+    let path = dir.join("acker.pill");
+    std::fs::write(&path, heap.jam(pill)).unwrap();
+    boot_pill(dir, "acker", path)
+}
+
+/// `engine run -x --ames-port 0 PIER` once its conn socket is up: the process, the port its ames
+/// listens on, and threads reading its stdout and the rest of its stderr.
+fn run_with_ames(
+    pier: &Path,
+) -> (std::process::Child, u16, std::thread::JoinHandle<String>, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead, Read};
+    let mut child = engine_command()
+        .args(["run", "-x", "--ames-port", "0", pier.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let port = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "engine ended before ames was live");
+        if let Some(rest) = line.strip_prefix("ames: live on ") {
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    };
+    let rest = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let printed = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let started = Instant::now();
+    while std::os::unix::net::UnixStream::connect(pier.join(".urb/conn.sock")).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(60), "no conn socket");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (child, port, rest, printed)
+}
+
+/// A peer's flow as the running ship's `engine ames` shows it: lane, packets in and out, bytes in and
+/// out.
+type LiveFlow = (String, u64, u64, u64, u64);
+
+/// Waits (at most 60 s) until `engine ames` shows these flows (by peer name): what it showed.
+fn live_flows_become(pier: &Path, expected: &[(&str, LiveFlow)]) -> Vec<(String, LiveFlow)> {
+    let started = Instant::now();
+    loop {
+        let out = engine(&["ames", pier.to_str().unwrap()]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let shown: Vec<(String, LiveFlow)> = text
+            .lines()
+            .filter(|l| l.starts_with('~'))
+            .map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                let n = |i: usize| f[i].parse::<u64>().unwrap();
+                (f[0].to_string(), (f[1].to_string(), n(2), n(3), n(4), n(5)))
+            })
+            .collect();
+        if expected.iter().all(|(name, flow)| shown.iter().any(|(n, f)| n == name && f == flow)) {
+            return shown;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "engine ames never showed {expected:?}:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The numbers of the log's `%hear` events, in order.
+fn hear_events(pier: &Path) -> Vec<u64> {
+    let reader = store::PierReader::open(pier).unwrap();
+    let life = reader.meta.life as u64;
+    let hear = u32::from_le_bytes(*b"hear") as u64;
+    let is_hear = |number: u64| {
+        let mut heap = components::Heap::new();
+        let job = heap.cue(&reader.read(number).unwrap().jam).unwrap();
+        let card = heap.tail(job).and_then(|ovum| heap.tail(ovum));
+        card.and_then(|c| heap.head(c)).and_then(|tag| tag.as_direct()) == Some(hear)
+    };
+    reader.records().iter().map(|r| r.number).filter(|&n| n > life && is_hear(n)).collect()
+}
+
+/// A `flows` answer: its summary line, then its peers' lines by name.
+fn take_flows(answers: &mut impl Iterator<Item = Value>) -> (Value, Vec<(String, Value)>) {
+    let summary = answers.next().expect("the flows' summary");
+    let count = summary["flows"].as_u64().unwrap_or_else(|| panic!("not a flows summary: {summary}"));
+    let peers = (0..count)
+        .map(|_| {
+            let peer = answers.next().expect("a peer's flow");
+            (peer["peer"].as_str().unwrap().to_string(), peer)
+        })
+        .collect();
+    (summary, peers)
+}
+
+/// A peer's counts in a `flows` answer: lane, packets in and out, bytes in and out.
+fn counts(flow: &Value) -> LiveFlow {
+    let n = |key: &str| flow[key].as_u64().unwrap();
+    let lane = flow["lane"].as_str().unwrap().to_string();
+    (lane, n("packets_in"), n("packets_out"), n("bytes_in"), n("bytes_out"))
+}
+
+/// Datagrams from ~nec and ~bud, each from its own socket, heard by a running ship that acks each: the
+/// debugger's `flows` counts what the log heard through the kernel's event and what the events it
+/// computed sent, as `engine ames` showed them live; fewer after stepping back; and the terminal UI shows
+/// them behind `a`.
+#[test]
+fn flows_show_each_peers_lane_packets_and_bytes_as_of_the_kernels_event() {
+    use engine_io::ames::packet;
+    let dir = tempfile::tempdir().unwrap();
+    let nec = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let bud = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let address = |socket: &std::net::UdpSocket| match socket.local_addr().unwrap() {
+        std::net::SocketAddr::V4(address) => address,
+        other => panic!("{other}"),
+    };
+    let (nec_lane, bud_lane) = (address(&nec).to_string(), address(&bud).to_string());
+    let (ack_nec, ack_bud) = (packet(0, 1, b"ack"), packet(0, 2, b"ack!"));
+    let pier = acker_pier(dir.path(), address(&nec), &ack_nec, &ack_bud);
+    let (mut child, port, stderr, stdout) = run_with_ames(&pier);
+    let to = format!("127.0.0.1:{port}");
+
+    // ~nec twice, ~bud once, ~nec again: each heard and acked before the next goes.
+    let sent = [
+        (&nec, packet(1, 0, b"one")),
+        (&nec, packet(1, 0, b"two")),
+        (&bud, packet(2, 0, b"three")),
+        (&nec, packet(1, 0, b"four, later")),
+    ];
+    let len = |i: usize| sent[i].1.len() as u64;
+    let (ack_nec_bytes, ack_bud_bytes) = (ack_nec.len() as u64, ack_bud.len() as u64);
+    let nec_after = |k: u64, bytes: u64| (nec_lane.clone(), k, k, bytes, k * ack_nec_bytes);
+    let bud_once = (bud_lane.clone(), 1, 1, len(2), ack_bud_bytes);
+    let expected_live = [
+        vec![("~nec", nec_after(1, len(0)))],
+        vec![("~nec", nec_after(2, len(0) + len(1)))],
+        vec![("~nec", nec_after(2, len(0) + len(1))), ("~bud", bud_once.clone())],
+        vec![("~nec", nec_after(3, len(0) + len(1) + len(3))), ("~bud", bud_once.clone())],
+    ];
+    let mut live = Vec::new();
+    for ((socket, datagram), expected) in sent.iter().zip(&expected_live) {
+        socket.send_to(datagram, &to).unwrap();
+        live = live_flows_become(&pier, expected);
+    }
+    drop(child.stdin.take());
+    let status = child.wait().unwrap();
+    let stderr = stderr.join().unwrap();
+    assert!(status.success(), "status {status:?}\n{stderr}");
+    let _ = stdout.join();
+
+    let hears = hear_events(&pier);
+    assert_eq!(hears.len(), 4, "each datagram is a %hear in the log: {hears:?}");
+    let last = logged_mugs(&pier).last().unwrap().0;
+    let life = store::PierReader::open(&pier).unwrap().meta.life as u64;
+    let script = format!(
+        "flows\nfirst\ncontinue\nflows\ngoto {}\nflows\ngoto {}\nflows\nlist {} {}\n",
+        hears[3] - 1,
+        hears[2] - 1,
+        hears[0],
+        hears[3] - hears[0] + 1
+    );
+    let mut child = engine_command()
+        .args(["debug", pier.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let text = ok(&child.wait_with_output().unwrap(), "debug flows");
+    let mut answers = text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap());
+
+    // As opened (at the snapshot of the last event, nothing computed): every %hear, no sends.
+    let (summary, peers) = take_flows(&mut answers);
+    assert_eq!(summary["through"], last, "{summary}");
+    assert_eq!(summary["sends_counted_from"], Value::Null, "{summary}");
+    assert_eq!(summary["sends_counted_events"], 0);
+    let names: Vec<&str> = peers.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["~nec", "~bud"], "by peer number");
+    let none_sent = |(lane, packets, _, bytes, _): LiveFlow| (lane, packets, 0, bytes, 0);
+    assert_eq!(counts(&peers[0].1), none_sent(nec_after(3, len(0) + len(1) + len(3))));
+    assert_eq!(counts(&peers[1].1), none_sent(bud_once.clone()));
+    let heard_at_open: Vec<Value> = peers.iter().map(|(_, flow)| flow["last_heard"].clone()).collect();
+
+    // Every event computed again: the sends too, as the running ship counted them.
+    answers.next().expect("first");
+    assert_eq!(answers.next().expect("continue")["at"], last);
+    let (summary, peers) = take_flows(&mut answers);
+    assert_eq!(
+        (&summary["through"], &summary["sends_counted_from"], &summary["sends_counted_events"]),
+        (&Value::from(last), &Value::from(life + 1), &Value::from(last - life)),
+        "{summary}"
+    );
+    assert_eq!(summary["unparsed_in"]["packets"], 0);
+    assert_eq!(summary["unparsed_out"]["packets"], 0);
+    let replayed: Vec<(String, LiveFlow)> =
+        peers.iter().map(|(name, flow)| (name.clone(), counts(flow))).collect();
+    assert_eq!(replayed, live, "the replay's flows are those engine ames showed");
+    let heard_after: Vec<Value> = peers.iter().map(|(_, flow)| flow["last_heard"].clone()).collect();
+    assert_eq!(heard_after, heard_at_open);
+
+    // Back before ~nec's last packet, then before ~bud's: fewer.
+    assert_eq!(answers.next().expect("goto")["at"], hears[3] - 1);
+    let (summary, peers) = take_flows(&mut answers);
+    assert_eq!(summary["through"], hears[3] - 1);
+    assert_eq!(summary["sends_counted_events"], hears[3] - 1 - life);
+    assert_eq!(counts(&peers[0].1), nec_after(2, len(0) + len(1)));
+    assert_eq!(counts(&peers[1].1), bud_once);
+    assert_eq!(answers.next().expect("goto")["at"], hears[2] - 1);
+    let (summary, peers) = take_flows(&mut answers);
+    assert_eq!(summary["through"], hears[2] - 1);
+    assert_eq!(peers.len(), 1, "~bud not heard from yet: {peers:?}");
+    assert_eq!(counts(&peers[0].1), nec_after(2, len(0) + len(1)));
+
+    // Last heard: the date of the last %hear from each.
+    let rows: Vec<Value> = answers.collect();
+    let time_of = |event: u64| rows.iter().find(|r| r["event"] == event).unwrap()["time"].clone();
+    assert_eq!(peers[0].1["last_heard"], time_of(hears[1]));
+    assert_eq!(heard_at_open, [time_of(hears[3]), time_of(hears[2])]);
+
+    // The terminal UI: `a` shows them.
+    let args = [std::ffi::OsStr::new("debug"), pier.as_os_str()];
+    let (mut child, mut keys, output) = on_a_terminal(&args, Some((40, 160)));
+    wait_for(&output, &format!("at {last}"));
+    keys.write_all(b"a").unwrap();
+    let shown = wait_for(&output, &format!("ames flows as of event {last}: 2 peers"));
+    let line_of = |name: &str| shown.lines().find(|l| l.contains(name)).map(str::to_string);
+    let nec_line = line_of("~nec ").unwrap_or_else(|| panic!("{shown}"));
+    assert!(nec_line.contains(&nec_lane), "{shown}");
+    let bud_line = line_of(&bud_lane).unwrap_or_else(|| panic!("{shown}"));
+    assert!(bud_line.contains("~bud"), "{shown}");
+    keys.write_all(b"q").unwrap();
+    assert!(child.wait().unwrap().success());
+}

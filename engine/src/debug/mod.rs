@@ -1,10 +1,11 @@
 //! `engine debug`: the replay debugger. It reads a pier without writing it (no lock, no truncation, no
 //! snapshot written), recomputes its events from its snapshots and log, and shows each one: what it
-//! carried, what it produced, how long it took and the kernel's mug after it. A terminal UI
-//! ([`tui`]), the same commands in batch mode with JSON lines out ([`script`]), and the bisection of two
-//! piers ([`diff`]).
+//! carried, what it produced, how long it took and the kernel's mug after it, and each ames peer's flow up
+//! to it ([`flows`]). A terminal UI ([`tui`]), the same commands in batch mode with JSON lines out
+//! ([`script`]), and the bisection of two piers ([`diff`]).
 
 pub mod diff;
+pub mod flows;
 pub mod script;
 pub mod session;
 pub mod show;

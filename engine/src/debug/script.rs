@@ -13,10 +13,15 @@
 //! find TEXT                 the next event whose wire contains TEXT or whose tag is TEXT
 //! break wire|vane|tag|mug X a breakpoint; `break` alone lists them, `clear` removes them
 //! continue                  forward to the next breakpoint (or the end of the log)
+//! flows                     each ames peer's flow as of the kernel's event (one JSON line each, by peer
+//!                           number: lane, packets and bytes in and out, last heard), after a line of
+//!                           what is counted: every %hear of the log through the event; the sends of the
+//!                           events computed in this session only (`sends_counted_from`)
 //! ```
 //!
 //! A command that fails answers `{"error": ...}` and the script goes on; the exit status is then 1.
 
+use super::flows::{self, Flows, Tally};
 use super::session::{Breakpoint, Computed, Row, Session, TickReport};
 use components::{aura, time};
 use serde_json::{Value, json};
@@ -157,6 +162,7 @@ pub fn command(session: &mut Session, line: &str) -> Result<Vec<Value>, String> 
             answer["breakpoint"] = json!(hit.as_ref().map(describe_breakpoint));
             Ok(vec![answer])
         }
+        "flows" => Ok(flows_json(&flows::of(session))),
         _ => Err(format!("unknown command: {verb}")),
     }
 }
@@ -261,6 +267,32 @@ pub fn detail_json(row: &Row, computed: Option<&Computed>) -> Value {
         value["jets"] = json!(jets);
     }
     value
+}
+
+/// The flows: a line of what is counted, then one line per peer.
+pub fn flows_json(flows: &Flows) -> Vec<Value> {
+    let tally = |t: Tally| json!({"packets": t.packets, "bytes": t.bytes});
+    let summary = json!({
+        "flows": flows.peers.len(),
+        "through": flows.through,
+        "sends_counted_from": flows.sends_from,
+        "sends_counted_events": flows.sends_events,
+        "unparsed_in": tally(flows.unparsed_in),
+        "unparsed_out": tally(flows.unparsed_out),
+        "sends_past_cap": tally(flows.past_cap_out),
+    });
+    let peers = flows.peers.iter().map(|flow| {
+        json!({
+            "peer": aura::ship_name(flow.peer),
+            "lane": flow.lane.map(flows::lane_text),
+            "packets_in": flow.packets_in,
+            "bytes_in": flow.bytes_in,
+            "packets_out": flow.packets_out,
+            "bytes_out": flow.bytes_out,
+            "last_heard": flow.last_heard.map(time::render_da),
+        })
+    });
+    std::iter::once(summary).chain(peers).collect()
 }
 
 fn tick_json(report: &TickReport) -> Value {

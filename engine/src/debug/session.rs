@@ -4,6 +4,7 @@
 //! breakpoint. Checkpoints are the pier's snapshots (newest and backup), the end of the lifecycle, and
 //! copies of the state taken every few events while replaying, within a memory budget.
 
+use super::flows::{self, Heard, Sends};
 use super::show;
 use crate::cache;
 use crate::ship::{self, Verbosity};
@@ -80,6 +81,8 @@ pub struct Row {
     /// One of the boot formulas, computed together as the lifecycle.
     pub lifecycle: bool,
     pub now: Option<u128>,
+    /// The datagram it carried, for a `[/a/ames [%hear lane blob]]`.
+    pub heard: Option<Heard>,
     /// The wire, as a path.
     pub wire: String,
     /// The vane the wire names (its first item; `arvo` for `//arvo`).
@@ -113,6 +116,8 @@ pub struct Computed {
     pub jet_calls: u64,
     /// With `--jets check`: the first jet call whose answer was not its arm's, described.
     pub jet_disagreement: Option<String>,
+    /// The datagrams its `%send` effects sent.
+    pub sends: Sends,
 }
 
 /// What one tick did.
@@ -567,25 +572,9 @@ impl Session {
         computed.jets = jets;
     }
 
-    /// Prints an event's effects and sets behn's timer from its `%doze`.
+    /// Prints an event's effects, notes the datagrams they send and sets behn's timer from its `%doze`.
     fn release(&mut self, effects: Noun, now: u128, computed: &mut Computed) {
-        let heap = &self.serf.heap;
-        let mut list = effects;
-        while let Some((effect, rest)) = heap.cell_parts(list) {
-            list = rest;
-            computed.effects_count += 1;
-            if computed.effects.len() < EFFECTS_SHOWN_MAX {
-                computed.effects.push(show::show(heap, effect, SHOWN_CHARS_MAX));
-            }
-            let Some((wire, card)) = heap.cell_parts(effect) else { continue };
-            if behn::claims(heap, wire) {
-                match behn::on_card(heap, card, now) {
-                    Ok(TimerAction::Arm(delay)) => self.timer = Some(time::after(now, delay)),
-                    Ok(TimerAction::Disarm) => self.timer = None,
-                    Err(_) => {}
-                }
-            }
-        }
+        released(&self.serf.heap, effects, now, &mut self.timer, computed);
     }
 
     /// Keeps `serf`'s state (compacted first) as the checkpoint at its event; the budget is kept by
@@ -636,6 +625,34 @@ impl Session {
     }
 }
 
+/// An event's effects released: each printed (the first few) and counted, its `%send`s noted, behn's
+/// `timer` set by its `%doze`.
+pub(super) fn released(
+    heap: &Heap,
+    effects: Noun,
+    now: u128,
+    timer: &mut Option<u128>,
+    computed: &mut Computed,
+) {
+    let mut list = effects;
+    while let Some((effect, rest)) = heap.cell_parts(list) {
+        list = rest;
+        computed.effects_count += 1;
+        if computed.effects.len() < EFFECTS_SHOWN_MAX {
+            computed.effects.push(show::show(heap, effect, SHOWN_CHARS_MAX));
+        }
+        let Some((wire, card)) = heap.cell_parts(effect) else { continue };
+        computed.sends.note(heap, wire, card);
+        if behn::claims(heap, wire) {
+            match behn::on_card(heap, card, now) {
+                Ok(TimerAction::Arm(delay)) => *timer = Some(time::after(now, delay)),
+                Ok(TimerAction::Disarm) => *timer = None,
+                Err(_) => {}
+            }
+        }
+    }
+}
+
 /// A pool of `threads` threads for heavy jets' jobs; none for one thread.
 fn job_pool(threads: usize) -> Result<Option<rayon::ThreadPool>, String> {
     if threads <= 1 {
@@ -672,6 +689,7 @@ fn missing_row(number: u64) -> Row {
         jam_bytes: 0,
         lifecycle: false,
         now: None,
+        heard: None,
         wire: String::new(),
         vane: String::new(),
         tag: String::new(),
@@ -690,6 +708,7 @@ fn describe_ovum(jam: &[u8], row: &mut Row) {
     row.now = heap.atom(now).map(|a| u128_of(&a.to_bytes()));
     row.ovum = show::show(&heap, ovum, SHOWN_CHARS_MAX);
     let Some((wire, card)) = heap.cell_parts(ovum) else { return };
+    row.heard = flows::heard(&heap, wire, card);
     row.wire = show::path(&heap, wire).unwrap_or_else(|| show::show(&heap, wire, 80));
     let items: Vec<&str> = row.wire.split('/').skip(1).collect();
     row.vane = match items.as_slice() {

@@ -7,9 +7,11 @@
 //! t / T               one tick forward / back  g       go to an event number or a ~date
 //! G / H               the last / first event   /       find a wire or tag (again: next match)
 //! b                   break on the selected event's tag   c   continue to a breakpoint
+//! a                   the ames flows as of the kernel's event in place of the selected event (again: back)
 //! q                   quit
 //! ```
 
+use super::flows::{self, Tally};
 use super::script::describe_breakpoint;
 use super::session::{Breakpoint, Computed, Row, Session};
 use components::{aura, time};
@@ -31,6 +33,8 @@ pub struct View {
     pub prompt: Option<(char, String)>,
     /// The last text searched for.
     pub last_search: String,
+    /// The ames flows shown in place of the selected event (`a`).
+    pub flows_shown: bool,
     table: TableState,
 }
 
@@ -41,6 +45,7 @@ impl View {
             message,
             prompt: None,
             last_search: String::new(),
+            flows_shown: false,
             table: TableState::default(),
         }
     }
@@ -137,6 +142,13 @@ pub fn press(session: &mut Session, view: &mut View, key: KeyCode) {
         KeyCode::Char('H') => go(session, view, session.base()),
         KeyCode::Char('g') => view.prompt = Some(('g', String::new())),
         KeyCode::Char('/') => view.prompt = Some(('/', String::new())),
+        KeyCode::Char('a') => {
+            view.flows_shown = !view.flows_shown;
+            view.message = match view.flows_shown {
+                true => format!("the ames flows as of event {} (a: the selected event)", session.at()),
+                false => "the selected event (a: the ames flows)".into(),
+            };
+        }
         KeyCode::Char('b') => {
             if let Some(row) = session.row(view.selected) {
                 let breakpoint = Breakpoint::Tag(row.tag.clone());
@@ -238,13 +250,16 @@ pub fn draw(frame: &mut Frame, session: &mut Session, view: &mut View) {
     let [list, detail] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
     draw_list(frame, session, view, list);
-    draw_detail(frame, session, view, detail);
+    match view.flows_shown {
+        true => draw_flows(frame, session, detail),
+        false => draw_detail(frame, session, view, detail),
+    }
     let prompt = match &view.prompt {
         Some(('g', text)) => format!("go to (event or ~date): {text}_"),
         Some((_, text)) => format!("find (wire or tag): {text}_"),
         None => view.message.clone(),
     };
-    let help = "up/down select  enter go  n/p next/back  t/T tick fwd/back  g goto  G/H last/first  / find  b break  c continue  q quit";
+    let help = "up/down select  enter go  n/p next/back  t/T tick fwd/back  g goto  G/H last/first  / find  b break  c continue  a ames  q quit";
     let lines = vec![Line::from(prompt), Line::from(help)];
     frame.render_widget(Paragraph::new(lines).block(Block::new().borders(Borders::TOP)), footer);
 }
@@ -332,6 +347,58 @@ fn draw_detail(frame: &mut Frame, session: &Session, view: &View, area: ratatui:
         lines.push(Line::from(format!("breakpoints: {}", breakpoints.join(", "))));
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+/// The ames flows as of the kernel's event: what is counted, then a row per peer.
+fn draw_flows(frame: &mut Frame, session: &Session, area: ratatui::layout::Rect) {
+    let flows = flows::of(session);
+    let tally = |t: Tally| format!("{} packets, {} bytes", t.packets, t.bytes);
+    let sends = match flows.sends_from {
+        Some(from) => format!("the sends of the {} events computed from event {from}", flows.sends_events),
+        None => "no sends: no event through it computed in this session yet".to_string(),
+    };
+    let summary = vec![
+        Line::from(format!("ames flows as of event {}: {} peers", flows.through, flows.peers.len()))
+            .style(Style::new().add_modifier(Modifier::BOLD)),
+        Line::from(format!("in: the log's %hear events; unparsed {}", tally(flows.unparsed_in))),
+        Line::from(format!(
+            "out: {sends}; unparsed {}; past the cap {}",
+            tally(flows.unparsed_out),
+            tally(flows.past_cap_out)
+        )),
+    ];
+    let [top, table] = Layout::vertical([Constraint::Length(4), Constraint::Min(2)]).areas(area);
+    frame.render_widget(Paragraph::new(summary).wrap(Wrap { trim: false }), top);
+    let rows: Vec<TableRow> = flows
+        .peers
+        .iter()
+        .map(|flow| {
+            let heard = flow.last_heard.map_or("never".to_string(), |da| {
+                time::render_da(da).split("..").nth(1).unwrap_or("").to_string()
+            });
+            TableRow::new(vec![
+                Cell::from(aura::ship_name(flow.peer)),
+                Cell::from(flow.lane.map_or("-".to_string(), flows::lane_text)),
+                Cell::from(flow.packets_in.to_string()),
+                Cell::from(flow.packets_out.to_string()),
+                Cell::from(flow.bytes_in.to_string()),
+                Cell::from(flow.bytes_out.to_string()),
+                Cell::from(heard),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(14),
+        Constraint::Min(10),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Length(8),
+        Constraint::Length(9),
+        Constraint::Length(8),
+    ];
+    let header = TableRow::new(["peer", "lane", "in", "out", "bytes in", "bytes out", "heard"])
+        .style(Style::new().add_modifier(Modifier::UNDERLINED));
+    frame.render_widget(Table::new(rows, widths).header(header), table);
 }
 
 fn detail_lines(computed: &Computed, lines: &mut Vec<Line<'static>>) {
