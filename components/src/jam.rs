@@ -127,8 +127,21 @@ impl Heap {
         self.atom_from_limbs(&limbs)
     }
 
+    /// [`Heap::jam_atom`], if the noun has at most `boxes_max` distinct boxes (cells and indirect atoms, a
+    /// shared subtree counted once); `None` as soon as it is seen to have more (the work given up is at
+    /// most a walk of that many boxes). For a caller that hands long jams to another thread.
+    pub fn jam_atom_within(&mut self, noun: Noun, boxes_max: u64) -> Option<Noun> {
+        let ids = StructureIds::within(self, noun, boxes_max)?;
+        let limbs = self.jam_with(noun, &ids).into_limbs();
+        Some(self.atom_from_limbs(&limbs))
+    }
+
     fn jam_bits(&self, noun: Noun) -> BitWriter {
-        let ids = StructureIds::of(self, noun);
+        let ids = StructureIds::within(self, noun, u64::MAX).expect("no limit");
+        self.jam_with(noun, &ids)
+    }
+
+    fn jam_with(&self, noun: Noun, ids: &StructureIds) -> BitWriter {
         let mut out = BitWriter::new();
         let mut direct_position: U64Map<u64> = U64Map::default();
         let mut box_position: Vec<u64> = vec![u64::MAX; ids.count as usize];
@@ -183,7 +196,8 @@ struct StructureIds {
 const DIRECT_ID: u64 = 1 << 63;
 
 impl StructureIds {
-    fn of(heap: &Heap, root: Noun) -> StructureIds {
+    /// The ids of `root`'s boxes; `None` once more than `boxes_max` boxes have been numbered.
+    fn within(heap: &Heap, root: Noun, boxes_max: u64) -> Option<StructureIds> {
         let mut of_box: U64Map<u64> = U64Map::default();
         let mut cells: hashbrown::HashMap<(u64, u64), u64, BuildHasherDefault<U64Hasher>> =
             Default::default();
@@ -224,9 +238,12 @@ impl StructureIds {
                 next_id += 1;
             }
             of_box.insert(n.raw(), id);
+            if of_box.len() as u64 > boxes_max {
+                return None;
+            }
             stack.pop();
         }
-        StructureIds { of_box, count: next_id }
+        Some(StructureIds { of_box, count: next_id })
     }
 }
 
@@ -252,6 +269,22 @@ mod tests {
         ] {
             let n = heap.parse(text).unwrap();
             assert_eq!(hex(&heap.jam(n)), expected, "jam {text}");
+        }
+    }
+
+    #[test]
+    fn a_jam_within_a_limit_is_the_jam_or_nothing() {
+        let mut heap = Heap::new();
+        let items: Vec<Noun> = (0..100u64).map(|i| heap.atom_u64(i)).collect();
+        let list = heap.list(&items);
+        let shared = heap.cell(list, list);
+        for (noun, limit, fits) in
+            [(list, 100, true), (list, 99, false), (shared, 101, true), (Noun::ZERO, 0, true)]
+        {
+            let jam = heap.jam_atom(noun);
+            let within = heap.jam_atom_within(noun, limit);
+            assert_eq!(within.is_some(), fits, "{limit}");
+            assert!(within.is_none_or(|within| heap.eq(within, jam)), "{limit}");
         }
     }
 

@@ -114,7 +114,10 @@ impl Runner {
     pub fn advance(&mut self, heap: &mut Heap, call: &mut Call, slice: u64) -> Option<Result<Noun, Crash>> {
         loop {
             match self.advance_pooled(heap, call, slice) {
-                Advance::Job(job) => call.machine.give_job(heap, job.answer()),
+                Advance::Job(job) => {
+                    let answer = job.answer(heap);
+                    call.machine.give_job(heap, answer)
+                }
                 Advance::Paused => return None,
                 Advance::Ended(result) => return Some(result),
             }

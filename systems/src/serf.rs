@@ -455,7 +455,10 @@ impl Serf {
         loop {
             match self.advance_pooled(event, slice) {
                 Progress::Paused => return None,
-                Progress::Job(job) => self.give_job(event, job.answer()),
+                Progress::Job(job) => {
+                    let answer = job.answer(&self.heap);
+                    self.give_job(event, answer)
+                }
                 Progress::Ended(work) => return Some(work),
             }
         }

@@ -51,7 +51,7 @@ impl Kit {
             JetCall::Crash { mote, .. } => Result_::Crash(mote.name()),
             JetCall::Offload => {
                 let job = self.runner.hints.take_job().expect("the job of an offload");
-                match job.answer().product(heap) {
+                match job.answer(heap).product(heap) {
                     Ok(product) => Result_::Product(heap.mug(product)),
                     Err(mote) => Result_::Crash(mote.name()),
                 }
@@ -68,7 +68,8 @@ impl Kit {
                 // A heavy jet inside the arm: its job is answered here.
                 Outcome::Paused if machine.waits_for_job() => {
                     let job = machine.take_job().expect("a job");
-                    machine.give_job(heap, job.answer());
+                    let answer = job.answer(heap);
+                    machine.give_job(heap, answer);
                 }
                 Outcome::Paused => break Result_::Punt,
             }

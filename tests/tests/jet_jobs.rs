@@ -31,7 +31,7 @@ fn a_long_hash_is_a_job_whose_answer_is_the_jet_s_product() {
                 Advance::Paused => {}
                 Advance::Job(job) => {
                     jobs += 1;
-                    let answer = std::thread::spawn(move || job.answer()).join().unwrap();
+                    let answer = std::thread::scope(|s| s.spawn(|| job.answer(&heap)).join().unwrap());
                     call.give_job(&mut heap, answer);
                 }
                 Advance::Ended(result) => break result.unwrap(),
@@ -163,11 +163,45 @@ fn kick_pooled(
             Advance::Paused => {}
             Advance::Job(job) => {
                 jobs += 1;
-                let answer = std::thread::spawn(move || job.answer()).join().unwrap();
+                let answer = std::thread::scope(|s| s.spawn(|| job.answer(heap)).join().unwrap());
                 call.give_job(heap, answer);
             }
             Advance::Ended(result) => return (result.map_err(|crash| crash.mote), jobs),
         }
+    }
+}
+
+/// A noun of more boxes than [`systems::jets::OFFLOAD_JAM_BOXES_MIN`] is jammed as a job, read in place
+/// by another thread while the machine waits: its atom is the inline jam's (backreferences to shared
+/// subtrees and repeated atoms included); a smaller noun is jammed inline.
+#[test]
+fn a_big_jam_is_a_job_that_reads_the_noun_in_place() {
+    use systems::jets::OFFLOAD_JAM_BOXES_MIN;
+    let (mut heap, mut runner, ivory) = boot_ivory();
+    let mut big = components::Noun::ZERO;
+    let mut shared = components::Noun::ZERO;
+    for i in 0..OFFLOAD_JAM_BOXES_MIN {
+        let wide = heap.atom_from_limbs(&[i % 1000, 1 << 63]);
+        if i % 7 == 0 {
+            // A small subtree that the next items share.
+            let n = components::Noun::direct(i).unwrap();
+            shared = heap.cell(n, wide);
+        }
+        let item = heap.cell(wide, shared);
+        big = heap.cell(item, big);
+    }
+    let mut small = components::Noun::ZERO;
+    for i in 0..1000u64 {
+        let item = heap.cell(components::Noun::direct(i).unwrap(), shared);
+        small = heap.cell(item, small);
+    }
+    for (noun, job) in [(big, 1), (small, 0)] {
+        let (pooled, jobs) = run_pooled(&mut heap, &mut runner, ivory.kernel, "jam", noun);
+        assert_eq!(jobs, job);
+        let inline = heap.jam_atom(noun);
+        assert!(heap.eq(pooled, inline), "the job's jam is the inline jam");
+        let cued = heap.cue(&heap.atom(pooled).unwrap().to_bytes()).unwrap();
+        assert!(heap.eq(cued, noun));
     }
 }
 

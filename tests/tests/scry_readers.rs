@@ -44,7 +44,10 @@ fn event(serf: &mut Serf, n: u64) {
             Progress::Ended(Work::Done { .. }) => return,
             Progress::Ended(_) => panic!("event {n} failed"),
             Progress::Paused => {}
-            Progress::Job(job) => serf.give_job(&mut flight, job.answer()),
+            Progress::Job(job) => {
+                let answer = job.answer(&serf.heap);
+                serf.give_job(&mut flight, answer)
+            }
         }
     }
 }

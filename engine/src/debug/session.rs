@@ -457,15 +457,13 @@ impl Session {
             Progress::Ended(work) => Some(work),
             Progress::Paused => None,
             Progress::Job(job) => {
+                let heap = &self.serf.heap;
                 let answer = match &self.pool {
-                    Some(pool) => pool.install(|| job.answer()),
-                    None => job.answer(),
+                    Some(pool) => pool.install(|| job.answer(heap)),
+                    None => job.answer(heap),
                 };
                 let place = if self.pool.is_some() { "on the pool" } else { "here" };
-                systems.push((
-                    "jet_dispatch",
-                    format!("a heavy jet's job of {} bytes ran {place}", job.input.len()),
-                ));
+                systems.push(("jet_dispatch", format!("a heavy jet's job ({}) ran {place}", job.describe())));
                 flight.answer = Some(answer);
                 None
             }

@@ -125,13 +125,15 @@ fn begin_next(serf: &mut Serf, inbox: &mut Inbox, computing: &mut Computing, clo
 
 /// Runs the heavy jets' jobs the ships' events wait on, in parallel on the thread pool; each answer goes
 /// back into its event at the next `nock_step`. A job is a pure function of its input, so where and in
-/// what order the jobs run changes nothing in any ship's state.
-pub fn jet_dispatch(mut ships: Query<&mut JetJob>) {
+/// what order the jobs run changes nothing in any ship's state. A job may read its ship's heap (a jam
+/// reads the noun in place): the event waits for the answer, so nothing else writes that heap meanwhile.
+pub fn jet_dispatch(mut ships: Query<(&mut JetJob, &Kernel)>) {
     use rayon::prelude::*;
-    let mut waiting: Vec<Mut<JetJob>> = ships.iter_mut().filter(|j| j.queued.is_some()).collect();
-    waiting.par_iter_mut().for_each(|jet_job| {
+    let mut waiting: Vec<(Mut<JetJob>, &Kernel)> =
+        ships.iter_mut().filter(|(j, _)| j.queued.is_some()).collect();
+    waiting.par_iter_mut().for_each(|(jet_job, kernel)| {
         if let Some(job) = jet_job.queued.take() {
-            jet_job.answer = Some(job.answer());
+            jet_job.answer = Some(job.answer(&kernel.0.heap));
         }
     });
 }

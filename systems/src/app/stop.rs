@@ -22,7 +22,7 @@ pub fn finish_ship(world: &mut World, ship: Entity) -> Result<(), String> {
         // A job the event waits on is run here (its answer given back), like any later one.
         let waiting = entity.get_mut::<JetJob>().map(|mut j| (j.queued.take(), j.answer.take()));
         if let Some((queued, answer)) = waiting
-            && let Some(answer) = answer.or_else(|| queued.map(|job| job.answer()))
+            && let Some(answer) = answer.or_else(|| queued.map(|job| job.answer(&kernel.0.heap)))
         {
             kernel.0.give_job(&mut event, answer);
         }

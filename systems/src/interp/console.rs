@@ -193,7 +193,10 @@ impl Hints for ConsoleHints {
                 }
                 let outcome = match outcome {
                     // Checked jets answer at once, to be compared.
-                    JetOutcome::Offload(job) if self.check_jets => crate::jets::answered(heap, job.answer()),
+                    JetOutcome::Offload(job) if self.check_jets => {
+                        let answer = job.answer(heap);
+                        crate::jets::answered(heap, answer)
+                    }
                     JetOutcome::Offload(job) => {
                         self.job = Some(job);
                         return JetCall::Offload;

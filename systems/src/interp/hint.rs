@@ -76,20 +76,35 @@ impl Task {
     }
 }
 
-/// A heavy jet's pure computation over bytes (hashing a large atom, cueing one, encrypting one), handed out
-/// of the machine so that it can run on a thread pool while other ships step (DESIGN.md, jet_dispatch).
-/// `run(&input)` gives the [`Answer`]. Whoever runs it gives the answer back with
+/// A heavy jet's pure computation (hashing a large atom, cueing one, encrypting one, jamming a large
+/// noun), handed out of the machine so that it can run on a thread pool while other ships step
+/// (DESIGN.md, jet_dispatch). Whoever runs it gives the answer back with
 /// [`crate::interp::Machine::give_job`]; the product is the same wherever it runs.
 #[derive(Debug, Clone)]
-pub struct Job {
-    pub run: fn(&[u8]) -> Answer,
-    pub input: Vec<u8>,
+pub enum Job {
+    /// `run(&input)`, over bytes copied out of the heap.
+    Bytes { run: fn(&[u8]) -> Answer, input: Vec<u8> },
+    /// The jam of a noun of the machine's heap, read where it is: the machine waits for the answer and
+    /// nothing moves or frees a noun of its heap meanwhile (collections happen only while it runs), so
+    /// the heap is only read, from whichever thread runs the job.
+    Jam(Noun),
 }
 
 impl Job {
-    /// Runs the job here.
-    pub fn answer(&self) -> Answer {
-        (self.run)(&self.input)
+    /// Runs the job here; `heap` is the heap of the machine that handed it out.
+    pub fn answer(&self, heap: &Heap) -> Answer {
+        match self {
+            Job::Bytes { run, input } => run(input),
+            Job::Jam(noun) => Answer::Atom(heap.jam(*noun)),
+        }
+    }
+
+    /// What it is, for a person: `a job of 1048576 bytes`, `a jam job`.
+    pub fn describe(&self) -> String {
+        match self {
+            Job::Bytes { input, .. } => format!("a job of {} bytes", input.len()),
+            Job::Jam(_) => "a jam job".into(),
+        }
     }
 }
 

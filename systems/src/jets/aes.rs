@@ -120,7 +120,7 @@ fn encrypt(width: Width, heap: &mut Heap, core: Noun) -> JetOutcome {
         let mut text = big_endian(heap, text);
         if text.len() >= OFFLOAD_BYTES_MIN {
             let input = pack(width, None, &key, &headers, &text);
-            return Err(JetOutcome::Offload(Job { run: seal_job, input }));
+            return Err(JetOutcome::Offload(Job::Bytes { run: seal_job, input }));
         }
         let tag = seal(width, &key, &headers, &mut text).ok_or(JetOutcome::Punt)?;
         Ok(sealed(heap, &tag, &text))
@@ -220,7 +220,7 @@ fn decrypt(width: Width, heap: &mut Heap, core: Noun) -> JetOutcome {
         text_bytes.reverse();
         if text_bytes.len() >= OFFLOAD_BYTES_MIN {
             let input = pack(width, Some(&tag), &key, &headers, &text_bytes);
-            return Err(JetOutcome::Offload(Job { run: open_job, input }));
+            return Err(JetOutcome::Offload(Job::Bytes { run: open_job, input }));
         }
         if !open(width, &key, &headers, &mut text_bytes, &tag) {
             return Err(evil());

@@ -463,7 +463,8 @@ pub fn outcome_to_call(heap: &mut Heap, outcome: JetOutcome) -> JetCall {
     match outcome {
         JetOutcome::Product(product) => JetCall::Product(product),
         JetOutcome::Offload(job) => {
-            let answered = super::answered(heap, job.answer());
+            let answer = job.answer(heap);
+            let answered = super::answered(heap, answer);
             outcome_to_call(heap, answered)
         }
         JetOutcome::Punt => JetCall::Nock,

@@ -49,7 +49,7 @@ fn sha512_job(bytes: &[u8]) -> Answer {
 fn digest(heap: &mut Heap, run: fn(&[u8]) -> Answer, message: Step<Vec<u8>>) -> JetOutcome {
     match message {
         Ok(bytes) if bytes.len() >= OFFLOAD_BYTES_MIN => {
-            JetOutcome::Offload(crate::interp::Job { run, input: bytes })
+            JetOutcome::Offload(crate::interp::Job::Bytes { run, input: bytes })
         }
         Ok(bytes) => super::answered(heap, run(&bytes)),
         Err(outcome) => outcome,
@@ -131,7 +131,7 @@ pub fn og_raw(heap: &mut Heap, core: Noun) -> JetOutcome {
         if bits >= OFFLOAD_RAW_BITS_MIN {
             let mut input = bits.to_le_bytes().to_vec();
             input.extend_from_slice(&seed);
-            return Err(JetOutcome::Offload(crate::interp::Job { run: og_raw_job, input }));
+            return Err(JetOutcome::Offload(crate::interp::Job::Bytes { run: og_raw_job, input }));
         }
         Ok(heap.atom_from_bytes(&raw_bits(bits, &seed)))
     })())

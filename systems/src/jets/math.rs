@@ -94,7 +94,7 @@ pub fn mul(heap: &mut Heap, core: Noun) -> JetOutcome {
                 &heap.atom(a).expect("an atom").to_bytes(),
                 &heap.atom(b).expect("an atom").to_bytes(),
             );
-            return Err(JetOutcome::Offload(crate::interp::Job { run: mul_job, input }));
+            return Err(JetOutcome::Offload(crate::interp::Job::Bytes { run: mul_job, input }));
         }
         heap.mul(a, b).map_err(atom_error(None))
     })())
@@ -163,7 +163,7 @@ pub fn pow(heap: &mut Heap, core: Noun) -> JetOutcome {
             let bytes = ((base_bits - 1).saturating_mul(exponent) / 8).saturating_add(1);
             if (OFFLOAD_PRODUCT_BYTES_MIN..=OFFLOAD_POWER_BYTES_MAX).contains(&bytes) {
                 let input = two_operands(&heap.atom(a).expect("an atom").to_bytes(), &exponent.to_le_bytes());
-                return Err(JetOutcome::Offload(crate::interp::Job { run: pow_job, input }));
+                return Err(JetOutcome::Offload(crate::interp::Job::Bytes { run: pow_job, input }));
             }
         }
         heap.pow(a, b).map_err(atom_error(None))

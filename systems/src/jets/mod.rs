@@ -19,6 +19,7 @@ mod gates;
 mod hashes;
 pub use hashes::{OFFLOAD_BYTES_MIN, OFFLOAD_RAW_BITS_MIN};
 pub use math::OFFLOAD_PRODUCT_BYTES_MIN;
+pub use serial::OFFLOAD_JAM_BOXES_MIN;
 mod lists;
 mod maps;
 mod math;

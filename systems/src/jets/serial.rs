@@ -8,11 +8,16 @@ use crate::interp::{Answer, Job, Mote};
 use components::jam::BitWriter;
 use components::{CueClass, Heap, Noun};
 
-/// `(jam a)`.
+/// Boxes (cells and indirect atoms) a noun may have for `jam` to run inline; a bigger noun is jammed as a
+/// job (read in place on the app's thread pool while the machine waits).
+pub const OFFLOAD_JAM_BOXES_MIN: u64 = 1 << 18;
+
+/// `(jam a)`: a noun of more than [`OFFLOAD_JAM_BOXES_MIN`] boxes is jammed as a job (the walk that found
+/// it bigger is given up: at most that many boxes).
 pub fn jam(heap: &mut Heap, core: Noun) -> JetOutcome {
     finish((|| {
         let a = at(heap, core, SAMPLE)?;
-        Ok(heap.jam_atom(a))
+        heap.jam_atom_within(a, OFFLOAD_JAM_BOXES_MIN).ok_or(JetOutcome::Offload(Job::Jam(a)))
     })())
 }
 
@@ -24,7 +29,7 @@ pub fn cue(heap: &mut Heap, core: Noun) -> JetOutcome {
         let a = atom_at(heap, core, SAMPLE)?;
         let bytes = heap.atom(a).expect("an atom").to_bytes();
         if bytes.len() >= OFFLOAD_BYTES_MIN {
-            return Err(JetOutcome::Offload(Job { run: cue_job, input: bytes }));
+            return Err(JetOutcome::Offload(Job::Bytes { run: cue_job, input: bytes }));
         }
         heap.cue(&bytes).map_err(|e| match e.class() {
             CueClass::Exit => exit(None),
