@@ -764,12 +764,15 @@ fn on_a_terminal_keys_are_typed_raw_and_blits_drawn() {
     }
     assert_eq!(ticks(&output), START_NO_CONN);
     terminal.write_all(b"ab\x1b[A\r").unwrap();
-    for _ in 0..400 {
-        if ticks(&output) >= 10 {
+    // (Up to a minute: on a loaded machine, with the other tests of this file running beside it, ten
+    // seconds were once not enough.)
+    for _ in 0..2400 {
+        if ticks(&output) >= START_NO_CONN + 3 {
             break;
         }
         std::thread::sleep(Duration::from_millis(25));
     }
+    assert_eq!(ticks(&output), START_NO_CONN + 3, "a tick for each of the three keys' events");
     // The new line is `\r\n` and the cursor saved (output processing, left on, adds a `\r`).
     assert!(String::from_utf8_lossy(&output.lock().unwrap()).contains("tick\x1b[u\r\r\n\x1b[s"));
     let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
