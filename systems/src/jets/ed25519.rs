@@ -6,7 +6,8 @@
 //! Hoon arms differ from Vere's jets, Vere is the reference (each function says where).
 
 use super::axis::{SAM_2, SAM_3, SAM_6, SAM_7, SAMPLE};
-use super::{JetOutcome, Step, atom_at, exit, finish};
+use super::{JetOutcome, OFFLOAD_BYTES_MIN, Step, atom_at, exit, finish};
+use crate::interp::{Answer, Job};
 use components::{Heap, Noun};
 use curve25519_dalek::montgomery::MontgomeryPoint;
 use dashu_int::UBig;
@@ -42,14 +43,29 @@ pub fn puck(heap: &mut Heap, core: Noun) -> JetOutcome {
 /// Vere signs the message's `met 3` bytes, as RFC 8032 does. The arm hashes `met 3` of the concatenated
 /// nonce input instead, which drops bytes when the message is 0 and a hash half ends in zero bytes; Vere's
 /// jet is the reference.
+///
+/// A message of [`OFFLOAD_BYTES_MIN`] or more is signed as a job (its hashing is the work).
 pub fn sign(heap: &mut Heap, core: Noun) -> JetOutcome {
     finish((|| {
         let message = atom_at(heap, core, SAM_2)?;
         let seed = seed_at(heap, core, SAM_3)?;
         let message = heap.atom(message).expect("an atom").to_bytes();
-        let signature = SigningKey::from_bytes(&seed).sign(&message).to_bytes();
-        Ok(heap.atom_from_bytes(&signature))
+        if message.len() >= OFFLOAD_BYTES_MIN {
+            let input = [&seed[..], &message].concat();
+            return Err(JetOutcome::Offload(Job::Bytes { run: sign_job, input }));
+        }
+        Ok(heap.atom_from_bytes(&signed(&seed, &message)))
     })())
+}
+
+fn signed(seed: &[u8; 32], message: &[u8]) -> [u8; 64] {
+    SigningKey::from_bytes(seed).sign(message).to_bytes()
+}
+
+/// The job of a long `sign`: input the seed's 32 bytes, then the message.
+fn sign_job(input: &[u8]) -> Answer {
+    let (seed, message) = input.split_first_chunk::<32>().expect("a seed first");
+    Answer::Atom(signed(seed, message).to_vec())
 }
 
 /// `(veri:ed s m pk)`: whether `s` is `pk`'s signature of `m`, a loobean.
@@ -59,6 +75,8 @@ pub fn sign(heap: &mut Heap, core: Noun) -> JetOutcome {
 /// bytes. A signature wider than 64 bytes or a key wider than 32 punts to the arm, as Vere's jet does.
 /// Vere verifies signatures and keys whose top bytes are zero; the arm answers `%.n` for them (its
 /// length checks use `met 3`). Vere's jet is the reference.
+///
+/// A message of [`OFFLOAD_BYTES_MIN`] or more is checked as a job.
 pub fn veri(heap: &mut Heap, core: Noun) -> JetOutcome {
     finish((|| {
         let signature = atom_at(heap, core, SAM_2)?;
@@ -67,10 +85,28 @@ pub fn veri(heap: &mut Heap, core: Noun) -> JetOutcome {
         let signature: [u8; 64] = bytes_fit(heap, signature).ok_or(JetOutcome::Punt)?;
         let public: [u8; 32] = bytes_fit(heap, public).ok_or(JetOutcome::Punt)?;
         let message = heap.atom(message).expect("an atom").to_bytes();
-        let valid = VerifyingKey::from_bytes(&public)
-            .is_ok_and(|key| key.verify(&message, &Signature::from_bytes(&signature)).is_ok());
-        Ok(Noun::direct(if valid { 0 } else { 1 }).expect("a loobean"))
+        if message.len() >= OFFLOAD_BYTES_MIN {
+            let input = [&signature[..], &public, &message].concat();
+            return Err(JetOutcome::Offload(Job::Bytes { run: veri_job, input }));
+        }
+        Ok(loobean(verified(&signature, &public, &message)))
     })())
+}
+
+fn verified(signature: &[u8; 64], public: &[u8; 32], message: &[u8]) -> bool {
+    VerifyingKey::from_bytes(public)
+        .is_ok_and(|key| key.verify(message, &Signature::from_bytes(signature)).is_ok())
+}
+
+fn loobean(yes: bool) -> Noun {
+    Noun::direct(if yes { 0 } else { 1 }).expect("a loobean")
+}
+
+/// The job of a long `veri`: input the signature's 64 bytes, the key's 32, then the message.
+fn veri_job(input: &[u8]) -> Answer {
+    let (signature, rest) = input.split_first_chunk::<64>().expect("a signature first");
+    let (public, message) = rest.split_first_chunk::<32>().expect("then a key");
+    Answer::Atom(if verified(signature, public, message) { vec![] } else { vec![1] })
 }
 
 /// The field prime of Curve25519, 2^255 - 19.
@@ -164,6 +200,24 @@ mod tests {
         let sample = heap.tuple(&[signature, other, public]);
         let core = gate(&mut heap, sample);
         assert_eq!(product(veri(&mut heap, core)).as_direct(), Some(1));
+    }
+
+    #[test]
+    fn the_jobs_give_the_inline_answers() {
+        let seed: [u8; 32] = hex(SEED).try_into().unwrap();
+        let public: [u8; 32] = hex(PUBLIC).try_into().unwrap();
+        let message = vec![0x72];
+        let signature = signed(&seed, &message);
+        assert_eq!(signature.to_vec(), hex(SIGNATURE));
+        let mut heap = Heap::new();
+        let from_job = |answer: Answer, heap: &mut Heap| answer.product(heap).unwrap();
+        let job = from_job(sign_job(&[&seed[..], &message].concat()), &mut heap);
+        let inline = heap.atom_from_bytes(&signature);
+        assert!(heap.eq(job, inline), "the signature's atom (its last byte is 0 here)");
+        for (message, valid) in [(&message[..], 0), (&[0x73][..], 1)] {
+            let job = from_job(veri_job(&[&signature[..], &public, message].concat()), &mut heap);
+            assert_eq!(job.as_direct(), Some(valid));
+        }
     }
 
     #[test]
