@@ -40,8 +40,9 @@ const FORWARDS_MAX: usize = 1000;
 /// Packets waiting for their receiver's lane scry, at most; past it a packet for a ship whose lane is not
 /// known is dropped (counted), as in Vere.
 const LANE_SCRIES_WAITING_MAX: usize = 1000;
-/// Lane scries asked of the kernel per tick (each a peek between events).
-const LANE_SCRIES_PER_TICK: usize = 16;
+/// Lane scries asked of the kernel per tick (each a peek between events, a few milliseconds of Arvo's
+/// work in the tick: a flood of packets for unknown ships slows the tick by at most this many).
+const LANE_SCRIES_PER_TICK: usize = 4;
 /// Ships whose lanes are kept, at most, and how long a lane scry's answer stands (as Vere's cache).
 const LANE_CACHE_MAX: usize = 500_000;
 const LANE_CACHE_FRESH: std::time::Duration = std::time::Duration::from_secs(120);
