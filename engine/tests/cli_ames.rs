@@ -47,44 +47,6 @@ fn garbage(state: &mut u64) -> Vec<u8> {
     datagram
 }
 
-/// `engine run -x --ames-port 0 PIER` (`--no-conn` unless `conn`) with stdin piped: the process, the port its ames listens on, and
-/// threads that read the rest of its stderr and all of its stdout (read as it comes: the kernel prints a
-/// line for each packet heard, and a full pipe would stop the ship).
-fn run_with_ames(pier: &Path, conn: bool) -> (Child, u16, Reading, Reading) {
-    let mut args = vec!["run", "-x", "--ames-port", "0", pier.to_str().unwrap()];
-    if !conn {
-        args.insert(2, "--no-conn");
-    }
-    let mut child = engine_command()
-        .args(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let port = loop {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "engine ended before ames was live");
-        if let Some(rest) = line.strip_prefix("ames: live on ") {
-            break rest.split_whitespace().next().unwrap().parse().unwrap();
-        }
-    };
-    let rest = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
-        text
-    });
-    let mut stdout = child.stdout.take().unwrap();
-    let printed = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
-        text
-    });
-    (child, port, rest, printed)
-}
-
 /// A counter-kernel pier whose kernel answers every `/peers/...` scry with one lane, galaxy ~nec's (so a
 /// packet for any ship is forwarded to ~nec's fake address); its other peeks crash.
 fn boot_forwarder(dir: &Path) -> std::path::PathBuf {
@@ -129,9 +91,6 @@ fn packets_for_ships_whose_lane_scry_fails_are_heard_and_forwarding_stops_after_
     // Six scries failed (the sixth turned forwarding off); the last two packets were heard without one.
     assert!(summary.contains("0 forwarded (6 lane scries, forwarding off)"), "{summary}");
 }
-
-/// A thread reading a child's output to its end.
-type Reading = std::thread::JoinHandle<String>;
 
 #[test]
 fn garbage_datagrams_are_dropped_and_counted_and_good_ones_heard() {

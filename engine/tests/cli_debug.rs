@@ -41,6 +41,20 @@ fn logged_mugs(pier: &Path) -> Vec<(u64, u32)> {
     reader.records().iter().map(|r| (r.number, r.mug)).collect()
 }
 
+/// `engine debug ARGS` with `script` on its stdin: what it gave.
+fn debug_script(args: &[&str], script: &str) -> std::process::Output {
+    let mut child = engine_command()
+        .arg("debug")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn the_batch_mode_steps_back_and_forth_and_answers_in_json_lines() {
     let dir = tempfile::tempdir().unwrap();
@@ -52,15 +66,7 @@ fn the_batch_mode_steps_back_and_forth_and_answers_in_json_lines() {
 
     let script = "info\nlist\nfirst\nnext\nshow\ntick\nback\nlast\nback 2\ngoto 3\nfind belt\nbreak tag belt\n\
                   first\ncontinue\nbogus\n";
-    let mut child = engine_command()
-        .args(["debug", pier.to_str().unwrap(), "--checkpoint-every", "2"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = debug_script(&[pier.to_str().unwrap(), "--checkpoint-every", "2"], script);
     assert!(!out.status.success(), "an unknown command makes the status 1");
     let answers: Vec<Value> =
         String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -304,15 +310,10 @@ type Tick = (u64, u64, u64, bool);
 /// The ticks of replaying the whole pier from the first computable event, and the mug after each event,
 /// with `threads` threads for heavy jets' jobs: `(event, tick, steps, ended)` and `(event, mug)`.
 fn replay_ticks(pier: &Path, threads: &str) -> (Vec<Tick>, Vec<(u64, String)>) {
-    let mut child = engine_command()
-        .args(["debug", pier.to_str().unwrap(), "--threads", threads, "--tick-steps", "100000"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"first\ntick 1000000\nlist\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = debug_script(
+        &[pier.to_str().unwrap(), "--threads", threads, "--tick-steps", "100000"],
+        "first\ntick 1000000\nlist\n",
+    );
     let text = ok(&out, "debug");
     let answers: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let ticks = answers.iter().filter(|a| a.get("tick").is_some()).map(|a| {
@@ -388,15 +389,8 @@ fn a_tick_back_recomputes_the_event_to_one_tick_short() {
     let dir = tempfile::tempdir().unwrap();
     let pier = counter_with_history(dir.path());
     // The counter kernel's events take about ten steps: three ticks of two leave one unfinished.
-    let mut child = engine_command()
-        .args(["debug", pier.to_str().unwrap(), "--tick-steps", "2"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"first\ntick 3\nuntick\nuntick\nnext\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out =
+        debug_script(&[pier.to_str().unwrap(), "--tick-steps", "2"], "first\ntick 3\nuntick\nuntick\nnext\n");
     let answers: Vec<Value> = ok(&out, "debug").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let base = answers[0]["at"].as_u64().unwrap();
     let ticks = &answers[1..4];
@@ -437,45 +431,15 @@ fn acker_pier(dir: &Path, nec: std::net::SocketAddrV4, ack_nec: &[u8], ack_other
     boot_pill(dir, "acker", path)
 }
 
-/// `engine run -x --ames-port 0 PIER` once its conn socket is up: the process, the port its ames
-/// listens on, and threads reading its stdout and the rest of its stderr.
-fn run_with_ames(
-    pier: &Path,
-) -> (std::process::Child, u16, std::thread::JoinHandle<String>, std::thread::JoinHandle<String>) {
-    use std::io::{BufRead, Read};
-    let mut child = engine_command()
-        .args(["run", "-x", "--ames-port", "0", pier.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let port = loop {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "engine ended before ames was live");
-        if let Some(rest) = line.strip_prefix("ames: live on ") {
-            break rest.split_whitespace().next().unwrap().parse().unwrap();
-        }
-    };
-    let rest = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let mut stdout = child.stdout.take().unwrap();
-    let printed = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
+/// [`run_with_ames`] with conn, once its conn socket is up.
+fn run_with_ames_and_conn(pier: &Path) -> (std::process::Child, u16, Reading, Reading) {
+    let running = run_with_ames(pier, true);
     let started = Instant::now();
     while std::os::unix::net::UnixStream::connect(pier.join(".urb/conn.sock")).is_err() {
         assert!(started.elapsed() < Duration::from_secs(60), "no conn socket");
         std::thread::sleep(Duration::from_millis(20));
     }
-    (child, port, rest, printed)
+    running
 }
 
 /// A peer's flow as the running ship's `engine ames` shows it: lane, packets in and out, bytes in and
@@ -559,7 +523,7 @@ fn flows_show_each_peers_lane_packets_and_bytes_as_of_the_kernels_event() {
     let (nec_lane, bud_lane) = (address(&nec).to_string(), address(&bud).to_string());
     let (ack_nec, ack_bud) = (packet(0, 1, b"ack"), packet(0, 2, b"ack!"));
     let pier = acker_pier(dir.path(), address(&nec), &ack_nec, &ack_bud);
-    let (mut child, port, stderr, stdout) = run_with_ames(&pier);
+    let (mut child, port, stderr, stdout) = run_with_ames_and_conn(&pier);
     let to = format!("127.0.0.1:{port}");
 
     // ~nec twice, ~bud once, ~nec again: each heard and acked before the next goes.
@@ -601,15 +565,7 @@ fn flows_show_each_peers_lane_packets_and_bytes_as_of_the_kernels_event() {
         hears[0],
         hears[3] - hears[0] + 1
     );
-    let mut child = engine_command()
-        .args(["debug", pier.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let text = ok(&child.wait_with_output().unwrap(), "debug flows");
+    let text = ok(&debug_script(&[pier.to_str().unwrap()], &script), "debug flows");
     let mut answers = text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap());
 
     // As opened (at the snapshot of the last event, nothing computed): every %hear, no sends.

@@ -217,7 +217,7 @@ pub fn lane_text(lane: Lane) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::debug::session::released;
+    use crate::debug::session::{missing_row, released};
     use std::collections::HashMap;
     use std::net::{Ipv4Addr, SocketAddrV4};
 
@@ -246,25 +246,10 @@ mod tests {
         let mut heap = Heap::new();
         let ovum = ames::hear(&mut heap, from, datagram);
         let (wire, card) = heap.cell_parts(ovum).unwrap();
-        let mut row = plain_row(number);
+        let mut row = missing_row(number);
         row.now = Some(now);
         row.heard = heard(&heap, wire, card);
         row
-    }
-
-    fn plain_row(number: u64) -> Row {
-        Row {
-            number,
-            logged_mug: 0,
-            jam_bytes: 0,
-            lifecycle: false,
-            now: None,
-            heard: None,
-            wire: String::new(),
-            vane: String::new(),
-            tag: String::new(),
-            ovum: String::new(),
-        }
     }
 
     #[test]
@@ -332,7 +317,7 @@ mod tests {
         let (nec, bud) = (address(40_001), address(40_002));
         let (one, two) = (ames::packet(1, 0, b"one"), ames::packet(2, 0, b"three!"));
         let rows = vec![
-            plain_row(1),
+            missing_row(1),
             hear_row(2, 100, nec, &one),
             hear_row(3, 200, bud, &two),
             hear_row(4, 300, nec, b"junk"),

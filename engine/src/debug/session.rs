@@ -680,7 +680,8 @@ fn read_rows(reader: &PierReader, life: u64) -> Result<Vec<Row>, String> {
     Ok(rows)
 }
 
-fn missing_row(number: u64) -> Row {
+/// A row with nothing known of its event but its number.
+pub(super) fn missing_row(number: u64) -> Row {
     Row {
         number,
         logged_mug: 0,

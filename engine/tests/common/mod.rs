@@ -287,3 +287,47 @@ pub fn kelvin_peek(rid: u64) -> String {
 pub fn kelvin_answer(rid: u64) -> String {
     format!("[{rid} {} 0 {} [1 0] [{} 417] 0 0]", t("peek"), t("kelvin"), t("zuse"))
 }
+
+/// A thread reading a child's output to its end.
+pub type Reading = std::thread::JoinHandle<String>;
+
+/// `engine run -x --ames-port 0 PIER` (`--no-conn` unless `conn`) with stdin piped: the process, the port its ames listens on, and
+/// threads that read the rest of its stderr and all of its stdout (read as it comes: the kernel prints a
+/// line for each packet heard, and a full pipe would stop the ship).
+pub fn run_with_ames(pier: &Path, conn: bool) -> (Child, u16, Reading, Reading) {
+    let mut args = vec!["run", "-x", "--ames-port", "0", pier.to_str().unwrap()];
+    if !conn {
+        args.insert(2, "--no-conn");
+    }
+    let mut child = engine_command()
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let port = loop {
+        line.clear();
+        assert!(
+            std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() > 0,
+            "engine ended before ames was live"
+        );
+        if let Some(rest) = line.strip_prefix("ames: live on ") {
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    };
+    let rest = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let printed = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
+        text
+    });
+    (child, port, rest, printed)
+}
