@@ -112,7 +112,7 @@ impl Sends {
 }
 
 /// One peer's flow.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PeerFlow {
     pub peer: u128,
     /// Where its packets last came from, or went to.
@@ -123,20 +123,6 @@ pub struct PeerFlow {
     pub bytes_out: u64,
     /// The date of the last event that heard from it (`@da`).
     pub last_heard: Option<u128>,
-}
-
-impl PeerFlow {
-    fn new(peer: u128) -> PeerFlow {
-        PeerFlow {
-            peer,
-            lane: None,
-            packets_in: 0,
-            bytes_in: 0,
-            packets_out: 0,
-            bytes_out: 0,
-            last_heard: None,
-        }
-    }
 }
 
 /// The flows as of an event.
@@ -187,7 +173,7 @@ pub fn tally<'a>(rows: &[Row], computed: impl Fn(u64) -> Option<&'a Computed>, t
 impl Flows {
     fn count_heard(&mut self, peers: &mut BTreeMap<u128, PeerFlow>, heard: &Heard, now: Option<u128>) {
         let Some(sender) = heard.sender else { return self.unparsed_in.add(heard.bytes) };
-        let flow = peers.entry(sender).or_insert_with(|| PeerFlow::new(sender));
+        let flow = peers.entry(sender).or_insert_with(|| PeerFlow { peer: sender, ..PeerFlow::default() });
         flow.packets_in += 1;
         flow.bytes_in += heard.bytes;
         flow.lane = heard.lane.or(flow.lane);
@@ -196,7 +182,9 @@ impl Flows {
 
     fn count_sends(&mut self, peers: &mut BTreeMap<u128, PeerFlow>, sends: &Sends) {
         for sent in &sends.kept {
-            let flow = peers.entry(sent.receiver).or_insert_with(|| PeerFlow::new(sent.receiver));
+            let flow = peers
+                .entry(sent.receiver)
+                .or_insert_with(|| PeerFlow { peer: sent.receiver, ..PeerFlow::default() });
             flow.packets_out += 1;
             flow.bytes_out += sent.bytes;
             flow.lane = Some(sent.lane);

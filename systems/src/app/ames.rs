@@ -478,12 +478,23 @@ fn lane_scries(
 /// Asks the kernel `[%ax %$ /peers/<ship>/forward-lane]`: the lanes to forward a packet for `ship` on
 /// (`None`: the scry failed).
 fn forward_lanes(kernel: &mut Kernel, ship: u128) -> Option<Vec<Lane>> {
-    let serf = &mut kernel.0;
     let path = ames::forward_lane_path(ship);
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    ames_peek(kernel, &path, ames::forward_lanes).flatten()
+}
+
+/// A `%once` peek of ames (`[%ax %$ path]`) between events, its product read by `read` (`None`: the
+/// peek failed).
+fn ames_peek<T>(
+    kernel: &mut Kernel,
+    path: &[&str],
+    read: impl FnOnce(&Heap, components::Noun) -> T,
+) -> Option<T> {
+    let serf = &mut kernel.0;
     let path: Vec<&[u8]> = path.iter().map(|item| item.as_bytes()).collect();
     let nom = engine_io::nouns::once_peek(&mut serf.heap, "ax", &path);
     let product = serf.peek(components::Noun::ZERO, nom).ok()?;
-    ames::forward_lanes(&serf.heap, product)
+    Some(read(&serf.heap, product))
 }
 
 /// Updates the flow of `peer`, made if it is new. A flow made this tick is not queryable until the
@@ -618,13 +629,7 @@ pub fn ames_send(
 /// Asks the kernel its ames protocol version (`[%ax %$ /protocol/version]`), as Vere's driver does at
 /// start; a failed scry is version 0.
 fn protocol_version(kernel: &mut Kernel) -> u32 {
-    let serf = &mut kernel.0;
-    let path: Vec<&[u8]> = ames::PROTOCOL_SCRY.iter().map(|item| item.as_bytes()).collect();
-    let nom = engine_io::nouns::once_peek(&mut serf.heap, "ax", &path);
-    match serf.peek(components::Noun::ZERO, nom) {
-        Ok(product) => ames::protocol_version(&serf.heap, product),
-        Err(_) => 0,
-    }
+    ames_peek(kernel, &ames::PROTOCOL_SCRY, ames::protocol_version).unwrap_or(0)
 }
 
 /// A ship's ames socket is closed (what it did printed on stderr) and its flows dropped.
