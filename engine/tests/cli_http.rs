@@ -1,7 +1,8 @@
 //! http (Eyre's server side) as a client meets it, over real TCP on loopback, with a hand-made kernel
 //! that plays Eyre: on http's `%born` it gives `%set-config`; it answers each `%request` (and
 //! `%request-local`) with a whole 200 response whose `x-url` header is the request's URL, except
-//! `/hang`, which it never answers, and `/stream`, whose response it begins and never ends; each request
+//! `/hang`, which it never answers, `/stream`, whose response it begins and never ends, and `/loop`,
+//! answered after a loop of tens of millions of steps (an event of a second or two); each request
 //! slogs `request`, and its peek says whether a cookie is logged in (Eyre's `/authenticated/cookie`
 //! scry; [`GOOD_COOKIE`] is). The runtime's own answers (`healthz`, the slog stream, refused requests),
 //! keep-alive, pipelining, a client that trickles its request, ones that leave before or during their
@@ -50,7 +51,15 @@ fn eyre_pill_fetching(dir: &Path, urls: &[String]) -> PathBuf {
         t("begun")
     );
     let stream = format!("[[[[0 53] {begun}] [1 0]] [0 14] [0 15]]");
-    let answers = format!("[6 {} {nothing} [6 {} {stream} {answer}]]", is("/hang", 894), is("/stream", 894));
+    // A decrement-free counting loop to 40,000,000, its product dropped, then the usual answer.
+    let arm = "[6 [5 [0 6] [0 7]] [0 6] [9 2 [10 [6 [4 0 6]] [0 1]]]]";
+    let looped = format!("[7 [8 [9 2 [1 [{arm} [0 40000000]]]] [0 3]] {answer}]");
+    let answers = format!(
+        "[6 {} {nothing} [6 {} {stream} [6 {} {looped} {answer}]]]",
+        is("/hang", 894),
+        is("/stream", 894),
+        is("/loop", 894)
+    );
     // `[11 [%slog [1 0 %leaf "request"]] answers]`: a slog of priority 0.
     let tape = "request".bytes().rev().fold("0".to_string(), |tail, c| format!("[{c} {tail}]"));
     let request = format!("[11 [{} [1 0 {} {tape}]] {answers}]", t("slog"), t("leaf"));
@@ -137,7 +146,13 @@ fn cord(text: &str) -> String {
 /// `engine run` with the web server on free ports, once `.http.ports` names them (which is checked to
 /// hold both, as Vere writes it): (public, loopback).
 fn start(pier: &Path) -> (Child, u16, u16) {
-    let (child, public, loopback) = start_web(pier, &["--no-ames"]);
+    start_with(pier, &[])
+}
+
+/// [`start`] with more options.
+fn start_with(pier: &Path, extra: &[&str]) -> (Child, u16, u16) {
+    let args: Vec<&str> = ["--no-ames"].iter().chain(extra).copied().collect();
+    let (child, public, loopback) = start_web(pier, &args);
     let text = std::fs::read_to_string(pier.join(".http.ports")).unwrap();
     assert_eq!(text, format!("{public} insecure public\n{loopback} insecure loopback\n"));
     (child, public, loopback)
@@ -485,4 +500,57 @@ fn iris_fetches_from_a_loopback_server_and_a_refused_connection_is_504() {
     );
     assert!(stderr.contains("cttp: request 1: cannot connect"), "{stderr}");
     assert!(stderr.contains("cttp: request 2: not an http or https URL"), "{stderr}");
+}
+
+/// Whether a response has begun to come on `stream` (without waiting).
+fn answered(stream: &mut TcpStream) -> bool {
+    stream.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    let came = matches!(stream.peek(&mut byte), Ok(n) if n > 0);
+    stream.set_nonblocking(false).unwrap();
+    came
+}
+
+/// The slog stream's cookie is asked of the scry pool: a stream opened while a long event computes starts
+/// at once, the event still computing. With `--scry-threads 0` the scry waits for the event, as in Vere.
+#[test]
+fn a_slog_stream_opens_while_a_long_event_computes() {
+    for threads in ["1", "0"] {
+        let dir = tempfile::tempdir().unwrap();
+        let pier = boot_pill(dir.path(), "eyre", eyre_pill(dir.path()));
+        let (mut child, port, _) = start_with(&pier, &["--scry-threads", threads]);
+        // Settled: a request answered (the start events are done).
+        let mut first = connect(port);
+        first.write_all(b"GET /first HTTP/1.1\r\n\r\n").unwrap();
+        assert!(response(&mut first).1.contains("x-url: /first"));
+        let mut busy = connect(port);
+        busy.write_all(b"GET /loop HTTP/1.1\r\n\r\n").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!answered(&mut busy), "the loop's event is computing");
+        let asked = Instant::now();
+        let mut stream = connect(port);
+        stream
+            .write_all(format!("GET /~_~/slog HTTP/1.1\r\ncookie: {GOOD_COOKIE}\r\n\r\n").as_bytes())
+            .unwrap();
+        let (status, head, _) = response(&mut stream);
+        assert_eq!(status, 200, "{head}");
+        let (opened, loop_answered) = (asked.elapsed(), answered(&mut busy));
+        assert!(response(&mut busy).1.contains("x-url: /loop"));
+        let ended = asked.elapsed();
+        eprintln!(
+            "--scry-threads {threads}: the stream opened after {opened:?}, the event's answer came after {ended:?}"
+        );
+        match threads {
+            "1" => {
+                assert!(!loop_answered, "the stream opened while the event computed ({opened:?}, {ended:?})")
+            }
+            // The scry waited for the event: the stream opened as it ended.
+            _ => assert!(
+                opened > Duration::from_millis(400) && ended - opened < Duration::from_millis(300),
+                "the stream opened after the event ({opened:?}, {ended:?})"
+            ),
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
 }

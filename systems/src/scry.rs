@@ -90,6 +90,24 @@ impl std::fmt::Display for PeekError {
     }
 }
 
+/// Whose view of the ship a peek reads with (Arvo's `gang`, the peek's `lyc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Gang {
+    /// `~`: the ship itself, no restriction (the runtime's own peeks: Eyre's cookies, ames's lanes).
+    Own,
+    /// `[~ ~]`: what anyone may see (conn's `%peek`, as Vere's conn asks).
+    Public,
+}
+
+impl Gang {
+    fn noun(self, heap: &mut Heap) -> Noun {
+        match self {
+            Gang::Own => Noun::ZERO,
+            Gang::Public => heap.cell(Noun::ZERO, Noun::ZERO),
+        }
+    }
+}
+
 /// One thread's reader: a heap in a slot of each serf's region it has read.
 #[derive(Default)]
 pub struct Reader {
@@ -115,12 +133,25 @@ impl Reader {
         Reader::default()
     }
 
-    /// Peeks at the newest kernel `published` shows, with `[lyc nom]` cued from `request` (the jam of
-    /// `nom`; `lyc` is `[~ ~]`, as the serf's peeks for conn use), and hands the result (or why there is
-    /// none) to `answer` in the reader's heap, where it builds what it sends. The gate is held throughout.
+    /// Peeks at the newest kernel `published` shows, with `[lyc nom]`: `nom` cued from `request` (the jam
+    /// of `nom`), `lyc` `[~ ~]` as conn's peeks are asked ([`Reader::peek_as`] for another gang), and hands
+    /// the result (or why there is none) to `answer` in the reader's heap, where it builds what it sends.
+    /// The gate is held throughout.
     pub fn peek<T>(
         &mut self,
         published: &Arc<Published>,
+        request: &[u8],
+        limits: PeekLimits,
+        answer: impl FnOnce(&mut Heap, Result<Noun, PeekError>) -> T,
+    ) -> T {
+        self.peek_as(published, Gang::Public, request, limits, answer)
+    }
+
+    /// [`Reader::peek`] with the gang `gang`.
+    pub fn peek_as<T>(
+        &mut self,
+        published: &Arc<Published>,
+        gang: Gang,
         request: &[u8],
         limits: PeekLimits,
         answer: impl FnOnce(&mut Heap, Result<Noun, PeekError>) -> T,
@@ -156,7 +187,7 @@ impl Reader {
             runner.hints.dashboard = std::mem::take(&mut dashboard);
             runner.budget_steps = limits.steps;
             runner.limits.heap_words_max = limits.words;
-            let lyc = heap.cell(Noun::ZERO, Noun::ZERO);
+            let lyc = gang.noun(heap);
             let product = peek_kernel(heap, &mut runner, view.kernel, lyc, nom)
                 .map_err(|Crash { mote, .. }| PeekError::Crashed(mote));
             steps = runner.steps;

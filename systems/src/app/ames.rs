@@ -7,11 +7,12 @@
 //! of the protocol is asked of the kernel once the ship is first idle (until then every version is let
 //! through), and a packet for another ship is forwarded statelessly (spec/io.md §6.6), the lane it came
 //! from written in as its origin: to a galaxy at its address, to any other ship on the lanes the kernel
-//! gives for it (`/peers/<ship>/forward-lane`, asked between events and kept two minutes; see
-//! [`Forwarding`]). A real galaxy's address is looked up by name on a thread of its own
+//! gives for it (`/peers/<ship>/forward-lane`, kept two minutes; see [`Forwarding`]): asked of the
+//! scry pool when there is one (answered beside a long event), else between events as Vere does (and on
+//! the simulated network, whose runs must not depend on when a reader answers). A real galaxy's address is looked up by name on a thread of its own
 //! ([`engine_io::ames::GalaxyBook`]).
 
-use super::scry::{Wake, Waker};
+use super::scry::{DriverAnswers, Scry, ScryPool, Wake, Waker};
 use super::ship::{Computing, Io, Kernel};
 use bevy_ecs::prelude::*;
 use components::Heap;
@@ -43,6 +44,8 @@ const LANE_SCRIES_WAITING_MAX: usize = 1000;
 /// Lane scries asked of the kernel per tick (each a peek between events, a few milliseconds of Arvo's
 /// work in the tick: a flood of packets for unknown ships slows the tick by at most this many).
 const LANE_SCRIES_PER_TICK: usize = 4;
+/// Lane scries in the scry pool's hands at once, at most.
+const LANE_SCRIES_ASKED_MAX: usize = 16;
 /// Ships whose lanes are kept, at most, and how long a lane scry's answer stands (as Vere's cache).
 const LANE_CACHE_MAX: usize = 500_000;
 const LANE_CACHE_FRESH: std::time::Duration = std::time::Duration::from_secs(120);
@@ -61,6 +64,11 @@ pub struct Forwarding {
     waiting: VecDeque<Waiting>,
     /// Lane scries asked of the kernel.
     pub scries: u64,
+    /// The ships whose lanes the scry pool is asked, by the token of the peek; its answers; the next
+    /// token.
+    asked: HashMap<u64, u128, ahash::RandomState>,
+    answers: Arc<DriverAnswers>,
+    next_token: u64,
 }
 
 /// A packet heard for another ship whose lane is not yet known.
@@ -78,6 +86,9 @@ impl Default for Forwarding {
             lanes: HashMap::default(),
             waiting: VecDeque::new(),
             scries: 0,
+            asked: HashMap::default(),
+            answers: Arc::default(),
+            next_token: 0,
         }
     }
 }
@@ -416,9 +427,8 @@ fn forward(port: &mut AmesPort, lanes: &[Lane], datagram: &[u8], header: &Header
     }
 }
 
-/// Asks the kernel the lanes of the ships that packets wait for (a few a tick, between events), keeps
-/// them, and forwards or drops what waited; a failed scry has those packets heard instead, and past
-/// [`LANE_SCRY_FAILURES_MAX`] failures in a row forwarding stops, as in Vere.
+/// Asks the kernel the lanes of the ships that packets wait for (a few a tick, between events), and
+/// settles what waited for them ([`settle_lanes`]).
 fn lane_scries(
     commands: &mut Commands,
     port: &mut AmesPort,
@@ -426,22 +436,84 @@ fn lane_scries(
     kernel: &mut Kernel,
     now: u128,
 ) {
-    let mut asked: Vec<(u128, Option<Vec<Lane>>)> = Vec::new();
+    let mut ships: Vec<u128> = Vec::new();
     for waiting in &port.forwarding.waiting {
         let ship = waiting.header.receiver;
-        if asked.len() == LANE_SCRIES_PER_TICK {
+        if ships.len() == LANE_SCRIES_PER_TICK {
             break;
         }
-        if asked.iter().all(|(asked, _)| *asked != ship) {
-            asked.push((ship, None));
+        if !ships.contains(&ship) {
+            ships.push(ship);
         }
     }
-    for (ship, answer) in &mut asked {
+    let mut answers = Vec::with_capacity(ships.len());
+    for ship in ships {
         if !port.forwarding.enabled {
             break;
         }
         port.forwarding.scries += 1;
-        *answer = forward_lanes(kernel, *ship);
+        answers.push((ship, forward_lanes(kernel, ship)));
+    }
+    settle_lanes(commands, port, flows, answers, now);
+}
+
+/// Settles what waited for the ships whose lanes the scry pool has answered (asked by [`ask_lanes`]).
+fn take_lanes(commands: &mut Commands, port: &mut AmesPort, flows: &mut Query<&mut AmesFlow>, now: u128) {
+    let forwarding = &mut port.forwarding;
+    let mut answers = Vec::new();
+    for (token, answer) in forwarding.answers.take() {
+        let Some(ship) = forwarding.asked.remove(&token) else { continue };
+        let mut heap = Heap::new();
+        let lanes = answer
+            .and_then(|jam| heap.cue(&jam).ok())
+            .and_then(|product| ames::forward_lanes(&heap, product));
+        answers.push((ship, lanes));
+    }
+    if !answers.is_empty() {
+        settle_lanes(commands, port, flows, answers, now);
+    }
+}
+
+/// Hands the scry pool the lane scries of the ships that packets wait for: each ship once, at most
+/// [`LANE_SCRIES_ASKED_MAX`] in its hands (a full pool leaves them for a later tick).
+pub(super) fn ask_lanes(port: &mut AmesPort, pool: &ScryPool, scry: &Scry) {
+    let forwarding = &mut port.forwarding;
+    let mut ships: Vec<u128> = Vec::new();
+    for waiting in &forwarding.waiting {
+        if !forwarding.enabled || forwarding.asked.len() + ships.len() >= LANE_SCRIES_ASKED_MAX {
+            break;
+        }
+        let ship = waiting.header.receiver;
+        if !ships.contains(&ship) && forwarding.asked.values().all(|asked| *asked != ship) {
+            ships.push(ship);
+        }
+    }
+    for ship in ships {
+        let path = ames::forward_lane_path(ship);
+        let path: Vec<&[u8]> = path.iter().map(|item| item.as_bytes()).collect();
+        let mut heap = Heap::new();
+        let nom = engine_io::nouns::once_peek(&mut heap, "ax", &path);
+        let token = forwarding.next_token;
+        if !pool.ask(port.ship, scry, heap.jam(nom), &forwarding.answers, token) {
+            break;
+        }
+        forwarding.next_token += 1;
+        forwarding.scries += 1;
+        forwarding.asked.insert(token, ship);
+    }
+}
+
+/// The kernel's answers to lane scries (`None`: the scry failed): the lanes kept, and the packets that
+/// waited for those ships forwarded or dropped; a failed scry has its packets heard instead, and past
+/// [`LANE_SCRY_FAILURES_MAX`] failures in a row forwarding stops, as in Vere.
+fn settle_lanes(
+    commands: &mut Commands,
+    port: &mut AmesPort,
+    flows: &mut Query<&mut AmesFlow>,
+    answers: Vec<(u128, Option<Vec<Lane>>)>,
+    now: u128,
+) {
+    for (ship, answer) in &answers {
         match answer {
             Some(lanes) => {
                 port.forwarding.failures = 0;
@@ -458,7 +530,7 @@ fn lane_scries(
     }
     let waiting = std::mem::take(&mut port.forwarding.waiting);
     for packet in waiting {
-        let answer = match asked.iter().find(|(ship, _)| *ship == packet.header.receiver) {
+        let answer = match answers.iter().find(|(ship, _)| *ship == packet.header.receiver) {
             Some((_, answer)) => answer.as_deref(),
             // Once forwarding is off, what waited is heard.
             None if !port.forwarding.enabled => None,
@@ -547,22 +619,28 @@ pub fn ames_send(
     mut io: ResMut<Io>,
     clock: Res<Clock>,
     wake: Res<Wake>,
+    pool: Option<Res<ScryPool>>,
     mut net: Option<ResMut<SimNet>>,
-    mut ships: Query<(&mut AmesOutbox, &Computing, &mut Kernel)>,
+    mut ships: Query<(&mut AmesOutbox, &Computing, &mut Kernel, Option<&Scry>)>,
     mut ports: Query<(Entity, &mut AmesPort)>,
     mut flows: Query<&mut AmesFlow>,
 ) {
     let now = clock.now();
     for (me, mut port) in &mut ports {
-        let Ok((mut outbox, computing, mut kernel)) = ships.get_mut(port.ship) else { continue };
+        let Ok((mut outbox, computing, mut kernel, scry)) = ships.get_mut(port.ship) else { continue };
         let port = &mut *port;
-        if computing.event.is_none() {
-            if port.version.is_none() {
-                port.version = Some(protocol_version(&mut kernel));
+        if computing.event.is_none() && port.version.is_none() {
+            port.version = Some(protocol_version(&mut kernel));
+        }
+        match (pool.as_deref(), scry) {
+            // The simulated network's runs are the same whatever the threads: its scries are between
+            // events.
+            // Asked of the pool by `driver_scries`, right after `io_poll`.
+            (Some(_), Some(_)) if net.is_none() => take_lanes(&mut commands, port, &mut flows, now),
+            _ if computing.event.is_none() && !port.forwarding.waiting.is_empty() => {
+                lane_scries(&mut commands, port, &mut flows, &mut kernel, now)
             }
-            if !port.forwarding.waiting.is_empty() {
-                lane_scries(&mut commands, port, &mut flows, &mut kernel, now);
-            }
+            _ => {}
         }
         if outbox.domain.is_some() && port.galaxies.domain != outbox.domain {
             port.galaxies.domain = outbox.domain.clone();

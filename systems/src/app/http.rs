@@ -7,10 +7,12 @@
 //! carries them out (servers restarted and `%live` injected; responses written in the order of their
 //! requests) and answers 504 to what Eyre left unanswered for 600 s. The runtime answers two paths itself
 //! (spec/io.md §7.5): `/~_~/healthz`, and `/~_~/slog`, the ship's slogs as server-sent events for a
-//! client whose cookie Eyre says is logged in (asked by a scry between events); the serf's slogs reach
-//! the streams through the ship's [`SlogFeed`].
+//! client whose cookie Eyre says is logged in (asked by a scry); the serf's slogs reach
+//! the streams through the ship's [`SlogFeed`]. With a scry pool, the cookie's scry is the pool's (answered
+//! beside a long event); without one, it is asked between events, as Vere does.
 
 use super::poll::PollShip;
+use super::scry::{DriverAnswers, Scry, ScryPool};
 use super::ship::{Computing, Io, Kernel};
 use bevy_ecs::prelude::*;
 use components::app::{HttpOptions, Inbox, RunState};
@@ -96,6 +98,11 @@ pub struct Http {
     /// Slog requests waiting for the kernel's word on their cookie: the client, the request, the
     /// `cookie` header.
     slog_auths: VecDeque<(Entity, u64, Vec<u8>)>,
+    /// Slog requests whose cookie the scry pool is asked about, by the token of the peek; the pool's
+    /// answers; the next token.
+    slog_auths_asked: HashMap<u64, (Entity, u64), ahash::RandomState>,
+    slog_auth_answers: Arc<DriverAnswers>,
+    next_token: u64,
     /// The clients with a slog stream open.
     slog_clients: Vec<Entity>,
     /// The serf's slogs, for the streams.
@@ -122,6 +129,9 @@ impl Http {
             effects: VecDeque::new(),
             last_sweep: Instant::now(),
             slog_auths: VecDeque::new(),
+            slog_auths_asked: HashMap::default(),
+            slog_auth_answers: Arc::default(),
+            next_token: 0,
             slog_clients: Vec::new(),
             slog: Arc::default(),
             last_heartbeat: Instant::now(),
@@ -377,7 +387,7 @@ pub(super) fn http_completion(
                         }
                         HttpAction::Cancel(req) => cancel(&mut heap, &mut inbox, &client, &[req]),
                         HttpAction::Slog(req, cookie) => {
-                            if driver.slog_auths.len() >= SLOG_AUTHS_MAX {
+                            if driver.slog_auths.len() + driver.slog_auths_asked.len() >= SLOG_AUTHS_MAX {
                                 client.connection.on_slog_auth(req, SlogAuth::Failed);
                             } else {
                                 driver.slog_auths.push_back((key, req, cookie));
@@ -434,21 +444,31 @@ fn close_client(
     commands.entity(key).despawn();
 }
 
+/// What `http_serve` needs of a ship: its driver, inbox, event in flight, serf, and scry pool's view.
+type HttpShip<'a> = (Entity, &'a mut Http, &'a mut Inbox, &'a Computing, &'a mut Kernel, Option<&'a Scry>);
+
 /// Carries out Eyre's effects: `%set-config` (re)starts the servers and injects `%live`; each response
 /// goes to its connection, which writes it. Every second, requests Eyre has left unanswered for 600 s
 /// get 504 and Eyre a `%cancel-request`.
+#[allow(clippy::too_many_arguments)]
 pub fn http_serve(
     mut state: ResMut<RunState>,
     mut io: ResMut<Io>,
     mut commands: Commands,
-    mut ships: Query<(Entity, &mut Http, &mut Inbox, &Computing, &mut Kernel)>,
+    pool: Option<Res<ScryPool>>,
+    mut ships: Query<HttpShip>,
     mut clients: Query<(Entity, &mut HttpClient)>,
     mut listeners: Query<&mut HttpListener>,
 ) {
     let now = Instant::now();
-    for (ship, mut driver, mut inbox, computing, mut kernel) in &mut ships {
-        if computing.event.is_none() && !driver.slog_auths.is_empty() {
-            answer_slog_auths(&mut io, &mut commands, &mut driver, &mut kernel, &mut clients);
+    for (ship, mut driver, mut inbox, computing, mut kernel, scry) in &mut ships {
+        match (pool.as_deref(), scry) {
+            // Asked of the pool by `driver_scries`, right after `io_poll`.
+            (Some(_), Some(_)) => take_slog_auths(&mut io, &mut commands, &mut driver, &mut clients),
+            _ if computing.event.is_none() && !driver.slog_auths.is_empty() => {
+                answer_slog_auths(&mut io, &mut commands, &mut driver, &mut kernel, &mut clients);
+            }
+            _ => {}
         }
         serve_slogs(&mut io, &mut commands, &mut driver, &mut clients, now);
         while let Some(effect) = driver.effects.pop_front() {
@@ -508,23 +528,9 @@ fn answer_slog_auths(
     let serf = &mut kernel.0;
     for _ in 0..SLOG_AUTHS_PER_TICK {
         let Some((key, req, cookie)) = driver.slog_auths.pop_front() else { break };
-        let Ok((_, mut client)) = clients.get_mut(key) else { continue };
-        let knot = components::aura::scot_t(&cookie);
-        let path: [&[u8]; 3] = [b"authenticated", b"cookie", knot.as_bytes()];
-        let nom = engine_io::nouns::once_peek(&mut serf.heap, "ex", &path);
+        let nom = slog_auth_peek(&mut serf.heap, &cookie);
         let auth = match serf.peek(Noun::ZERO, nom) {
-            Ok(product) => match serf.heap.slot_u64(product, 7).map(|flag| flag.as_direct()) {
-                Some(Some(0)) => SlogAuth::Yes,
-                Some(Some(1)) => SlogAuth::No,
-                Some(_) => {
-                    eprintln!("http: weird authentication scry result");
-                    SlogAuth::Failed
-                }
-                None => {
-                    eprintln!("http: authentication scry failed");
-                    SlogAuth::Failed
-                }
-            },
+            Ok(product) => read_slog_auth(&serf.heap, product),
             Err(goof) => {
                 for line in goof.lines(&serf.heap) {
                     eprintln!("{line}");
@@ -532,17 +538,96 @@ fn answer_slog_auths(
                 SlogAuth::Failed
             }
         };
-        client.connection.on_slog_auth(req, auth);
-        if auth == SlogAuth::Yes {
-            driver.slog_clients.push(key);
-        }
-        client.write(io, key);
-        client.read(io, key);
-        if client.is_done() {
-            close_client(io, commands, driver, key, &mut client);
-        }
+        settle_slog_auth(io, commands, driver, clients, key, req, auth);
     }
     driver.slog.streams.store(driver.slog_clients.len(), Ordering::Relaxed);
+}
+
+/// Hands the waiting slog requests' cookie scries to the scry pool (at most [`SLOG_AUTHS_PER_TICK`] a
+/// tick; a full pool leaves them waiting).
+pub(super) fn ask_slog_auths(pool: &ScryPool, ship: Entity, scry: &Scry, driver: &mut Http) {
+    for _ in 0..SLOG_AUTHS_PER_TICK {
+        let Some((key, req, cookie)) = driver.slog_auths.pop_front() else { break };
+        let mut heap = Heap::new();
+        let nom = slog_auth_peek(&mut heap, &cookie);
+        let token = driver.next_token;
+        if !pool.ask(ship, scry, heap.jam(nom), &driver.slog_auth_answers, token) {
+            driver.slog_auths.push_front((key, req, cookie));
+            break;
+        }
+        driver.next_token += 1;
+        driver.slog_auths_asked.insert(token, (key, req));
+    }
+}
+
+/// Carries out the pool's answers to the cookie scries.
+fn take_slog_auths(
+    io: &mut Io,
+    commands: &mut Commands,
+    driver: &mut Http,
+    clients: &mut Query<(Entity, &mut HttpClient)>,
+) {
+    let answers = driver.slog_auth_answers.take();
+    if answers.is_empty() {
+        return;
+    }
+    for (token, answer) in answers {
+        let Some((key, req)) = driver.slog_auths_asked.remove(&token) else { continue };
+        let mut heap = Heap::new();
+        let auth = match answer.and_then(|jam| heap.cue(&jam).ok()) {
+            Some(product) => read_slog_auth(&heap, product),
+            None => SlogAuth::Failed,
+        };
+        settle_slog_auth(io, commands, driver, clients, key, req, auth);
+    }
+    driver.slog.streams.store(driver.slog_clients.len(), Ordering::Relaxed);
+    // The answers leave now, not after the slice of the event this tick computes.
+    io.0.flush();
+}
+
+/// The `%once` peek of Eyre's `/authenticated/cookie/(scot %t cookie)`, care `%x`.
+fn slog_auth_peek(heap: &mut Heap, cookie: &[u8]) -> Noun {
+    let knot = components::aura::scot_t(cookie);
+    let path: [&[u8]; 3] = [b"authenticated", b"cookie", knot.as_bytes()];
+    engine_io::nouns::once_peek(heap, "ex", &path)
+}
+
+/// What the cookie scry's product says: its datum `%.y` or `%.n`; anything else failed.
+fn read_slog_auth(heap: &Heap, product: Noun) -> SlogAuth {
+    match heap.slot_u64(product, 7).map(|flag| flag.as_direct()) {
+        Some(Some(0)) => SlogAuth::Yes,
+        Some(Some(1)) => SlogAuth::No,
+        Some(_) => {
+            eprintln!("http: weird authentication scry result");
+            SlogAuth::Failed
+        }
+        None => {
+            eprintln!("http: authentication scry failed");
+            SlogAuth::Failed
+        }
+    }
+}
+
+/// Gives a slog request its answer: the stream opens (200), or 403, or 500.
+fn settle_slog_auth(
+    io: &mut Io,
+    commands: &mut Commands,
+    driver: &mut Http,
+    clients: &mut Query<(Entity, &mut HttpClient)>,
+    key: Entity,
+    req: u64,
+    auth: SlogAuth,
+) {
+    let Ok((_, mut client)) = clients.get_mut(key) else { return };
+    client.connection.on_slog_auth(req, auth);
+    if auth == SlogAuth::Yes {
+        driver.slog_clients.push(key);
+    }
+    client.write(io, key);
+    client.read(io, key);
+    if client.is_done() {
+        close_client(io, commands, driver, key, &mut client);
+    }
 }
 
 /// Sends the slogs the serf gave since the last tick to each open slog stream, and a heartbeat every

@@ -5,7 +5,8 @@
 //!
 //! A tick runs, in order: [`io_poll`] (signals, stdin, timers, and the reactor's completions for the
 //! sockets → inboxes; it is also where an idle app waits), [`scry_serve`] (peeks to the scry pool's
-//! readers, which answer beside the events; their answers written at once), [`term_resize`], [`nock_step`] (at most
+//! readers, which answer beside the events; their answers written at once), [`driver_scries`] (the
+//! drivers' own peeks to the pool: slog streams' cookies, ames's lanes), [`term_resize`], [`nock_step`] (at most
 //! `--tick-steps` Nock steps per ship per tick, so a long event never freezes I/O; heavy jets' jobs are
 //! queued), [`jet_dispatch`] (the queued jobs of every ship, in parallel on rayon's pool), [`persist`]
 //! (release the effects of committed events), [`route_effects`] (to behn, conn and the terminal),
@@ -37,7 +38,7 @@ pub use cttp::{Cttp, cttp_serve};
 pub use http::{HTTP_CONNECTIONS_MAX, Http, HttpClient, HttpListener, close_http, http_serve};
 pub use poll::{POLL, PollShip, io_poll, term_resize};
 pub use route::{RouteShip, persist, route_effects};
-pub use scry::{POOL_JOBS_MAX, POOL_JOBS_PER_TICK, Scry, ScryPool, Wake, scry_serve};
+pub use scry::{POOL_JOBS_MAX, POOL_JOBS_PER_TICK, Scry, ScryPool, Wake, driver_scries, scry_serve};
 pub use serve::{PEEKS_PER_TICK, ServeShip, conn_serve};
 pub use ship::{Computing, Conn, ConnClient, Io, JetJob, Kernel, LogWriter, Signals, Stdin, Terminal, busy};
 pub use snapshot::{SnapshotShip, SnapshotWriter, held_nouns, snapshot};

@@ -6,10 +6,13 @@
 //! newest kernel ([`PeekCache`]): the same path asked again before another event commits is answered by
 //! `scry_serve` itself, from the answer's jam, without Nock and without the pool.
 
+use super::ames::AmesPort;
+use super::http::Http;
 use super::ship::{Conn, ConnClient, Io};
-use crate::scry::{PeekLimits, Published, Reader};
+use crate::scry::{Gang, PeekLimits, Published, Reader};
 use bevy_ecs::prelude::*;
 use components::Noun;
+use components::app::SimNet;
 use hashbrown::HashMap;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -211,9 +214,32 @@ struct Job {
     ship: Entity,
     published: Arc<Published>,
     cache: Arc<PeekCache>,
-    con: u64,
-    rid: Vec<u8>,
+    asker: Asker,
     nom: Vec<u8>,
+}
+
+/// Who asked a peek of the pool, and so where its answer goes.
+enum Asker {
+    /// A conn `%peek` (gang `[~ ~]`): the answer is the jammed reply for connection `con`.
+    Conn { con: u64, rid: Vec<u8> },
+    /// One of the runtime's drivers (gang `~`): the answer goes to its queue under `token`.
+    Driver { answers: Arc<DriverAnswers>, token: u64 },
+}
+
+/// The answers the pool gave a driver's peeks, by the token each was asked with: the jam of the product,
+/// or `None` if the peek failed (crashed, or passed its limits). A driver drains them each tick.
+#[derive(Default)]
+pub struct DriverAnswers(Mutex<Vec<(u64, Option<Vec<u8>>)>>);
+
+impl DriverAnswers {
+    /// The answers given since the last call.
+    pub fn take(&self) -> Vec<(u64, Option<Vec<u8>>)> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn give(&self, token: u64, answer: Option<Vec<u8>>) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push((token, answer));
+    }
 }
 
 /// A reply ready for a ship's connection.
@@ -263,6 +289,26 @@ impl ScryPool {
         self.shared.jobs.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
+    /// Asks the pool, for one of the runtime's drivers, the `%once` peek `nom` (a jam) of `scry`'s ship
+    /// with gang `~`, against its newest committed kernel; the answer comes to `answers` under `token`,
+    /// and wakes the app. Refused (`false`) when the pool's queue is full: the driver asks again later.
+    pub fn ask(
+        &self,
+        ship: Entity,
+        scry: &Scry,
+        nom: Vec<u8>,
+        answers: &Arc<DriverAnswers>,
+        token: u64,
+    ) -> bool {
+        if self.queued() >= POOL_JOBS_MAX {
+            return false;
+        }
+        let (published, cache) = (Arc::clone(&scry.0), Arc::clone(&scry.1));
+        let asker = Asker::Driver { answers: Arc::clone(answers), token };
+        self.push(vec![Job { ship, published, cache, asker, nom }]);
+        true
+    }
+
     fn push(&self, jobs: Vec<Job>) {
         if jobs.is_empty() {
             return;
@@ -304,49 +350,108 @@ fn serve(shared: &Shared, limits: PeekLimits, wake: &Waker) {
             }
         };
         let began = std::time::Instant::now();
-        let peeked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            reader.peek(&job.published, &job.nom, limits, |heap, result| {
-                // What the kernel answered is kept for the same path against the same kernel (not a
-                // failure, which may be a limit's doing).
-                let kept = result.as_ref().ok().map(|product| heap.jam(*product));
-                let result = result.unwrap_or_else(|e| {
-                    eprintln!("scry: {e}");
-                    Noun::ZERO
-                });
-                let rid = heap.atom_from_bytes(&job.rid);
-                let reply = engine_io::conn::reply(heap, rid, "peek", result);
-                (heap.jam(reply), kept)
-            })
-        }));
-        // A reader that panicked (a bug, never the input's doing) answers `~` and starts afresh; the
-        // others go on.
-        let reply = match peeked {
-            Ok((reply, kept)) => {
-                if let Some(answer) = kept {
-                    job.cache.put(reader.last_event(), job.nom.clone(), answer);
-                }
-                reply
+        match job.asker {
+            Asker::Conn { con, rid } => {
+                let reply = answer_conn(&mut reader, &job.published, &job.cache, &job.nom, &rid, limits);
+                let mut answers = shared.answers.lock().unwrap_or_else(|e| e.into_inner());
+                answers.push(Answer { ship: job.ship, con, reply });
             }
-            Err(_) => {
-                eprintln!("scry: a reader failed; the peek is answered ~");
-                reader = Reader::new();
-                let mut heap = components::Heap::new();
-                let rid = heap.atom_from_bytes(&job.rid);
-                let reply = engine_io::conn::reply(&mut heap, rid, "peek", Noun::ZERO);
-                heap.jam(reply)
+            Asker::Driver { answers, token } => {
+                let answer = answer_driver(&mut reader, &job.published, &job.nom, limits);
+                answers.give(token, answer);
             }
-        };
+        }
         if trace {
             let micros = began.elapsed().as_micros();
             let (event, steps) = (reader.last_event(), reader.last_steps());
             eprintln!("scry: {micros} us, {steps} steps, against event {event}");
         }
-        shared.answers.lock().unwrap_or_else(|e| e.into_inner()).push(Answer {
-            ship: job.ship,
-            con: job.con,
-            reply,
-        });
         wake.wake();
+    }
+}
+
+/// A conn `%peek` of `nom`, answered by `reader`: the jammed `[rid %peek result]` (`~` for a failed
+/// peek). What the kernel answered is kept for the same path against the same kernel (not a failure,
+/// which may be a limit's doing). A reader that panicked (a bug, never the input's doing) answers `~` and
+/// starts afresh; the others go on.
+fn answer_conn(
+    reader: &mut Reader,
+    published: &Arc<Published>,
+    cache: &PeekCache,
+    nom: &[u8],
+    rid: &[u8],
+    limits: PeekLimits,
+) -> Vec<u8> {
+    let peeked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        reader.peek(published, nom, limits, |heap, result| {
+            let kept = result.as_ref().ok().map(|product| heap.jam(*product));
+            let result = result.unwrap_or_else(|e| {
+                eprintln!("scry: {e}");
+                Noun::ZERO
+            });
+            let rid = heap.atom_from_bytes(rid);
+            let reply = engine_io::conn::reply(heap, rid, "peek", result);
+            (heap.jam(reply), kept)
+        })
+    }));
+    match peeked {
+        Ok((reply, kept)) => {
+            if let Some(answer) = kept {
+                cache.put(reader.last_event(), nom.to_vec(), answer);
+            }
+            reply
+        }
+        Err(_) => {
+            eprintln!("scry: a reader failed; the peek is answered ~");
+            *reader = Reader::new();
+            let mut heap = components::Heap::new();
+            let rid = heap.atom_from_bytes(rid);
+            let reply = engine_io::conn::reply(&mut heap, rid, "peek", Noun::ZERO);
+            heap.jam(reply)
+        }
+    }
+}
+
+/// A driver's peek of `nom` with gang `~`, answered by `reader`: the jam of the product, or `None` if the
+/// peek failed (a reader that panicked starts afresh, as for conn).
+fn answer_driver(
+    reader: &mut Reader,
+    published: &Arc<Published>,
+    nom: &[u8],
+    limits: PeekLimits,
+) -> Option<Vec<u8>> {
+    let peeked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // Why a peek failed is the driver's to tell (as Vere's drivers do), not the pool's.
+        reader.peek_as(published, Gang::Own, nom, limits, |heap, result| result.ok().map(|p| heap.jam(p)))
+    }));
+    peeked.unwrap_or_else(|_| {
+        eprintln!("scry: a reader failed; the peek failed");
+        *reader = Reader::new();
+        None
+    })
+}
+
+/// Hands the scry pool the runtime's own peeks that wait: Eyre's word on a slog stream's cookie, and
+/// ames's lanes for packets to forward (not on the simulated network, whose runs must not depend on when a
+/// reader answers). Right after `io_poll`, as conn's peeks are, so that they are answered beside this
+/// tick's slice of a long event; the drivers take the answers in their own systems.
+pub fn driver_scries(
+    pool: Option<Res<ScryPool>>,
+    net: Option<Res<SimNet>>,
+    mut ships: Query<(Entity, &mut Http, &Scry)>,
+    mut ports: Query<&mut AmesPort>,
+    scries: Query<&Scry>,
+) {
+    let Some(pool) = pool else { return };
+    for (ship, mut driver, scry) in &mut ships {
+        super::http::ask_slog_auths(&pool, ship, scry, &mut driver);
+    }
+    if net.is_some() {
+        return;
+    }
+    for mut port in &mut ports {
+        let Ok(scry) = scries.get(port.ship) else { continue };
+        super::ames::ask_lanes(&mut port, &pool, scry);
     }
 }
 
@@ -386,7 +491,7 @@ pub fn scry_serve(
                 }
                 None => {
                     let (published, cache) = (Arc::clone(&scry.0), Arc::clone(&scry.1));
-                    jobs.push(Job { ship, published, cache, con, rid, nom });
+                    jobs.push(Job { ship, published, cache, asker: Asker::Conn { con, rid }, nom });
                 }
             }
         }

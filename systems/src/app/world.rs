@@ -9,8 +9,9 @@ use super::ship::{Computing, Conn, Io, JetJob, Kernel, LogWriter, Signals, Stdin
 use super::snapshot::SnapshotWriter;
 use super::unix::Unix;
 use super::{
-    Scry, ScryPool, Wake, ames_send, conn_serve, conn_write, cttp_serve, http_serve, io_poll, jet_dispatch,
-    nock_step, persist, route_effects, scry_serve, settle_failures, snapshot, term_resize, unix_sync,
+    Scry, ScryPool, Wake, ames_send, conn_serve, conn_write, cttp_serve, driver_scries, http_serve, io_poll,
+    jet_dispatch, nock_step, persist, route_effects, scry_serve, settle_failures, snapshot, term_resize,
+    unix_sync,
 };
 use crate::scry::PeekLimits;
 use crate::serf::Serf;
@@ -58,6 +59,7 @@ pub fn tick_schedule(threads: usize, order: Order) -> Schedule {
     let systems = (
         io_poll,
         scry_serve,
+        driver_scries,
         term_resize,
         nock_step,
         settle_failures,
