@@ -974,3 +974,78 @@ fn slaw_equals_its_arm() {
         assert!(matches!(nock, Result_::Product(_)));
     }
 }
+
+/// A byte string as the little-endian atom zuse's `+scr` reads.
+fn little_endian(heap: &mut Heap, bytes: &[u8]) -> Noun {
+    heap.atom_from_bytes(bytes)
+}
+
+/// PBKDF2-HMAC-SHA-256 and scrypt (zuse's `+scr`) against their arms: generated passwords and salts (in
+/// the `l` forms, lengths shorter and longer than the atoms: cut and zero-padded), small costs (the arms'
+/// scrypt is slow Nock: a cost of 1 to 4, blocks of one or two, one or two lanes), keys of 0 to 80 bytes;
+/// and the arms' refusals (no iterations, a cost that is no power of two, none), where the jet leaves the
+/// crash to the Nock.
+#[test]
+fn scrypt_jets_equal_their_arms() {
+    let mut kit = boot();
+    kit.budget_steps = 4_000_000_000;
+    let started = std::time::Instant::now();
+    let [pbk, pbl, hsh, hsl] = ["pbk", "pbl", "hsh", "hsl"].map(|arm| kit.gate(&format!("{arm}:scr:crypto")));
+    let text = || prop::collection::vec(any::<u8>(), 0..40);
+    generated(12, (text(), text(), 1u64..4, 0u64..80, 0usize..3, 0usize..3), |(p, s, c, d, cut, pad)| {
+        let heap = &mut kit.heap;
+        let (pa, sa) = (little_endian(heap, &p), little_endian(heap, &s));
+        let (ca, da) = (heap.atom_u64(c), heap.atom_u64(d));
+        let sample = heap.tuple(&[pa, sa, ca, da]);
+        compare(&mut kit, "pbk", pbk, sample);
+        let heap = &mut kit.heap;
+        let pl = heap.atom_u64(p.len().saturating_sub(cut) as u64);
+        let sl = heap.atom_u64((s.len() + pad * 3) as u64);
+        let sample = heap.tuple(&[pa, pl, sa, sl, ca, da]);
+        compare(&mut kit, "pbl", pbl, sample);
+    });
+    // A long derivation is a job (16,384 HMACs), whose answer is the arm's.
+    let heap = &mut kit.heap;
+    let (password, salt) = (little_endian(heap, b"password"), little_endian(heap, b"salt"));
+    let (pl, sl) = (heap.atom_u64(8), heap.atom_u64(4));
+    let (c, d) = (heap.atom_u64(systems::jets::OFFLOAD_HMACS_MIN), heap.atom_u64(32));
+    let sample = heap.tuple(&[password, pl, salt, sl, c, d]);
+    let core = heap.edit_u64(pbl, 6, sample).unwrap();
+    let two = Noun::direct(2).unwrap();
+    assert!(matches!(kit.runner.hints.jet(heap, core, two), systems::interp::JetCall::Offload));
+    kit.runner.hints.take_job();
+    compare(&mut kit, "pbl", pbl, sample);
+    let pbk_compared = kit.compared;
+    let costs = (0u32..3, 1u64..3, 1u64..3, 0u64..80);
+    generated(4, (text(), text(), costs, 0usize..3), |(p, s, (log_n, r, z, d), pad)| {
+        let heap = &mut kit.heap;
+        let (pa, sa) = (little_endian(heap, &p), little_endian(heap, &s));
+        let [n, r, z, d] = [1u64 << log_n, r, z, d].map(|x| heap.atom_u64(x));
+        let sample = heap.tuple(&[pa, sa, n, r, z, d]);
+        compare(&mut kit, "hsh", hsh, sample);
+        let heap = &mut kit.heap;
+        let pl = heap.atom_u64((p.len() + pad) as u64);
+        let sl = heap.atom_u64(s.len().saturating_sub(pad) as u64);
+        let sample = heap.tuple(&[pa, pl, sa, sl, n, r, z, d]);
+        compare(&mut kit, "hsl", hsl, sample);
+    });
+    // Refusals: the arm crashes, and so does the jet's Nock.
+    let heap = &mut kit.heap;
+    let (word, zero, one, three) = (heap.atom_u64(0x70617373), Noun::ZERO, Noun::ONE, heap.atom_u64(3));
+    let no_iterations = heap.tuple(&[word, word, zero, three]);
+    let cost_three = heap.tuple(&[word, word, three, one, one, three]);
+    let cost_none = heap.tuple(&[word, word, zero, one, one, three]);
+    for (name, gate, sample) in
+        [("pbk", pbk, no_iterations), ("hsh", hsh, cost_three), ("hsh", hsh, cost_none)]
+    {
+        let (jet, nock) = kit.both(gate, sample);
+        assert_eq!((jet, &nock), (Result_::Punt, &Result_::Crash("exit")), "{name}");
+    }
+    eprintln!(
+        "{} PBKDF2 and {} scrypt calls compared in {:?}",
+        pbk_compared,
+        kit.compared - pbk_compared,
+        started.elapsed()
+    );
+    assert!(pbk_compared >= 25 && kit.compared - pbk_compared >= 8, "only {} comparisons", kit.compared);
+}

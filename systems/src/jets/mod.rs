@@ -27,6 +27,8 @@ mod ob;
 mod order;
 mod parse;
 mod phonetic;
+mod scrypt;
+pub use scrypt::{OFFLOAD_HMACS_MIN, OFFLOAD_SCRYPT_BYTES_MIN};
 mod serial;
 mod slaw;
 pub use slaw::da_from_text;
@@ -202,6 +204,10 @@ pub static TABLE: &[Jet] = &[
     Jet { label: "k140/one/two/tri/qua/pen/hex/lune", run: text::lune },
     Jet { label: "k140/one/two/tri/qua/pen/hex/mimes/base16/de", run: text::de_base16 },
     Jet { label: "k140/one/two/tri/qua/pen/hex/mimes/base16/en", run: text::en_base16 },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/scr/hsh", run: scrypt::hsh },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/scr/hsl", run: scrypt::hsl },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/scr/pbk", run: scrypt::pbk },
+    Jet { label: "k140/one/two/tri/qua/pen/hex/scr/pbl", run: scrypt::pbl },
     Jet { label: "k140/one/two/tri/qua/pen/look", run: types::look },
     Jet { label: "k140/one/two/tri/qua/pen/loot", run: types::loot },
     Jet { label: "k140/one/two/tri/qua/po/ind", run: phonetic::ind },
