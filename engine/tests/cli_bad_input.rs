@@ -8,10 +8,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use store::{EventLog, LogConfig, Meta};
 
+/// The engine's cache for these tests: emptied when the first test of the run asks for it, under cargo's
+/// scratch space for tests (not the system's temporary directory, where one was left each run).
+fn cache() -> &'static Path {
+    static CACHE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| {
+        let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bad-input-cache");
+        let _ = std::fs::remove_dir_all(&cache);
+        cache
+    })
+}
+
 fn engine(args: &[&str]) -> Output {
-    let cache = std::env::temp_dir().join(format!("engine-bad-input-cache-{}", std::process::id()));
     Command::new(env!("CARGO_BIN_EXE_engine"))
-        .env("ENGINE_CACHE", cache)
+        .env("ENGINE_CACHE", cache())
         .args(args)
         .stdin(Stdio::null())
         .output()
