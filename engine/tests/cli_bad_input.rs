@@ -8,15 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use store::{EventLog, LogConfig, Meta};
 
-/// The engine's cache for these tests: emptied when the first test of the run asks for it, under cargo's
-/// scratch space for tests (not the system's temporary directory, where one was left each run).
-fn cache() -> &'static Path {
-    static CACHE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    CACHE.get_or_init(|| {
-        let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bad-input-cache");
-        let _ = std::fs::remove_dir_all(&cache);
-        cache
-    })
+mod common;
+
+/// The engine's cache for these tests: a fresh one for each run.
+fn cache() -> PathBuf {
+    common::process_cache("bad-input-cache")
 }
 
 fn engine(args: &[&str]) -> Output {

@@ -5,9 +5,11 @@ use engine_tests::pill_path;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+mod common;
+
 /// A cache directory of this test process's own, so tests never touch the user's cache.
 fn test_cache() -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("engine-eval-cache-{}", std::process::id()))
+    common::process_cache("eval-cache")
 }
 
 fn engine(args: &[&str]) -> Output {

@@ -12,9 +12,29 @@ use std::sync::Arc;
 /// tests never touch the user's cache.
 pub fn engine_command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_engine"));
-    let cache = std::env::temp_dir().join(format!("engine-pier-cache-{}", std::process::id()));
-    command.env("ENGINE_CACHE", cache);
+    command.env("ENGINE_CACHE", process_cache("pier-cache"));
     command
+}
+
+/// A cache directory `<kind>-<pid>` of this test process's own, under cargo's scratch space for tests (not
+/// the system's temporary directory); those that processes no longer running left are removed the first
+/// time it is asked for.
+pub fn process_cache(kind: &str) -> PathBuf {
+    static SWEPT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let mut swept = SWEPT.lock().unwrap_or_else(|e| e.into_inner());
+    if !swept.iter().any(|k| k == kind) {
+        swept.push(kind.to_string());
+        let prefix = format!("{kind}-");
+        for entry in std::fs::read_dir(scratch).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name.strip_prefix(&prefix).and_then(|pid| pid.parse::<u32>().ok());
+            if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    scratch.join(format!("{kind}-{}", std::process::id()))
 }
 
 pub fn engine(args: &[&str]) -> Output {
