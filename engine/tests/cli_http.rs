@@ -523,6 +523,17 @@ fn a_slog_stream_opens_while_a_long_event_computes() {
         let mut first = connect(port);
         first.write_all(b"GET /first HTTP/1.1\r\n\r\n").unwrap();
         assert!(response(&mut first).1.contains("x-url: /first"));
+        // A conn peek of the same path gets the kernel's product as it is, `%omen` and all (as Vere's conn
+        // sends it); the slog stream's own peek sees it unwrapped (as Vere's drivers do).
+        let mut conn = std::os::unix::net::UnixStream::connect(pier.join(".urb/conn.sock")).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut heap = components::Heap::new();
+        let path = format!("[{} [{} [{} 0]]]", cord("authenticated"), t("cookie"), cord(GOOD_COOKIE_KNOT));
+        let request = format!("[7 {} [1 [{} [{} [0 {path}]]]]]", t("peek"), t("once"), t("ex"));
+        let reply = common::conn_ask(&mut conn, &mut heap, &request);
+        let expected = format!("[7 {} 0 {} 0 {} 0]", t("peek"), t("omen"), t("flag"));
+        let expected = heap.parse(&expected).unwrap();
+        assert_eq!(reply, heap.print(expected), "--scry-threads {threads}");
         let mut busy = connect(port);
         busy.write_all(b"GET /loop HTTP/1.1\r\n\r\n").unwrap();
         std::thread::sleep(Duration::from_millis(300));

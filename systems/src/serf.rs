@@ -63,9 +63,10 @@ pub enum Work {
 /// `*[[job kernel] POKE_FORMULA]`: the kernel's poke gate (arm 23), slammed with `job`.
 const POKE_FORMULA: &str = "[8 [7 [0 3] 9 23 0 1] 9 2 10 [6 0 6] 0 2]";
 /// A scry of `kernel` computed in `heap` with `runner` (spec/arvo.md §3.3): Arvo's `peek` slammed with
-/// `[lyc nom]`, its product a `(unit (cask))`. The `%once` form's `[~ [%omen path cask]]` is unwrapped to
-/// `[~ cask]`, as Vere's king does before a driver sees it. The serf's peeks between events and the
-/// readers' beside them ([`crate::scry`]) both come here, so they answer alike.
+/// `[lyc nom]`, its product a `(unit (cask))`, as the kernel gives it (the `%once` form's value wrapped as
+/// `[%omen path cask]`: what Vere's conn sends back; see [`unwrap_omen`] for the runtime's own peeks). The
+/// serf's peeks between events and the readers' beside them ([`crate::scry`]) both come here, so they
+/// answer alike.
 pub fn peek_kernel(
     heap: &mut Heap,
     runner: &mut Runner,
@@ -77,11 +78,17 @@ pub fn peek_kernel(
     let subject = heap.cell(arg, kernel);
     let formula = heap.parse(PEEK_FORMULA).expect("a formula");
     let mut call = runner.begin(heap, subject, formula);
-    let product = loop {
+    loop {
         if let Some(result) = runner.advance(heap, &mut call, u64::MAX) {
-            break result?;
+            return result;
         }
-    };
+    }
+}
+
+/// The product of a `%once` peek as the runtime's own drivers see it: `[~ [%omen path cask]]` unwrapped to
+/// `[~ cask]`, as Vere's king does for the peeks it asks for itself (`u3_pier_peek_last`: Eyre's cookies,
+/// ames's version and lanes), not for conn's. `nom` is the jam of the peek's `nom`, or the noun.
+pub fn unwrap_omen(heap: &mut Heap, nom: Noun, product: Noun) -> Noun {
     let once = u32::from_le_bytes(*b"once") as u64;
     let omen = u32::from_le_bytes(*b"omen") as u64;
     let is_once = heap.cell_parts(nom).is_some_and(|(flag, form)| {
@@ -93,9 +100,9 @@ pub fn peek_kernel(
         && tag.as_direct() == Some(omen)
         && let Some(cask) = heap.tail(rest)
     {
-        return Ok(heap.cell(Noun::ZERO, cask));
+        return heap.cell(Noun::ZERO, cask);
     }
-    Ok(product)
+    product
 }
 
 /// `*[[arg kernel] PEEK_FORMULA]`: the kernel's peek gate (arm 22), slammed with `arg = [lyc nom]`.
@@ -391,6 +398,13 @@ impl Serf {
             return Err(Goof { mote: Mote::Exit, tang: Noun::ZERO, trace: Vec::new() });
         };
         peek_kernel(&mut self.heap, &mut self.runner, kernel, lyc, nom).map_err(|crash| self.goof(crash))
+    }
+
+    /// A `%once` peek of the runtime's own, between events: [`Serf::peek`] with the `%omen` wrapper taken
+    /// off ([`unwrap_omen`]), as Vere's drivers see their peeks.
+    pub fn peek_last(&mut self, lyc: Noun, nom: Noun) -> Result<Noun, Goof> {
+        let product = self.peek(lyc, nom)?;
+        Ok(unwrap_omen(&mut self.heap, nom, product))
     }
 
     /// Lets readers on other threads peek at the kernel ([`crate::scry`]): from now on each event that

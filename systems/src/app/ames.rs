@@ -565,7 +565,7 @@ fn ames_peek<T>(
     let serf = &mut kernel.0;
     let path: Vec<&[u8]> = path.iter().map(|item| item.as_bytes()).collect();
     let nom = engine_io::nouns::once_peek(&mut serf.heap, "ax", &path);
-    let product = serf.peek(components::Noun::ZERO, nom).ok()?;
+    let product = serf.peek_last(components::Noun::ZERO, nom).ok()?;
     Some(read(&serf.heap, product))
 }
 

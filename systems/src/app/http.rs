@@ -529,7 +529,7 @@ fn answer_slog_auths(
     for _ in 0..SLOG_AUTHS_PER_TICK {
         let Some((key, req, cookie)) = driver.slog_auths.pop_front() else { break };
         let nom = slog_auth_peek(&mut serf.heap, &cookie);
-        let auth = match serf.peek(Noun::ZERO, nom) {
+        let auth = match serf.peek_last(Noun::ZERO, nom) {
             Ok(product) => read_slog_auth(&serf.heap, product),
             Err(goof) => {
                 for line in goof.lines(&serf.heap) {

@@ -422,7 +422,13 @@ fn answer_driver(
 ) -> Option<Vec<u8>> {
     let peeked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // Why a peek failed is the driver's to tell (as Vere's drivers do), not the pool's.
-        reader.peek_as(published, Gang::Own, nom, limits, |heap, result| result.ok().map(|p| heap.jam(p)))
+        reader.peek_as(published, Gang::Own, nom, limits, |heap, result| {
+            let product = result.ok()?;
+            // The `%once` wrapper off, as for the ship's own peeks between events (`Serf::peek_last`).
+            let nom = heap.cue(nom).ok()?;
+            let product = crate::serf::unwrap_omen(heap, nom, product);
+            Some(heap.jam(product))
+        })
     }));
     peeked.unwrap_or_else(|_| {
         eprintln!("scry: a reader failed; the peek failed");
