@@ -289,8 +289,8 @@ pub fn stop_ship(mut child: Child) -> Output {
     out
 }
 
-/// The conn request `[rid %peek %.n %once %cx %base /sys/kelvin]`; a brass ship answers it with
-/// [`kelvin_answer`].
+/// The conn request `[rid %peek %.n %once %cx %base /sys/kelvin]`; a brass ship's answer is
+/// [`kelvin_answered`].
 pub fn kelvin_peek(rid: u64) -> String {
     format!(
         "[{rid} {} 1 {} {} {} [{} {} 0]]",
@@ -303,9 +303,18 @@ pub fn kelvin_peek(rid: u64) -> String {
     )
 }
 
-/// A brass ship's answer to [`kelvin_peek`]: the file's cask, `[%kelvin %zuse 417]`.
-pub fn kelvin_answer(rid: u64) -> String {
-    format!("[{rid} {} 0 {} [1 0] [{} 417] 0 0]", t("peek"), t("kelvin"), t("zuse"))
+/// Whether `reply` (printed) is a brass ship's answer to [`kelvin_peek`]: the file's cask, `[%kelvin %zuse
+/// 417]`, wrapped as the `%once` form's `[%omen beam cask]` (as Vere's conn sends it), its beam
+/// `[%cx ~zod %base now /sys/kelvin]` (the case is the kernel's `now`, so it changes from event to event).
+pub fn kelvin_answered(rid: u64, reply: &str) -> bool {
+    let begins = format!("[{rid} {} 0 {} [{} ", t("peek"), t("omen"), t("cx"));
+    let ends = format!(
+        " {sys} {kelvin} 0] {kelvin} [1 0] [{} 417] 0 0]",
+        t("zuse"),
+        sys = t("sys"),
+        kelvin = t("kelvin")
+    );
+    reply.starts_with(&begins) && reply.ends_with(&ends)
 }
 
 /// A thread reading a child's output to its end.
