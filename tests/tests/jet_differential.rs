@@ -982,9 +982,9 @@ fn little_endian(heap: &mut Heap, bytes: &[u8]) -> Noun {
 
 /// PBKDF2-HMAC-SHA-256 and scrypt (zuse's `+scr`) against their arms: generated passwords and salts (in
 /// the `l` forms, lengths shorter and longer than the atoms: cut and zero-padded), small costs (the arms'
-/// scrypt is slow Nock: a cost of 1 to 4, blocks of one or two, one or two lanes), keys of 0 to 80 bytes;
-/// and the arms' refusals (no iterations, a cost that is no power of two, none), where the jet leaves the
-/// crash to the Nock.
+/// scrypt is slow Nock: a cost of 1 to 4, blocks of one or two, one or two lanes), keys of 1 to 80 bytes;
+/// and the arms' refusals (no iterations, a key of no bytes, a cost that is no power of two, none), where
+/// the jet leaves the crash to the Nock (but for scrypt's key of no bytes, refused after the scrypt).
 #[test]
 fn scrypt_jets_equal_their_arms() {
     let mut kit = boot();
@@ -992,7 +992,7 @@ fn scrypt_jets_equal_their_arms() {
     let started = std::time::Instant::now();
     let [pbk, pbl, hsh, hsl] = ["pbk", "pbl", "hsh", "hsl"].map(|arm| kit.gate(&format!("{arm}:scr:crypto")));
     let text = || prop::collection::vec(any::<u8>(), 0..40);
-    generated(12, (text(), text(), 1u64..4, 0u64..80, 0usize..3, 0usize..3), |(p, s, c, d, cut, pad)| {
+    generated(12, (text(), text(), 1u64..4, 1u64..80, 0usize..3, 0usize..3), |(p, s, c, d, cut, pad)| {
         let heap = &mut kit.heap;
         let (pa, sa) = (little_endian(heap, &p), little_endian(heap, &s));
         let (ca, da) = (heap.atom_u64(c), heap.atom_u64(d));
@@ -1016,7 +1016,7 @@ fn scrypt_jets_equal_their_arms() {
     kit.runner.hints.take_job();
     compare(&mut kit, "pbl", pbl, sample);
     let pbk_compared = kit.compared;
-    let costs = (0u32..3, 1u64..3, 1u64..3, 0u64..80);
+    let costs = (0u32..3, 1u64..3, 1u64..3, 1u64..80);
     generated(4, (text(), text(), costs, 0usize..3), |(p, s, (log_n, r, z, d), pad)| {
         let heap = &mut kit.heap;
         let (pa, sa) = (little_endian(heap, &p), little_endian(heap, &s));
@@ -1033,14 +1033,23 @@ fn scrypt_jets_equal_their_arms() {
     let heap = &mut kit.heap;
     let (word, zero, one, three) = (heap.atom_u64(0x70617373), Noun::ZERO, Noun::ONE, heap.atom_u64(3));
     let no_iterations = heap.tuple(&[word, word, zero, three]);
+    let no_key = heap.tuple(&[word, word, one, zero]);
     let cost_three = heap.tuple(&[word, word, three, one, one, three]);
     let cost_none = heap.tuple(&[word, word, zero, one, one, three]);
-    for (name, gate, sample) in
-        [("pbk", pbk, no_iterations), ("hsh", hsh, cost_three), ("hsh", hsh, cost_none)]
-    {
+    let refused = [
+        ("pbk", pbk, no_iterations),
+        ("pbk", pbk, no_key),
+        ("hsh", hsh, cost_three),
+        ("hsh", hsh, cost_none),
+    ];
+    for (name, gate, sample) in refused {
         let (jet, nock) = kit.both(gate, sample);
         assert_eq!((jet, &nock), (Result_::Punt, &Result_::Crash("exit")), "{name}");
     }
+    // A scrypt whose key has no bytes: the arm's last PBKDF2 refuses it, after the scrypt; the jet at once.
+    let heap = &mut kit.heap;
+    let no_scrypt_key = heap.tuple(&[word, word, one, one, one, zero]);
+    assert_eq!(kit.both(hsh, no_scrypt_key), (Result_::Crash("exit"), Result_::Crash("exit")));
     eprintln!(
         "{} PBKDF2 and {} scrypt calls compared in {:?}",
         pbk_compared,

@@ -4,10 +4,10 @@
 //! little-endian atom. On those byte strings they are RFC 8018's PBKDF2 with HMAC-SHA-256 and RFC 7914's
 //! scrypt, which the `pbkdf2` and `scrypt` crates compute.
 //!
-//! The arms' own checks (an iteration count from 1 to 2^28 and a key of at most 2^30 bytes; for scrypt a
+//! The arms' own checks (an iteration count from 1 to 2^28 and a key of 1 to 2^30 bytes; for scrypt a
 //! cost `n` that is a power of two below 2^(16 r), nonzero `r` and `z`, at most 1 GiB of memory, lengths
 //! below 2^31) are left to the arm: the jet punts, and the Nock crashes at once as the arm does. A key
-//! longer than 2^30 bytes, which the arm refuses only after its whole scrypt, is the arm's crash at once.
+//! of no bytes or more than 2^30, which scrypt's arm refuses only after its whole work, is its crash at once.
 //! A derivation of more than [`OFFLOAD_HMACS_MIN`] HMACs, or a scrypt over at least [`OFFLOAD_SCRYPT_BYTES_MIN`]
 //! of memory, is a job.
 
@@ -90,7 +90,8 @@ fn pbkdf2_job(input: &[u8]) -> Answer {
 
 /// The key, or a job for a long derivation; the arm's checks failing punt.
 fn derive(heap: &mut Heap, password: Vec<u8>, salt: Vec<u8>, iterations: u64, key_bytes: u64) -> JetOutcome {
-    if iterations == 0 || iterations > ITERATIONS_MAX || key_bytes > KEY_BYTES_MAX {
+    // (A key of no bytes is refused too: the arm counts its blocks down from one less than none.)
+    if iterations == 0 || iterations > ITERATIONS_MAX || key_bytes == 0 || key_bytes > KEY_BYTES_MAX {
         return JetOutcome::Punt;
     }
     let hmacs = iterations * key_bytes.div_ceil(32);
@@ -152,18 +153,14 @@ fn hash(heap: &mut Heap, password: Vec<u8>, salt: Vec<u8>, [n, r, z, d]: [u64; 4
     if !arm_accepts {
         return JetOutcome::Punt;
     }
-    if d > KEY_BYTES_MAX {
+    if d == 0 || d > KEY_BYTES_MAX {
         // The arm's last PBKDF2 refuses the key after the whole scrypt.
         return exit(None);
     }
     let log_n = n.trailing_zeros() as u8;
-    // Whether the crate takes these parameters, with no work (an empty key is refused by the crate, not
-    // by the arm: the arm's key of no bytes is 0).
+    // Whether the crate takes these parameters, with no work.
     if scrypt::Params::new(log_n, r as u32, z as u32).is_err() {
         return JetOutcome::Punt;
-    }
-    if d == 0 {
-        return JetOutcome::Product(Noun::ZERO);
     }
     if 128 * r * n * z >= OFFLOAD_SCRYPT_BYTES_MIN {
         let input = pack(&[u64::from(log_n), r, z, d], &[&password, &salt]);
