@@ -1058,3 +1058,42 @@ fn scrypt_jets_equal_their_arms() {
     );
     assert!(pbk_compared >= 25 && kit.compared - pbk_compared >= 8, "only {} comparisons", kit.compared);
 }
+
+/// Keccak-224, -256, -384 and -512 (zuse's `+keccak`, as Ethereum hashes) against their arms: messages of 0
+/// to 300 bytes (past a block of each rate; first bytes of zero kept by the length), lengths shorter than
+/// the atom (its low bytes taken) and longer (zeros in front); and Keccak-256 of nothing, Ethereum's
+/// empty hash.
+#[test]
+fn keccak_jets_equal_their_arms() {
+    let mut kit = boot();
+    kit.budget_steps = 2_000_000_000;
+    let started = std::time::Instant::now();
+    let gates = ["keccak-224", "keccak-256", "keccak-384", "keccak-512"]
+        .map(|arm| (arm, kit.gate(&format!("{arm}:keccak:crypto"))));
+    let message = prop::collection::vec(any::<u8>(), 0..300);
+    generated(16, (message, -2i64..3), |(message, stretch)| {
+        for (name, gate) in gates {
+            let heap = &mut kit.heap;
+            let q = heap.atom_from_bytes(&message);
+            let p = heap.atom_u64((message.len() as i64 + stretch).max(0) as u64);
+            let sample = heap.cell(p, q);
+            compare(&mut kit, name, gate, sample);
+        }
+    });
+    let heap = &mut kit.heap;
+    let empty = heap.cell(Noun::ZERO, Noun::ZERO);
+    let hash = jet_product(&mut kit, gates[1].1, empty);
+    let expected = kit.heap.atom_from_bytes(
+        &(0..32)
+            .rev()
+            .map(|i| {
+                let hex = "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470";
+                u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap()
+            })
+            .collect::<Vec<u8>>(),
+    );
+    assert!(kit.heap.eq(hash, expected), "keccak-256 of nothing");
+    compare(&mut kit, "keccak-256", gates[1].1, empty);
+    eprintln!("{} keccak calls compared in {:?}", kit.compared, started.elapsed());
+    assert!(kit.compared >= 60, "only {} comparisons", kit.compared);
+}

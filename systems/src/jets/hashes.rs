@@ -220,6 +220,51 @@ pub fn blake2b(heap: &mut Heap, core: Noun) -> JetOutcome {
     })())
 }
 
+/// Keccak of a message (the original padding, as Ethereum uses, not SHA-3's) with a digest of
+/// `BITS` bits.
+fn keccak<const BITS: usize>(message: &[u8]) -> Vec<u8> {
+    use sha3::Digest as _;
+    match BITS {
+        224 => sha3::Keccak224::digest(message).to_vec(),
+        256 => sha3::Keccak256::digest(message).to_vec(),
+        384 => sha3::Keccak384::digest(message).to_vec(),
+        _ => sha3::Keccak512::digest(message).to_vec(),
+    }
+}
+
+/// `(keccak-N:keccak [p q])`: Keccak-N of the `p`-byte message `q`, whose first byte is the atom's low
+/// byte (the arm reverses it into the sponge's big-endian order), the digest's first byte the product's
+/// top byte. A message of more than 2^31 bytes is an implementation limit (a `fail`).
+fn keccak_octs<const BITS: usize>(heap: &mut Heap, core: Noun) -> JetOutcome {
+    finish((|| {
+        let len = len_at(heap, core, SAM_2)?;
+        let message = bytes_of(heap, atom_at(heap, core, SAM_3)?, len)?;
+        let mut digest = keccak::<BITS>(&message);
+        digest.reverse();
+        Ok(heap.atom_from_bytes(&digest))
+    })())
+}
+
+/// `keccak-224:keccak`.
+pub fn k224(heap: &mut Heap, core: Noun) -> JetOutcome {
+    keccak_octs::<224>(heap, core)
+}
+
+/// `keccak-256:keccak`.
+pub fn k256(heap: &mut Heap, core: Noun) -> JetOutcome {
+    keccak_octs::<256>(heap, core)
+}
+
+/// `keccak-384:keccak`.
+pub fn k384(heap: &mut Heap, core: Noun) -> JetOutcome {
+    keccak_octs::<384>(heap, core)
+}
+
+/// `keccak-512:keccak`.
+pub fn k512(heap: &mut Heap, core: Noun) -> JetOutcome {
+    keccak_octs::<512>(heap, core)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
