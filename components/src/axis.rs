@@ -26,10 +26,17 @@ impl Heap {
     /// let at = heap.slot(n, Noun::direct(14).unwrap()).unwrap();
     /// assert_eq!(heap.print(at), "14");
     /// ```
+    #[inline]
     pub fn slot(&self, noun: Noun, axis: Noun) -> Option<Noun> {
-        if let Some(a) = axis.as_direct() {
-            return self.slot_u64(noun, a);
+        match axis.as_direct() {
+            Some(a) => self.slot_u64(noun, a),
+            None => self.slot_wide(noun, axis),
         }
+    }
+
+    /// [`Heap::slot`] for an axis that is not a direct atom.
+    #[inline(never)]
+    fn slot_wide(&self, noun: Noun, axis: Noun) -> Option<Noun> {
         let mut at = noun;
         for right in steps(self.atom(axis)?)? {
             let (head, tail) = self.cell_parts(at)?;

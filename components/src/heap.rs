@@ -888,11 +888,22 @@ impl Heap {
     /// let c = heap.parse("[[1 2] [3 5]]").unwrap();
     /// assert!(!heap.eq_unify(a, c));
     /// ```
+    #[inline]
     pub fn eq_unify(&mut self, a: Noun, b: Noun) -> bool {
-        // Most comparisons are decided at the top: no stack for those.
+        // Most comparisons are decided at the top, here: no call and no stack for those. A direct atom
+        // equals only itself (an atom that fits one is always one).
         if a.same_handle(b) {
             return true;
         }
+        if a.is_direct() || b.is_direct() {
+            return false;
+        }
+        self.eq_unify_slow(a, b)
+    }
+
+    /// [`Heap::eq_unify`] of two different handles, neither a direct atom.
+    #[inline(never)]
+    fn eq_unify_slow(&mut self, a: Noun, b: Noun) -> bool {
         if a.is_atom() || b.is_atom() {
             return self.eq(a, b);
         }

@@ -85,6 +85,17 @@ impl Heap {
     /// `+(a)`: Nock 4.
     #[inline]
     pub fn inc(&mut self, a: Noun) -> Result<Noun> {
+        // The common case here, in the caller; the rest out of line.
+        if let Some(v) = a.as_direct()
+            && let Some(next) = Noun::direct(v + 1)
+        {
+            return Ok(next);
+        }
+        self.inc_slow(a)
+    }
+
+    #[inline(never)]
+    fn inc_slow(&mut self, a: Noun) -> Result<Noun> {
         match a.as_direct() {
             Some(v) => Ok(self.atom_u64(v + 1)), // v < 2^63, so v + 1 cannot overflow
             None => {

@@ -127,18 +127,30 @@ const QUICK_DEPTH: u32 = 3;
 /// properly; these operations have no effect but allocation, so evaluating them twice changes nothing).
 #[inline]
 fn quick(heap: &mut Heap, subject: Noun, formula: Noun) -> Option<Noun> {
-    quick_at(heap, subject, formula, QUICK_DEPTH)
+    operand(heap, subject, formula, QUICK_DEPTH)
 }
 
-fn quick_at(heap: &mut Heap, subject: Noun, formula: Noun, depth: u32) -> Option<Noun> {
+/// [`quick_at`] with its two leaves, `[0 axis]` and `[1 constant]` (most operands), read in the caller
+/// rather than through a call.
+#[inline(always)]
+fn operand(heap: &mut Heap, subject: Noun, formula: Noun, depth: u32) -> Option<Noun> {
     let (op, arg) = heap.cell_parts(formula)?;
+    match op.as_direct() {
+        Some(0) => heap.slot(subject, arg),
+        Some(1) => Some(arg),
+        _ => quick_at(heap, subject, op, arg, depth),
+    }
+}
+
+/// The value of the formula `[op arg]` (see [`quick`]).
+fn quick_at(heap: &mut Heap, subject: Noun, op: Noun, arg: Noun, depth: u32) -> Option<Noun> {
     if op.is_cell() {
         // Autocons: a gate's sample of several values (`[[0 14] 0 6]`) is one.
         if depth == 0 {
             return None;
         }
-        let head = quick_at(heap, subject, op, depth - 1)?;
-        let tail = quick_at(heap, subject, arg, depth - 1)?;
+        let head = operand(heap, subject, op, depth - 1)?;
+        let tail = operand(heap, subject, arg, depth - 1)?;
         return Some(heap.cell(head, tail));
     }
     match op.as_direct()? {
@@ -148,33 +160,33 @@ fn quick_at(heap: &mut Heap, subject: Noun, formula: Noun, depth: u32) -> Option
         6 => {
             let (b, rest) = heap.cell_parts(arg)?;
             let (yes, no) = heap.cell_parts(rest)?;
-            let branch = match quick_at(heap, subject, b, depth - 1)?.as_direct()? {
+            let branch = match operand(heap, subject, b, depth - 1)?.as_direct()? {
                 0 => yes,
                 1 => no,
                 _ => return None,
             };
-            quick_at(heap, subject, branch, depth - 1)
+            operand(heap, subject, branch, depth - 1)
         }
         7 => {
             let (b, c) = heap.cell_parts(arg)?;
-            let inner = quick_at(heap, subject, b, depth - 1)?;
-            quick_at(heap, inner, c, depth - 1)
+            let inner = operand(heap, subject, b, depth - 1)?;
+            operand(heap, inner, c, depth - 1)
         }
         8 => {
             let (b, c) = heap.cell_parts(arg)?;
-            let pushed = quick_at(heap, subject, b, depth - 1)?;
+            let pushed = operand(heap, subject, b, depth - 1)?;
             let inner = heap.cell(pushed, subject);
-            quick_at(heap, inner, c, depth - 1)
+            operand(heap, inner, c, depth - 1)
         }
-        3 => quick_at(heap, subject, arg, depth - 1).map(|v| Noun::loobean(v.is_cell())),
+        3 => operand(heap, subject, arg, depth - 1).map(|v| Noun::loobean(v.is_cell())),
         4 => {
-            let v = quick_at(heap, subject, arg, depth - 1)?;
+            let v = operand(heap, subject, arg, depth - 1)?;
             heap.inc(v).ok()
         }
         5 => {
             let (b, c) = heap.cell_parts(arg)?;
-            let x = quick_at(heap, subject, b, depth - 1)?;
-            let y = quick_at(heap, subject, c, depth - 1)?;
+            let x = operand(heap, subject, b, depth - 1)?;
+            let y = operand(heap, subject, c, depth - 1)?;
             Some(Noun::loobean(heap.eq_unify(x, y)))
         }
         10 => {
@@ -183,8 +195,8 @@ fn quick_at(heap: &mut Heap, subject: Noun, formula: Noun, depth: u32) -> Option
             if axis.is_cell() {
                 return None;
             }
-            let target = quick_at(heap, subject, d, depth - 1)?;
-            let value = quick_at(heap, subject, c, depth - 1)?;
+            let target = operand(heap, subject, d, depth - 1)?;
+            let value = operand(heap, subject, c, depth - 1)?;
             heap.edit(target, axis, value)
         }
         _ => None,

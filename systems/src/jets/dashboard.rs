@@ -192,7 +192,9 @@ impl Dashboard {
         self.locations.iter().filter(|l| l.jet.is_some()).count()
     }
 
-    /// The location a core matches, if any.
+    /// The location a core matches, if any. A core matched lately (or a battery found unregistered) is
+    /// answered here, inline in the caller; the rest out of line.
+    #[inline]
     fn locate(&mut self, heap: &mut Heap, core: Noun) -> Option<usize> {
         let battery = heap.head(core)?;
         let slot = recent_slot(battery);
@@ -206,6 +208,12 @@ impl Dashboard {
                 return Some(recent.id);
             }
         }
+        self.locate_slow(heap, core, battery, slot)
+    }
+
+    /// [`Dashboard::locate`] of a core not matched lately: by its battery's mug, walking up its parents.
+    #[inline(never)]
+    fn locate_slow(&mut self, heap: &mut Heap, core: Noun, battery: Noun, slot: usize) -> Option<usize> {
         if self.recent.is_empty() {
             self.recent = vec![Recent::default(); RECENT_SLOTS];
         }
@@ -330,6 +338,7 @@ impl Dashboard {
     /// The jet for kicking arm `axis` of `core`, if the core is registered and has one (every jet in the
     /// table is a gate's arm 2).
     /// Gives the binding and the location (whose label [`Dashboard::label`] gives).
+    #[inline]
     pub fn find(&mut self, heap: &mut Heap, core: Noun, axis: Noun) -> Option<(Binding, usize)> {
         if axis.as_direct() != Some(2) {
             return None;
