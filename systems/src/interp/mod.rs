@@ -615,6 +615,7 @@ impl Machine {
         self.values.pop().expect("an operand was pushed")
     }
 
+    #[inline(always)]
     fn step(&mut self, heap: &mut Heap, hints: &mut dyn Hints, item: Work) -> Result<(), Mote> {
         match item {
             Work::Eval { subject, formula } => self.eval(heap, hints, subject, formula)?,
@@ -762,14 +763,26 @@ impl Machine {
     ) -> Result<Option<(Noun, Noun)>, Mote> {
         let (op, args) = heap.cell_parts(formula).ok_or(Mote::Exit)?;
         if op.is_cell() {
-            if let (Some(head), Some(tail)) = (quick(heap, subject, op), quick(heap, subject, args)) {
-                let cell = heap.cell(head, tail);
-                self.values.push(cell);
-                return Ok(None);
+            // A head read on the spot is pushed as the value its evaluation would have left (the tail's
+            // evaluation leaves one value above it, for `Cons` to take both), and is not read again.
+            match quick(heap, subject, op) {
+                Some(head) => match quick(heap, subject, args) {
+                    Some(tail) => {
+                        let cell = heap.cell(head, tail);
+                        self.values.push(cell);
+                    }
+                    None => {
+                        self.values.push(head);
+                        self.work.push(Work::Cons);
+                        self.work.push(Work::Eval { subject, formula: args });
+                    }
+                },
+                None => {
+                    self.work.push(Work::Cons);
+                    self.work.push(Work::Eval { subject, formula: args });
+                    self.work.push(Work::Eval { subject, formula: op });
+                }
             }
-            self.work.push(Work::Cons);
-            self.work.push(Work::Eval { subject, formula: args });
-            self.work.push(Work::Eval { subject, formula: op });
             return Ok(None);
         }
         let parts = |heap: &Heap| heap.cell_parts(args).ok_or(Mote::Exit);
@@ -781,12 +794,21 @@ impl Machine {
             Some(1) => self.values.push(args),
             Some(2) => {
                 let (b, c) = parts(heap)?;
-                if let (Some(s), Some(f)) = (quick(heap, subject, b), quick(heap, subject, c)) {
-                    return Ok(Some((s, f)));
+                match quick(heap, subject, b) {
+                    Some(s) => match quick(heap, subject, c) {
+                        Some(f) => return Ok(Some((s, f))),
+                        None => {
+                            self.values.push(s);
+                            self.work.push(Work::Call);
+                            self.work.push(Work::Eval { subject, formula: c });
+                        }
+                    },
+                    None => {
+                        self.work.push(Work::Call);
+                        self.work.push(Work::Eval { subject, formula: c });
+                        self.work.push(Work::Eval { subject, formula: b });
+                    }
                 }
-                self.work.push(Work::Call);
-                self.work.push(Work::Eval { subject, formula: c });
-                self.work.push(Work::Eval { subject, formula: b });
             }
             Some(3) => match quick(heap, subject, args) {
                 Some(v) => self.values.push(Noun::loobean(v.is_cell())),
@@ -807,13 +829,21 @@ impl Machine {
             },
             Some(5) => {
                 let (b, c) = parts(heap)?;
-                if let (Some(x), Some(y)) = (quick(heap, subject, b), quick(heap, subject, c)) {
-                    self.values.push(Noun::loobean(heap.eq_unify(x, y)));
-                    return Ok(None);
+                match quick(heap, subject, b) {
+                    Some(x) => match quick(heap, subject, c) {
+                        Some(y) => self.values.push(Noun::loobean(heap.eq_unify(x, y))),
+                        None => {
+                            self.values.push(x);
+                            self.work.push(Work::Equal);
+                            self.work.push(Work::Eval { subject, formula: c });
+                        }
+                    },
+                    None => {
+                        self.work.push(Work::Equal);
+                        self.work.push(Work::Eval { subject, formula: c });
+                        self.work.push(Work::Eval { subject, formula: b });
+                    }
                 }
-                self.work.push(Work::Equal);
-                self.work.push(Work::Eval { subject, formula: c });
-                self.work.push(Work::Eval { subject, formula: b });
             }
             Some(6) => {
                 let (b, rest) = parts(heap)?;
@@ -878,14 +908,24 @@ impl Machine {
                 if axis.is_cell() {
                     return Err(Mote::Exit);
                 }
-                if let (Some(target), Some(value)) = (quick(heap, subject, d), quick(heap, subject, c)) {
-                    let edited = heap.edit(target, axis, value).ok_or(Mote::Exit)?;
-                    self.values.push(edited);
-                    return Ok(None);
+                match quick(heap, subject, d) {
+                    Some(target) => match quick(heap, subject, c) {
+                        Some(value) => {
+                            let edited = heap.edit(target, axis, value).ok_or(Mote::Exit)?;
+                            self.values.push(edited);
+                        }
+                        None => {
+                            self.values.push(target);
+                            self.work.push(Work::Edit { axis });
+                            self.work.push(Work::Eval { subject, formula: c });
+                        }
+                    },
+                    None => {
+                        self.work.push(Work::Edit { axis });
+                        self.work.push(Work::Eval { subject, formula: c });
+                        self.work.push(Work::Eval { subject, formula: d });
+                    }
                 }
-                self.work.push(Work::Edit { axis });
-                self.work.push(Work::Eval { subject, formula: c });
-                self.work.push(Work::Eval { subject, formula: d });
             }
             Some(11) => {
                 let (hint, next) = parts(heap)?;
