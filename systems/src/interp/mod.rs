@@ -763,25 +763,9 @@ impl Machine {
     ) -> Result<Option<(Noun, Noun)>, Mote> {
         let (op, args) = heap.cell_parts(formula).ok_or(Mote::Exit)?;
         if op.is_cell() {
-            // A head read on the spot is pushed as the value its evaluation would have left (the tail's
-            // evaluation leaves one value above it, for `Cons` to take both), and is not read again.
-            match quick(heap, subject, op) {
-                Some(head) => match quick(heap, subject, args) {
-                    Some(tail) => {
-                        let cell = heap.cell(head, tail);
-                        self.values.push(cell);
-                    }
-                    None => {
-                        self.values.push(head);
-                        self.work.push(Work::Cons);
-                        self.work.push(Work::Eval { subject, formula: args });
-                    }
-                },
-                None => {
-                    self.work.push(Work::Cons);
-                    self.work.push(Work::Eval { subject, formula: args });
-                    self.work.push(Work::Eval { subject, formula: op });
-                }
+            if let Some((head, tail)) = self.operands(heap, subject, op, args, Work::Cons) {
+                let cell = heap.cell(head, tail);
+                self.values.push(cell);
             }
             return Ok(None);
         }
@@ -794,20 +778,8 @@ impl Machine {
             Some(1) => self.values.push(args),
             Some(2) => {
                 let (b, c) = parts(heap)?;
-                match quick(heap, subject, b) {
-                    Some(s) => match quick(heap, subject, c) {
-                        Some(f) => return Ok(Some((s, f))),
-                        None => {
-                            self.values.push(s);
-                            self.work.push(Work::Call);
-                            self.work.push(Work::Eval { subject, formula: c });
-                        }
-                    },
-                    None => {
-                        self.work.push(Work::Call);
-                        self.work.push(Work::Eval { subject, formula: c });
-                        self.work.push(Work::Eval { subject, formula: b });
-                    }
+                if let Some((s, f)) = self.operands(heap, subject, b, c, Work::Call) {
+                    return Ok(Some((s, f)));
                 }
             }
             Some(3) => match quick(heap, subject, args) {
@@ -829,20 +801,8 @@ impl Machine {
             },
             Some(5) => {
                 let (b, c) = parts(heap)?;
-                match quick(heap, subject, b) {
-                    Some(x) => match quick(heap, subject, c) {
-                        Some(y) => self.values.push(Noun::loobean(heap.eq_unify(x, y))),
-                        None => {
-                            self.values.push(x);
-                            self.work.push(Work::Equal);
-                            self.work.push(Work::Eval { subject, formula: c });
-                        }
-                    },
-                    None => {
-                        self.work.push(Work::Equal);
-                        self.work.push(Work::Eval { subject, formula: c });
-                        self.work.push(Work::Eval { subject, formula: b });
-                    }
+                if let Some((x, y)) = self.operands(heap, subject, b, c, Work::Equal) {
+                    self.values.push(Noun::loobean(heap.eq_unify(x, y)));
                 }
             }
             Some(6) => {
@@ -908,23 +868,10 @@ impl Machine {
                 if axis.is_cell() {
                     return Err(Mote::Exit);
                 }
-                match quick(heap, subject, d) {
-                    Some(target) => match quick(heap, subject, c) {
-                        Some(value) => {
-                            let edited = heap.edit(target, axis, value).ok_or(Mote::Exit)?;
-                            self.values.push(edited);
-                        }
-                        None => {
-                            self.values.push(target);
-                            self.work.push(Work::Edit { axis });
-                            self.work.push(Work::Eval { subject, formula: c });
-                        }
-                    },
-                    None => {
-                        self.work.push(Work::Edit { axis });
-                        self.work.push(Work::Eval { subject, formula: c });
-                        self.work.push(Work::Eval { subject, formula: d });
-                    }
+                // The target first, then the value, as `Edit` pops them.
+                if let Some((target, value)) = self.operands(heap, subject, d, c, Work::Edit { axis }) {
+                    let edited = heap.edit(target, axis, value).ok_or(Mote::Exit)?;
+                    self.values.push(edited);
                 }
             }
             Some(11) => {
@@ -953,6 +900,37 @@ impl Machine {
             _ => return Err(Mote::Exit),
         }
         Ok(None)
+    }
+
+    /// The values of two operands, `first` then `second`, when both are read on the spot. Otherwise the
+    /// work to finish is pushed: `then` (which pops both values) under the evaluation of each operand not
+    /// read, `first` before `second`; a `first` that was read is pushed as the value its evaluation would
+    /// have left, and is not read again.
+    #[inline(always)]
+    fn operands(
+        &mut self,
+        heap: &mut Heap,
+        subject: Noun,
+        first: Noun,
+        second: Noun,
+        then: Work,
+    ) -> Option<(Noun, Noun)> {
+        match quick(heap, subject, first) {
+            Some(x) => match quick(heap, subject, second) {
+                Some(y) => return Some((x, y)),
+                None => {
+                    self.values.push(x);
+                    self.work.push(then);
+                    self.work.push(Work::Eval { subject, formula: second });
+                }
+            },
+            None => {
+                self.work.push(then);
+                self.work.push(Work::Eval { subject, formula: second });
+                self.work.push(Work::Eval { subject, formula: first });
+            }
+        }
+        None
     }
 
     /// Runs the arm `formula` of `core`, through a jet when the hints have one.
