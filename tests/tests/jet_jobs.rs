@@ -1,6 +1,6 @@
-//! Heavy jets' jobs (DESIGN.md, jet_dispatch): hashing a message of a megabyte or more is handed out of
-//! the machine as a job, which the caller runs (on the app's thread pool) and answers; the product is the
-//! same as when the runner runs it itself (which jet_differential checks against the arm).
+//! Heavy jets' jobs (DESIGN.md, jet_dispatch): hashing a message of a megabyte or more (SHA-2, Keccak) is
+//! handed out of the machine as a job, which the caller runs (on the app's thread pool) and answers; the
+//! product is the same as when the runner runs it itself (which jet_differential checks against the arm).
 
 use engine_tests::boot_ivory;
 use systems::arvo::Advance;
@@ -10,12 +10,16 @@ use systems::jets::OFFLOAD_BYTES_MIN;
 fn a_long_hash_is_a_job_whose_answer_is_the_jet_s_product() {
     let (mut heap, mut runner, ivory) = boot_ivory();
     let kick = heap.parse("[9 2 0 1]").unwrap();
-    for (gate, sample_bytes) in
-        [("shax", OFFLOAD_BYTES_MIN), ("shax", OFFLOAD_BYTES_MIN - 1), ("shal", OFFLOAD_BYTES_MIN)]
-    {
+    for (gate, sample_bytes) in [
+        ("shax", OFFLOAD_BYTES_MIN),
+        ("shax", OFFLOAD_BYTES_MIN - 1),
+        ("shal", OFFLOAD_BYTES_MIN),
+        ("keccak-256:keccak:crypto", OFFLOAD_BYTES_MIN),
+        ("keccak-512:keccak:crypto", OFFLOAD_BYTES_MIN - 1),
+    ] {
         let message: Vec<u8> = (0..sample_bytes).map(|i| (i % 251) as u8 + 1).collect();
         let atom = heap.atom_from_bytes(&message);
-        let sample = if gate == "shal" {
+        let sample = if gate != "shax" {
             let len = heap.atom_u64(message.len() as u64);
             heap.cell(len, atom)
         } else {
@@ -47,7 +51,8 @@ fn a_long_hash_is_a_job_whose_answer_is_the_jet_s_product() {
         };
         assert!(heap.eq(pooled, inline), "{gate}");
         let bytes = heap.atom(pooled).unwrap().to_bytes();
-        assert_eq!(bytes.len(), if gate == "shal" { 64 } else { 32 }, "{gate}: a digest");
+        let digest_bytes = if gate == "shal" || gate.starts_with("keccak-512") { 64 } else { 32 };
+        assert_eq!(bytes.len(), digest_bytes, "{gate}: a digest");
     }
 }
 

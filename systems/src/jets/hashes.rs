@@ -232,17 +232,20 @@ fn keccak<const BITS: usize>(message: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Keccak-N's digest of a message as a job answers it: its first byte the product's top byte.
+fn keccak_job<const BITS: usize>(message: &[u8]) -> Answer {
+    let mut digest = keccak::<BITS>(message);
+    digest.reverse();
+    Answer::Atom(digest)
+}
+
 /// `(keccak-N:keccak [p q])`: Keccak-N of the `p`-byte message `q`, whose first byte is the atom's low
 /// byte (the arm reverses it into the sponge's big-endian order), the digest's first byte the product's
-/// top byte. A message of more than 2^31 bytes is an implementation limit (a `fail`).
+/// top byte; a message of [`OFFLOAD_BYTES_MIN`] or more is a job. A message of more than 2^31 bytes is an
+/// implementation limit (a `fail`).
 fn keccak_octs<const BITS: usize>(heap: &mut Heap, core: Noun) -> JetOutcome {
-    finish((|| {
-        let len = len_at(heap, core, SAM_2)?;
-        let message = bytes_of(heap, atom_at(heap, core, SAM_3)?, len)?;
-        let mut digest = keccak::<BITS>(&message);
-        digest.reverse();
-        Ok(heap.atom_from_bytes(&digest))
-    })())
+    let message = sized_message(heap, core);
+    digest(heap, keccak_job::<BITS>, message)
 }
 
 /// `keccak-224:keccak`.
